@@ -1,0 +1,252 @@
+/* api-service.c: the /service power tree (API.md sections 1 and 7).
+ *
+ * Lists and status come from virt's machine table, never from a libvirt
+ * round trip; actions go through virt_power.  Handlers decode, call, encode. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "api.h"
+#include "domxml.h"
+#include "log.h"
+#include "util.h"
+
+typedef struct ListFilter {
+    MachineState state;
+    bool has_state;
+    const char *host;
+    const char *name_glob;
+} ListFilter;
+
+void api_machines_list(Ctx *c)
+{
+    _cleanup_free_ Machine *ms = NULL;
+    ListFilter f = { 0 };
+    const char *v;
+    size_t n = 0;
+    Json *a;
+    int r;
+
+    if ((v = http_query(c->req, "state"))) {
+        f.state = machine_state_from_string(v);
+        if (f.state == _MACHINE_STATE_INVALID) {
+            api_reply_error(c, 400, "unknown state '%s'", v);
+            return;
+        }
+        f.has_state = true;
+    }
+    if ((v = http_query(c->req, "host"))) {
+        if (!virt_host_find(v)) {
+            api_reply_error(c, 400, "unknown host '%s'", v);
+            return;
+        }
+        f.host = v;
+    }
+    f.name_glob = http_query(c->req, "name");
+    for (const char *const *k = (const char *const[]){ "owner", "tag", "pool", NULL }; *k; k++)
+        if (http_query(c->req, *k)) {
+            api_reply_error(c, 501, "the '%s' filter needs the inventory feature, which this "
+                            "version does not have yet", *k);
+            return;
+        }
+    if (virt_hosts_up() == 0) {
+        c->host = virt_host_at(0);
+        api_reply_error(c, 503, "no libvirt host is reachable");
+        return;
+    }
+    r = virt_machines(&ms, &n);
+    if (r < 0) {
+        api_reply_errno(c, r, "list machines");
+        return;
+    }
+    a = json_arr();
+    for (size_t i = 0; i < n; i++) {
+        const Machine *m = &ms[i];
+
+        if (f.has_state && m->state != f.state)
+            continue;
+        if (f.host && !streq(virt_host_name(m->host), f.host))
+            continue;
+        if (f.name_glob && !glob_match(f.name_glob, m->name))
+            continue;
+        if (!api_machine_visible(c, m->name))
+            continue;
+        json_push(a, api_machine_entry(m));
+    }
+    api_reply_json(c, 200, a);
+}
+
+static Json *detail_json(Ctx *c, const MachineDetail *d, const DomInfo *di)
+{
+    Json *o = api_machine_entry(&c->machine), *a, *meta, *tags, *boot = NULL;
+
+    json_set_int(o, "vcpus", di->vcpus);
+    json_set_int(o, "memory_kib", (long long)di->memory_kib);
+    json_set_bool(o, "persistent", c->machine.persistent);
+    json_set_bool(o, "autostart", d->autostart);
+    if (api_boot_json(c->host, c->name, d->xml_inactive, d->xml, &boot) == 0)
+        json_set(o, "boot", boot);
+    else
+        json_set_null(o, "boot");
+
+    a = json_arr();
+    for (size_t i = 0; i < di->n_ifaces; i++) {
+        Json *e = json_obj();
+
+        json_set_str(e, "mac", di->ifaces[i].mac);
+        json_set_str(e, "type", di->ifaces[i].type);
+        json_set_str(e, "source", di->ifaces[i].source);
+        json_set_str(e, "model", di->ifaces[i].model);
+        json_push(a, e);
+    }
+    json_set(o, "interfaces", a);
+
+    a = json_arr();
+    for (size_t i = 0; i < di->n_disks; i++) {
+        Json *e = json_obj();
+
+        json_set_str(e, "target", di->disks[i].target);
+        json_set_str(e, "device", di->disks[i].device);
+        json_set_str(e, "source", di->disks[i].source);
+        json_push(a, e);
+    }
+    json_set(o, "disks", a);
+
+    a = json_arr();
+    for (size_t i = 0; i < di->n_graphics; i++) {
+        Json *e = json_obj();
+
+        json_set_str(e, "type", di->graphics[i].type);
+        json_set_int(e, "port", di->graphics[i].port);
+        json_set_str(e, "listen", di->graphics[i].listen);
+        json_push(a, e);
+    }
+    json_set(o, "graphics", a);
+
+    meta = json_obj();
+    json_set_str(meta, "owner", di->owner);
+    json_set_str(meta, "description", di->description);
+    tags = json_obj();
+    for (size_t i = 0; i < di->n_tags; i++)
+        json_set_str(tags, di->tags[i].key, di->tags[i].value);
+    json_set(meta, "tags", tags);
+    json_set(o, "metadata", meta);
+    return o;
+}
+
+void api_machine_get(Ctx *c)
+{
+    _cleanup_(machine_detail_clear) MachineDetail d = { 0 };
+    _cleanup_(dom_info_freep) DomInfo *di = NULL;
+    int r;
+
+    r = virt_machine_detail(c->host, c->name, &d);
+    if (r < 0) {
+        api_reply_errno(c, r, "read the machine");
+        return;
+    }
+    r = domxml_parse(d.xml ? d.xml : d.xml_inactive, &di);
+    if (r < 0) {
+        api_reply_errno(c, r, "parse the machine's definition");
+        return;
+    }
+    /* The table may be older than what we just read. */
+    (void)virt_machine_refresh(c->host, c->name, &c->machine);
+    api_reply_json(c, 200, detail_json(c, &d, di));
+}
+
+void api_machine_status(Ctx *c)
+{
+    Json *o = json_obj();
+
+    json_set_str(o, "state", machine_state_to_string(c->machine.state));
+    api_reply_json(c, 200, o);
+}
+
+void api_machine_action(Ctx *c)
+{
+    const char *action = route_param(&c->m, "action");
+    PowerOpts opts = { .force_off_timeout = c->conf->force_off_timeout };
+    PowerResult result;
+    PowerAction a;
+    MachineLock *lock;
+    Machine m;
+    Json *o;
+    int r;
+
+    c->req->log_action = action;
+    if (api_boot_action(c, action))
+        return;
+    a = power_action_from_string(action);
+    if (a == _POWER_ACTION_INVALID) {
+        api_reply_error(c, 404, "unknown action '%s'", action);
+        return;
+    }
+    {
+        bool b = false, present = false;
+
+        /* Boot parameters on a power action are a client's mistake. */
+        for (const char *const *k = (const char *const[]){ "persistent", "once", "restart", NULL };
+             *k; k++)
+            if (http_query(c->req, *k)) {
+                api_reply_error(c, 400, "'%s' applies to boot actions only", *k);
+                return;
+            }
+        if (api_query_bool(c, "force", &b, &present) < 0)
+            return;
+        if (b && c->id.role < ROLE_ADMIN) {
+            api_forbidden(c, ROLE_ADMIN);
+            return;
+        }
+    }
+    lock = virt_machine_lock(c->host, c->name);
+    if (!lock) {
+        api_reply_error(c, 500, "out of memory");
+        return;
+    }
+    if (a == POWER_FORCE_RESET)
+        opts.cold_reset = api_boot_pending(c->host, c->name);
+    r = virt_power(c->host, c->name, a, &opts, &result, &m);
+    virt_machine_unlock(lock);
+    if (r < 0) {
+        api_reply_errno(c, r, action);
+        return;
+    }
+    log_info("%s on '%s': %s, now %s", action, c->name, power_result_to_string(result),
+             machine_state_to_string(m.state));
+    o = json_obj();
+    json_set_str(o, "name", c->name);
+    json_set_str(o, "action", action);
+    json_set_str(o, "result", power_result_to_string(result));
+    json_set_str(o, "state", machine_state_to_string(m.state));
+    api_reply_json(c, 200, o);
+}
+
+void api_health(Ctx *c)
+{
+    Json *o = json_obj(), *hs = json_obj();
+    size_t up = 0;
+
+    for (size_t i = 0; i < virt_host_count(); i++) {
+        Host *h = virt_host_at(i);
+        bool is_up = virt_host_up(h);
+
+        up += is_up;
+        json_set_str(hs, virt_host_name(h), is_up ? "up" : "down");
+    }
+    json_set_str(o, "status", up > 0 ? "ok" : "unavailable");
+    json_set(o, "hosts", hs);
+    api_reply_json(c, up > 0 ? 200 : 503, o);
+    if (up == 0)
+        (void)reply_add_header(c->rep, "Retry-After", "1");
+}
+
+void api_version(Ctx *c)
+{
+    Json *o = json_obj();
+
+    json_set_str(o, "name", PACKAGE_NAME);
+    json_set_str(o, "version", PACKAGE_VERSION);
+    json_set_str(o, "libvirt", virt_library_version());
+    api_reply_json(c, 200, o);
+}

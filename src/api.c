@@ -1,0 +1,417 @@
+/* api.c: the route table of the resource tree and the dispatch around it.
+ *
+ * Owns the mapping from -errno to HTTP status (the only one), the current
+ * configuration as seen by requests, machine-name resolution and the
+ * checks every route shares (query keys, content type).  It must never
+ * touch libvirt directly: virt does. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "api.h"
+#include "api-routes.h"
+#include "auth.h"
+#include "log.h"
+#include "util.h"
+
+struct ConfHolder {
+    Conf *conf;
+    Users *users;
+    _Atomic unsigned refs;
+};
+
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static ConfHolder *current;
+
+static void holder_unref(ConfHolder *h)
+{
+    if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
+        conf_free(h->conf);
+        users_free(h->users);
+        free(h);
+    }
+}
+
+static ConfHolder *holder_ref(void)
+{
+    ConfHolder *h;
+
+    pthread_mutex_lock(&conf_lock);
+    h = current;
+    if (h)
+        atomic_fetch_add(&h->refs, 1);
+    pthread_mutex_unlock(&conf_lock);
+    return h;
+}
+
+void api_set_conf(Conf *conf, Users *users)
+{
+    ConfHolder *h = calloc(1, sizeof(*h)), *old;
+
+    if (!h) {
+        conf_free(conf);
+        users_free(users);
+        return;
+    }
+    h->conf = conf;
+    h->users = users;
+    h->refs = 1;
+    pthread_mutex_lock(&conf_lock);
+    old = current;
+    current = h;
+    pthread_mutex_unlock(&conf_lock);
+    holder_unref(old);
+}
+
+const Conf *api_conf_acquire(ConfHolder **ret_holder)
+{
+    ConfHolder *h = holder_ref();
+
+    *ret_holder = h;
+    return h ? h->conf : NULL;
+}
+
+void api_conf_release(ConfHolder *holder)
+{
+    holder_unref(holder);
+}
+
+void api_shutdown(void)
+{
+    ConfHolder *old;
+
+    pthread_mutex_lock(&conf_lock);
+    old = current;
+    current = NULL;
+    pthread_mutex_unlock(&conf_lock);
+    holder_unref(old);
+}
+
+/* ---- handlers by number (the table is api-routes.c) ---- */
+
+static const ApiHandler handlers[_API_HANDLER_MAX] = {
+    [API_MACHINES_LIST] = api_machines_list, [API_MACHINE_GET] = api_machine_get,
+    [API_MACHINE_STATUS] = api_machine_status, [API_MACHINE_ACTION] = api_machine_action,
+    [API_BOOT] = api_boot_get,               [API_BACKUPS_LIST] = api_backups_list,
+    [API_BACKUP_GET] = api_backup_get,       [API_BACKUP_RESTORE] = api_backup_restore,
+    [API_HEALTH] = api_health,               [API_VERSION] = api_version,
+};
+
+/* ---- replies ---- */
+
+void api_reply_json(Ctx *c, unsigned status, Json *j)
+{
+    size_t len = 0;
+    char *body = j ? json_dump(j, &len) : NULL;
+
+    json_unref(j);
+    if (!body) {
+        static const char oom[] = "{\"error\": \"out of memory\"}";
+
+        reply_set(c->rep, 500, "application/json", strdup(oom), strlen(oom));
+        return;
+    }
+    reply_set(c->rep, status, "application/json", body, len);
+}
+
+static void reply_error_msg(Ctx *c, unsigned status, const char *msg)
+{
+    size_t len = 0;
+    char *body = json_error_body(msg, &len);
+
+    reply_set(c->rep, status, "application/json", body, body ? len : 0);
+    if (status == 503 && c->host) {
+        char ra[16];
+
+        snprintf(ra, sizeof(ra), "%u", virt_host_retry_after(c->host));
+        (void)reply_add_header(c->rep, "Retry-After", ra);
+    } else if (status == 503)
+        (void)reply_add_header(c->rep, "Retry-After", "1");
+}
+
+void api_reply_error(Ctx *c, unsigned status, const char *fmt, ...)
+{
+    _cleanup_free_ char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = strdup_vprintf(fmt, ap);
+    va_end(ap);
+    reply_error_msg(c, status, msg ? msg : "error");
+}
+
+unsigned api_status_from_errno(int r)
+{
+    static const struct {
+        int err;
+        unsigned status;
+    } map[] = {
+        { EINVAL, 400 },    { EBADMSG, 400 },    { EACCES, 403 },   { EPERM, 403 },
+        { ENOENT, 404 },    { EBUSY, 409 },      { ENODEV, 409 },   { ENOTUNIQ, 409 },
+        { EEXIST, 409 },    { EALREADY, 409 },   { E2BIG, 413 },    { EMSGSIZE, 413 },
+        { EPROTO, 415 },    { EOPNOTSUPP, 501 }, { ENOTCONN, 503 }, { EAGAIN, 503 },
+        { ETIMEDOUT, 503 },
+    };
+
+    for (size_t i = 0; i < ELEMENTSOF(map); i++)
+        if (map[i].err == -r)
+            return map[i].status;
+    return 500;
+}
+
+void api_reply_errno(Ctx *c, int r, const char *fallback)
+{
+    unsigned status = api_status_from_errno(r);
+    const char *msg = error_get();
+    char buf[256];
+
+    if (!msg) {
+        snprintf(buf, sizeof(buf), "%s: %s", fallback ? fallback : "error", strerror(-r));
+        msg = buf;
+    }
+    if (status >= 500)
+        log_error("%s %s: %s", c->req->method_str, c->req->path, msg);
+    reply_error_msg(c, status, msg);
+}
+
+int api_query_bool(Ctx *c, const char *key, bool *ret, bool *ret_present)
+{
+    const char *v = http_query(c->req, key);
+    bool b;
+
+    if (ret_present)
+        *ret_present = v != NULL;
+    if (!v)
+        return 0;
+    /* "?once" alone means once=1. */
+    if (!*v) {
+        *ret = true;
+        return 0;
+    }
+    if (parse_bool(v, &b) < 0) {
+        api_reply_error(c, 400, "invalid value '%s' for '%s': expected 1 or 0", v, key);
+        return -EINVAL;
+    }
+    *ret = b;
+    return 0;
+}
+
+Json *api_machine_entry(const Machine *m)
+{
+    Json *o = json_obj();
+    char id[16];
+
+    if (!o)
+        return NULL;
+    if (m->id >= 0)
+        snprintf(id, sizeof(id), "%d", m->id);
+    else
+        snprintf(id, sizeof(id), "-");
+    json_set_str(o, "id", id);
+    json_set_str(o, "name", m->name);
+    json_set_str(o, "state", machine_state_to_string(m->state));
+    json_set_str(o, "uuid", m->uuid);
+    json_set_str(o, "host", virt_host_name(m->host));
+    if (m->stale)
+        json_set_bool(o, "stale", true);
+    return o;
+}
+
+/* ---- dispatch ---- */
+
+static bool authenticate(Ctx *c)
+{
+    AuthResult r = auth_check(c->req, c->conf, c->holder->users, &c->id);
+
+    if (r == AUTH_OK) {
+        c->req->log_user = c->id.anonymous ? NULL : c->id.user;
+        return true;
+    }
+    api_reply_error(c, 401, "%s",
+                    r == AUTH_MISSING ? "authentication required"
+                    : r == AUTH_STALE ? "the nonce expired: answer the new challenge"
+                    : r == AUTH_BASIC_REFUSED
+                        ? "Basic authentication is not accepted here; use Digest"
+                        : "wrong user name or password");
+    auth_challenge(c->req, c->conf, r == AUTH_STALE, c->rep);
+    return false;
+}
+
+void api_forbidden(Ctx *c, Role needed)
+{
+    auth_count_forbidden();
+    log_warning("Forbidden: user '%s' (role %s) from %s on %s %s needs role %s", c->id.user,
+                role_to_string(c->id.role), c->req->peer, c->req->method_str, c->req->path,
+                role_to_string(needed));
+    api_reply_error(c, 403, "user '%s' has role '%s'; this needs '%s'", c->id.user,
+                    role_to_string(c->id.role), role_to_string(needed));
+}
+
+bool api_machine_visible(const Ctx *c, const char *name)
+{
+    return auth_machine_visible(&c->id, name);
+}
+
+static void ctx_free(void *p)
+{
+    Ctx *c = p;
+
+    route_match_clear(&c->m);
+    json_unref(c->body);
+    holder_unref(c->holder);
+    free(c);
+}
+
+typedef struct QueryCheck {
+    Ctx *c;
+    const char *const *allowed;
+} QueryCheck;
+
+static int check_query_key(const char *key, const char *value, void *userdata)
+{
+    QueryCheck *q = userdata;
+
+    for (size_t i = 0; q->allowed && q->allowed[i]; i++)
+        if (streq(q->allowed[i], key))
+            return 0;
+    api_reply_error(q->c, 400, "unknown query parameter '%s'", key);
+    return -EINVAL;
+}
+
+static bool content_type_is_json(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    return ct && strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Resolve {name}: 404 unknown, 409 ambiguous, 503 host down. */
+static bool resolve_machine(Ctx *c)
+{
+    _cleanup_strv_free_ char **hosts = NULL;
+    const char *host = http_query(c->req, "host");
+    int r;
+
+    c->name = route_param(&c->m, "name");
+    if (!c->name)
+        return true;
+    c->req->log_machine = c->name;
+    /* Outside the user's ACL a machine does not exist (never reveal it). */
+    if (!auth_machine_visible(&c->id, c->name)) {
+        api_reply_error(c, 404, "machine '%s' not found", c->name);
+        return false;
+    }
+    r = virt_machine_find(c->name, host, &c->machine, &hosts);
+    if (r == -ENOTUNIQ) {
+        Json *o = json_obj(), *a = json_arr();
+
+        for (size_t i = 0; hosts && hosts[i]; i++)
+            json_push_str(a, hosts[i]);
+        json_set_str(o, "error", error_get());
+        json_set(o, "hosts", a);
+        api_reply_json(c, 409, o);
+        return false;
+    }
+    if (r < 0) {
+        api_reply_errno(c, r, "look up");
+        return false;
+    }
+    c->host = (Host *)c->machine.host;
+    if (c->machine.stale) {
+        api_reply_error(c, 503, "host '%s' is unreachable", virt_host_name(c->host));
+        return false;
+    }
+    return true;
+}
+
+int api_handle(Request *req, Reply *rep, bool on_worker)
+{
+    Ctx *c = req->app;
+    const Route *route;
+    RouteResult rr;
+
+    if (on_worker) {
+        handlers[c->m.route->handler](c);
+        return HTTP_DONE;
+    }
+
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        static const char oom[] = "{\"error\": \"out of memory\"}";
+
+        reply_set(rep, 500, "application/json", strdup(oom), strlen(oom));
+        return HTTP_DONE;
+    }
+    req->app = c;
+    req->app_free = ctx_free;
+    c->req = req;
+    c->rep = rep;
+    c->holder = holder_ref();
+    if (!c->holder) {
+        api_reply_error(c, 503, "shutting down");
+        return HTTP_DONE;
+    }
+    c->conf = c->holder->conf;
+    /* Authentication comes before any answer that could reveal a machine. */
+    if (!authenticate(c))
+        return HTTP_DONE;
+
+    rr = route_match(&api_route_table, req->method, req->path, c->conf->legacy_get_actions, &c->m);
+    switch (rr) {
+    case ROUTE_NOT_FOUND:
+        api_reply_error(c, 404, "no such resource: %s", req->path);
+        return HTTP_DONE;
+    case ROUTE_BAD_METHOD:
+        api_reply_error(c, 405, "method %s not allowed here", req->method_str);
+        (void)reply_add_header(rep, "Allow", c->m.allow);
+        return HTTP_DONE;
+    case ROUTE_BAD_REQUEST:
+        api_reply_error(c, 400, "%s", c->m.message);
+        return HTTP_DONE;
+    case ROUTE_FOUND:
+        break;
+    }
+    route = c->m.route;
+    {
+        QueryCheck q = { c, route->query };
+
+        if (http_query_each(req, check_query_key, &q) < 0) {
+            if (c->rep->status == 0)
+                api_reply_error(c, 400, "invalid query string");
+            return HTTP_DONE;
+        }
+    }
+    if (req->body_len > 0) {
+        if (!content_type_is_json(http_header(req, "Content-Type"))) {
+            api_reply_error(c, 415, "the body must be application/json");
+            return HTTP_DONE;
+        }
+        /* Every body is one JSON object, whatever the route does with it. */
+        if (json_parse_object(req->body, req->body_len, &c->body) < 0) {
+            api_reply_error(c, 400, "%s", error_get());
+            return HTTP_DONE;
+        }
+    }
+    {
+        bool acting = !(req->method & (HTTP_GET | HTTP_HEAD)) || c->m.legacy_get;
+
+        if (!resolve_machine(c))
+            return HTTP_DONE;
+        int needed = acting ? route->role : route->read_role;
+
+        if ((int)c->id.role < needed) {
+            api_forbidden(c, (Role)needed);
+            return HTTP_DONE;
+        }
+    }
+    if (route->flags & ROUTE_INLINE) {
+        handlers[route->handler](c);
+        return HTTP_DONE;
+    }
+    return HTTP_DEFER;
+}

@@ -1,0 +1,86 @@
+/* api.h: the resource tree: dispatch, the one errno-to-status table, and
+ * the handlers of each tree (api-service.c, api-boot.c).
+ *
+ * Handlers are thin: decode, call a module, encode.  They run on an HTTP
+ * thread when their route is ROUTE_INLINE (memory only), else on a worker.
+ * They never include libmicrohttpd, libvirt or json-c directly. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "http.h"
+#include "json.h"
+#include "route.h"
+#include "virt.h"
+
+typedef struct ConfHolder ConfHolder;
+
+typedef struct Ctx {
+    Request *req;
+    Reply *rep;
+    RouteMatch m;
+    ConfHolder *holder;
+    const Conf *conf;
+    Identity id;
+    Json *body;       /* the request body, parsed; NULL when there is none */
+    /* Resolved for routes with {name}: */
+    const char *name;
+    Machine machine;
+    Host *host;
+} Ctx;
+
+typedef void (*ApiHandler)(Ctx *c);
+
+/* The HttpHandler. */
+int api_handle(Request *req, Reply *rep, bool on_worker);
+/* Install a new configuration (takes ownership); requests in flight keep
+ * the one they started with. */
+void api_set_conf(Conf *conf, Users *users);
+void api_shutdown(void);
+/* The configuration for work outside a request (event hooks); release it. */
+const Conf *api_conf_acquire(ConfHolder **ret_holder);
+void api_conf_release(ConfHolder *holder);
+
+/* 403 for a role too low (logged and counted). */
+void api_forbidden(Ctx *c, Role needed);
+bool api_machine_visible(const Ctx *c, const char *name);
+
+/* Replies. */
+void api_reply_json(Ctx *c, unsigned status, Json *j); /* takes j */
+void api_reply_error(Ctx *c, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The one table from -errno to HTTP status; the message is error_get() when
+ * set, else the fallback. */
+unsigned api_status_from_errno(int r);
+void api_reply_errno(Ctx *c, int r, const char *fallback);
+/* Query helpers: -EINVAL (and a 400 reply) on a bad value. */
+int api_query_bool(Ctx *c, const char *key, bool *ret, bool *ret_present);
+
+/* JSON shapes shared by handlers. */
+Json *api_machine_entry(const Machine *m);
+
+/* api-service.c */
+void api_machines_list(Ctx *c);
+void api_machine_get(Ctx *c);
+void api_machine_status(Ctx *c);
+void api_machine_action(Ctx *c);
+void api_health(Ctx *c);
+void api_version(Ctx *c);
+
+/* api-boot.c */
+void api_boot_get(Ctx *c);
+void api_boot_put(Ctx *c);
+void api_backups_list(Ctx *c);
+void api_backup_get(Ctx *c);
+void api_backup_restore(Ctx *c);
+/* A boot action of the state_controller (pxeboot, ...); false if `action`
+ * is not one. */
+bool api_boot_action(Ctx *c, const char *action);
+/* The boot object of GET .../boot, for the machine detail too. */
+int api_boot_json(Host *h, const char *name, const char *xml_inactive, const char *xml_live,
+                  Json **ret);
+/* Whether the persistent boot order differs from the running one. */
+bool api_boot_pending(Host *h, const char *name);
+void api_boot_init(void);

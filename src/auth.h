@@ -1,0 +1,57 @@
+/* auth.h: who is asking, and may they: the users file, HTTP Digest and
+ * Basic checks, roles and the per-user machine ACL (API.md section 8).
+ *
+ * auth owns the users file and the hashing; it asks http for what the
+ * client sent and never queues a response itself.  A third way in (Redfish
+ * session tokens) slots into auth_check() next to Digest and Basic.
+ * Thread-safe: a Users is immutable once loaded. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "http.h"
+
+typedef struct Users Users;
+
+/* Load an htdigest file (user:realm:HA1, HA1 MD5 = 32 hex or SHA-256 = 64
+ * hex).  Lines of other realms are ignored.  Refuses a file that group or
+ * others may read or write.  Errors go to errs as "FILE:LINE: message". */
+int users_load(const char *path, const char *realm, Users **ret, ConfErrors *errs);
+void users_free(Users *u);
+size_t users_count(const Users *u);
+
+typedef struct Identity {
+    char user[128];       /* "" when anonymous */
+    bool anonymous;
+    Role role;
+    char *const *machines; /* globs, borrowed from the Conf; NULL = all */
+} Identity;
+
+typedef enum AuthResult {
+    AUTH_OK,
+    AUTH_MISSING,   /* no credentials: 401 */
+    AUTH_BAD,       /* wrong user or password: 401 */
+    AUTH_STALE,     /* a good answer to an expired nonce: 401 stale=true */
+    AUTH_BASIC_REFUSED, /* Basic where it is not accepted: 401 */
+} AuthResult;
+
+/* Decide who the request is.  With users == NULL every request is the
+ * anonymous admin (protected mode).  Logs each failure with the peer. */
+AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret);
+/* Fill the 401 challenge of rep: Digest in conf's algorithm, and Basic
+ * when conf and the connection accept it. */
+void auth_challenge(Request *req, const Conf *conf, bool stale, Reply *rep);
+bool auth_basic_accepted(const Conf *conf, bool tls);
+/* The machine ACL: false means the machine does not exist for this user. */
+bool auth_machine_visible(const Identity *id, const char *name);
+
+/* Counters for /metrics. */
+uint64_t auth_failures_total(void);
+uint64_t auth_forbidden_total(void);
+void auth_count_forbidden(void);
+
+/* HA1 = H(user:realm:password) in the algorithm of the HA1's length. */
+int auth_ha1(const char *user, const char *realm, const char *password, bool sha256,
+             uint8_t *ret, size_t *ret_len);

@@ -1,0 +1,100 @@
+/* bootxml.h: boot order of a libvirt domain definition, read and rewritten.
+ *
+ * Pure functions: an XML string in, an XML string (or a description) out.
+ * The only libxml2 user for boot order; it never calls libvirt, never does
+ * I/O, never logs.  Parsing uses XML_PARSE_NONET, no entity substitution and
+ * no DTD loading.  Apart from boot elements (and, for the one-time marker,
+ * virtmcd's own metadata element), the document survives as it was.
+ *
+ * libvirt allows two exclusive styles (API.md section 2):
+ *   BOOT_STYLE_OS          <os><boot dev='network|hd|cdrom|fd'/>...</os>
+ *   BOOT_STYLE_PER_DEVICE  <boot order='N'/> inside <disk>, <interface>,
+ *                          <hostdev>, <redirdev>
+ * A domain with neither is BOOT_STYLE_NONE; rewriting it writes per-device
+ * order. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The virtmcd metadata namespace (also used by domxml and virt). */
+#define VIRTMCD_XMLNS "http://virtmcd.org/xmlns/domain/1.0"
+#define VIRTMCD_XMLNS_PREFIX "virtmcd"
+
+typedef enum BootClass {
+    BOOT_CLASS_NETWORK,  /* <interface>, <os><boot dev='network'/> */
+    BOOT_CLASS_DISK,     /* <disk device='disk'> (and 'lun'), dev='hd' */
+    BOOT_CLASS_CDROM,    /* <disk device='cdrom'>, dev='cdrom' */
+    BOOT_CLASS_FLOPPY,   /* <disk device='floppy'>, dev='fd' */
+    BOOT_CLASS_HOSTDEV,  /* <hostdev> */
+    BOOT_CLASS_REDIRDEV, /* <redirdev> */
+    _BOOT_CLASS_MAX,
+    _BOOT_CLASS_INVALID = -1,
+} BootClass;
+
+/* "network", "disk", "cdrom", "floppy", "hostdev", "redirdev" */
+const char *boot_class_to_string(BootClass c);
+BootClass boot_class_from_string(const char *s);
+
+typedef enum BootStyle {
+    BOOT_STYLE_NONE,
+    BOOT_STYLE_OS,
+    BOOT_STYLE_PER_DEVICE,
+    _BOOT_STYLE_MAX,
+} BootStyle;
+
+/* "none", "os", "per-device" */
+const char *boot_style_to_string(BootStyle s);
+
+typedef struct BootEntry {
+    BootClass cls;
+    /* Identity: MAC for an interface, target dev for a disk ("vda"),
+     * "pci 0000:03:00.0" / "usb 1d6b:0002" style for a hostdev, "usb N" for
+     * a redirdev (N = its position among redirdevs), NULL for os style. */
+    char *device;
+    unsigned order; /* 1..N, position in the boot order */
+} BootEntry;
+
+typedef struct BootInfo {
+    BootStyle style;
+    BootEntry *entries; /* sorted by order */
+    size_t n_entries;
+    bool has_class[_BOOT_CLASS_MAX]; /* devices of that class exist */
+    bool uefi;           /* <os firmware='efi'> or <loader type='pflash'> */
+    char *once_restore;  /* backup id of a one-time change to undo, or NULL */
+} BootInfo;
+
+void boot_info_free(BootInfo *b);
+static inline void boot_info_freep(BootInfo **b)
+{
+    boot_info_free(*b);
+}
+
+/* The first entry's class, or _BOOT_CLASS_INVALID when there is none. */
+BootClass boot_info_first(const BootInfo *b);
+/* True when a and b give the same order (same classes/devices, same order). */
+bool boot_info_same_order(const BootInfo *a, const BootInfo *b);
+
+/* Describe a domain's boot order.  -EINVAL on XML that does not parse or is
+ * not a <domain>. */
+int bootxml_parse(const char *xml, BootInfo **ret);
+
+/* Put the devices of class `first` first, keeping their relative order,
+ * the other classes after them in their previous relative order.  os style
+ * reorders <boot dev> (adding the class's dev when absent); per-device
+ * renumbers 1..N; no style writes per-device order on the devices of `first`
+ * followed by ... (see the golden files).  -ENODEV when the domain has no
+ * device of that class (nothing is written), -EINVAL on bad XML. */
+int bootxml_set_first(const char *xml, BootClass first, char **ret_xml);
+
+/* Copy the boot order of `from_xml` onto `xml`: the style of from_xml and
+ * its order, matched device by device (MAC, target dev, ...).  Devices of xml
+ * that from_xml does not know lose their boot element.  Used by defaultboot
+ * (from the first backup) and by the one-time restore. */
+int bootxml_apply_order(const char *xml, const char *from_xml, char **ret_xml);
+
+/* Set (restore_id != NULL) or clear (NULL) the one-time marker
+ * <virtmcd:boot-once restore='ID'/> inside the domain's
+ * <metadata><virtmcd:instance xmlns:virtmcd=VIRTMCD_XMLNS>, creating the
+ * containers when needed and keeping every other child. */
+int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml);

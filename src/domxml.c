@@ -1,0 +1,450 @@
+/* domxml.c: what a domain definition says (CPUs, memory, NICs, disks,
+ * consoles, virtmcd metadata), for the machine detail.
+ *
+ * Read-only over libvirt's domain XML: it never calls libvirt, never does
+ * I/O and never logs.  Parsing uses XML_PARSE_NONET, no entity substitution
+ * and no DTD (a DOCTYPE is refused).  A value libvirt itself would refuse
+ * (an unknown memory unit, a port out of range) reads as unknown (0, -1 or
+ * NULL) rather than failing the whole machine.  Any thread may call it. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "bootxml.h" /* VIRTMCD_XMLNS */
+#include "domxml.h"
+#include "util.h"
+
+DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
+DEFINE_CLEANUP(xmlParserCtxtPtr, xmlFreeParserCtxt)
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+    xmlInitParser();
+}
+
+#if LIBXML_VERSION >= 21200
+static void silent_error(void *userdata, const xmlError *err)
+#else
+static void silent_error(void *userdata, xmlErrorPtr err)
+#endif
+{
+}
+
+static int xml_read(const char *xml, xmlDoc **ret_doc)
+{
+    _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    xmlStructuredErrorFunc old_func;
+    void *old_ctx;
+    xmlNode *root;
+    size_t len;
+
+    if (!xml)
+        return -EINVAL;
+    (void)pthread_once(&xml_once, xml_init);
+    old_func = xmlStructuredError;
+    old_ctx = xmlStructuredErrorContext;
+    len = strlen(xml);
+    if (len > INT_MAX)
+        return -EINVAL;
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return -ENOMEM;
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlSetStructuredErrorFunc(old_ctx, old_func);
+    if (!doc || !ctxt->wellFormed) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+
+        if (e && e->code == XML_ERR_NO_MEMORY)
+            return -ENOMEM;
+        if (e && e->message) {
+            _cleanup_free_ char *msg = strdup(e->message);
+
+            error_setf("XML line %d: %s", e->line, msg ? strstrip(msg) : "parse error");
+        } else
+            error_setf("XML does not parse");
+        return -EINVAL;
+    }
+    if (doc->intSubset || doc->extSubset) {
+        error_setf("XML: a DOCTYPE is not allowed in a domain definition");
+        return -EINVAL;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
+        error_setf("XML: the root element is not <domain>");
+        return -EINVAL;
+    }
+    *ret_doc = steal_ptr(&doc);
+    return 0;
+}
+
+static bool is_elem(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static bool is_ns_elem(const xmlNode *n, const char *href, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           xmlStrEqual(n->ns->href, BAD_CAST href) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static xmlNode *child_elem(const xmlNode *parent, const char *name)
+{
+    if (!parent)
+        return NULL;
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (is_elem(c, name))
+            return c;
+    return NULL;
+}
+
+static xmlNode *child_ns_elem(const xmlNode *parent, const char *href, const char *name)
+{
+    if (!parent)
+        return NULL;
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (is_ns_elem(c, href, name))
+            return c;
+    return NULL;
+}
+
+/* An attribute without namespace; without a DTD it is one text node at most. */
+static const char *attr(const xmlNode *n, const char *name)
+{
+    if (!n || n->type != XML_ELEMENT_NODE)
+        return NULL;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        if (a->ns || !xmlStrEqual(a->name, BAD_CAST name))
+            continue;
+        if (!a->children)
+            return "";
+        if (a->children->type != XML_TEXT_NODE || a->children->next || !a->children->content)
+            return NULL;
+        return (const char *)a->children->content;
+    }
+    return NULL;
+}
+
+/* A copy of an attribute; -ENOMEM only when it exists and cannot be copied. */
+static int dup_attr(const xmlNode *n, const char *name, char **ret)
+{
+    const char *v = attr(n, name);
+
+    *ret = NULL;
+    if (!v)
+        return 0;
+    *ret = strdup(v);
+    return *ret ? 0 : -ENOMEM;
+}
+
+static int dup_text(const xmlNode *n, char **ret)
+{
+    xmlChar *c;
+
+    *ret = NULL;
+    if (!n)
+        return 0;
+    c = xmlNodeGetContent(n);
+    if (!c)
+        return -ENOMEM;
+    *ret = strdup((const char *)c);
+    xmlFree(c);
+    return *ret ? 0 : -ENOMEM;
+}
+
+/* A whole unsigned number in element text, blanks around allowed. */
+static int text_uint(const xmlNode *n, unsigned long long max, unsigned long long *ret)
+{
+    _cleanup_free_ char *s = NULL;
+    int r;
+
+    r = dup_text(n, &s);
+    if (r < 0 || !s)
+        return r < 0 ? r : -EINVAL;
+    return parse_uint(strstrip(s), 0, max, ret);
+}
+
+/* libvirt's virScaleInteger: b/byte/bytes, then k m g t p e alone or with
+ * "iB" (powers of 1024) or with "B" (powers of 1000), case-insensitive. */
+static int unit_scale(const char *unit, unsigned long long *ret)
+{
+    static const char prefixes[] = "kmgtpe";
+    unsigned long long base, scale = 1;
+    const char *p;
+
+    if (!unit || !*unit) {
+        *ret = 1024; /* libvirt's default unit for <memory>: KiB */
+        return 0;
+    }
+    if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "byte") == 0 ||
+        strcasecmp(unit, "bytes") == 0) {
+        *ret = 1;
+        return 0;
+    }
+    p = strchr(prefixes, tolower((unsigned char)unit[0]));
+    if (!p || !*p)
+        return -EINVAL;
+    if (!unit[1] || strcasecmp(unit + 1, "ib") == 0)
+        base = 1024;
+    else if (strcasecmp(unit + 1, "b") == 0)
+        base = 1000;
+    else
+        return -EINVAL;
+    for (const char *q = prefixes; q <= p; q++)
+        scale *= base;
+    *ret = scale;
+    return 0;
+}
+
+static unsigned long long memory_kib(const xmlNode *mem)
+{
+    unsigned long long value, scale, bytes;
+
+    if (!mem || text_uint(mem, ULLONG_MAX, &value) < 0 || unit_scale(attr(mem, "unit"), &scale) < 0)
+        return 0;
+    if (__builtin_mul_overflow(value, scale, &bytes))
+        return 0;
+    return bytes / 1024 + (bytes % 1024 != 0); /* libvirt rounds up to KiB */
+}
+
+/* "network", "bridge", "dev", ... whichever the interface type uses. */
+static int iface_source(const xmlNode *n, const char *type, char **ret)
+{
+    static const char *const generic[] = { "network", "bridge", "dev", "path", "name" };
+    const xmlNode *src = child_elem(n, "source");
+    const char *key = NULL;
+
+    *ret = NULL;
+    if (!src)
+        return 0;
+    if (type && (streq(type, "udp") || streq(type, "mcast") || streq(type, "server") ||
+                 streq(type, "client"))) {
+        const char *addr = attr(src, "address"), *port = attr(src, "port");
+
+        if (addr || port) {
+            *ret = strdup_printf("%s:%s", addr ? addr : "", port ? port : "");
+            return *ret ? 0 : -ENOMEM;
+        }
+        return 0;
+    }
+    if (type && streq(type, "network"))
+        key = "network";
+    else if (type && streq(type, "bridge"))
+        key = "bridge";
+    else if (type && (streq(type, "direct") || streq(type, "vdpa")))
+        key = "dev";
+    else if (type && streq(type, "vhostuser"))
+        key = "path";
+    if (key && attr(src, key))
+        return dup_attr(src, key, ret);
+    for (size_t i = 0; i < ELEMENTSOF(generic); i++)
+        if (attr(src, generic[i]))
+            return dup_attr(src, generic[i], ret);
+    return 0;
+}
+
+/* file=, dev=, dir=, "pool/volume", "protocol:name", name=, path=. */
+static int disk_source(const xmlNode *n, char **ret)
+{
+    const xmlNode *src = child_elem(n, "source");
+    const char *pool = attr(src, "pool"), *vol = attr(src, "volume");
+    const char *proto = attr(src, "protocol"), *name = attr(src, "name");
+
+    *ret = NULL;
+    if (!src)
+        return 0;
+    if (attr(src, "file"))
+        return dup_attr(src, "file", ret);
+    if (attr(src, "dev"))
+        return dup_attr(src, "dev", ret);
+    if (attr(src, "dir"))
+        return dup_attr(src, "dir", ret);
+    if (pool && vol)
+        *ret = strdup_printf("%s/%s", pool, vol);
+    else if (proto && name)
+        *ret = strdup_printf("%s:%s", proto, name);
+    else if (name)
+        return dup_attr(src, "name", ret);
+    else if (attr(src, "path"))
+        return dup_attr(src, "path", ret);
+    else
+        return 0;
+    return *ret ? 0 : -ENOMEM;
+}
+
+static int add_iface(DomInfo *d, const xmlNode *n)
+{
+    DomIface *f = &d->ifaces[d->n_ifaces++];
+    int r;
+
+    if ((r = dup_attr(child_elem(n, "mac"), "address", &f->mac)) < 0 ||
+        (r = dup_attr(n, "type", &f->type)) < 0 ||
+        (r = iface_source(n, attr(n, "type"), &f->source)) < 0 ||
+        (r = dup_attr(child_elem(n, "model"), "type", &f->model)) < 0)
+        return r;
+    return 0;
+}
+
+static int add_disk(DomInfo *d, const xmlNode *n)
+{
+    DomDisk *k = &d->disks[d->n_disks++];
+    const char *device = attr(n, "device");
+    int r;
+
+    if ((r = dup_attr(child_elem(n, "target"), "dev", &k->target)) < 0 ||
+        (r = disk_source(n, &k->source)) < 0)
+        return r;
+    k->device = strdup(device && *device ? device : "disk");
+    return k->device ? 0 : -ENOMEM;
+}
+
+static int add_graphics(DomInfo *d, const xmlNode *n)
+{
+    DomGraphics *g = &d->graphics[d->n_graphics++];
+    const char *autoport = attr(n, "autoport"), *listen = attr(n, "listen");
+    unsigned long long port;
+    int r;
+
+    g->port = -1;
+    if (!(autoport && streq(autoport, "yes")) && parse_uint(attr(n, "port"), 1, 65535, &port) >= 0)
+        g->port = (int)port;
+    if ((r = dup_attr(n, "type", &g->type)) < 0)
+        return r;
+    if (listen && *listen)
+        return dup_attr(n, "listen", &g->listen);
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        const char *a = attr(c, "address");
+
+        if (is_elem(c, "listen") && a && *a)
+            return dup_attr(c, "address", &g->listen);
+    }
+    return 0;
+}
+
+static int add_metadata(DomInfo *d, const xmlNode *root)
+{
+    const xmlNode *inst = child_ns_elem(child_elem(root, "metadata"), VIRTMCD_XMLNS, "instance");
+    size_t n_tags = 0;
+    int r;
+
+    if (!inst)
+        return 0;
+    if ((r = dup_text(child_ns_elem(inst, VIRTMCD_XMLNS, "owner"), &d->owner)) < 0 ||
+        (r = dup_text(child_ns_elem(inst, VIRTMCD_XMLNS, "description"), &d->description)) < 0)
+        return r;
+    for (const xmlNode *c = inst->children; c; c = c->next)
+        if (is_ns_elem(c, VIRTMCD_XMLNS, "tag") && attr(c, "key"))
+            n_tags++;
+    if (!n_tags)
+        return 0;
+    d->tags = calloc(n_tags, sizeof(*d->tags));
+    if (!d->tags)
+        return -ENOMEM;
+    for (const xmlNode *c = inst->children; c; c = c->next) {
+        DomTag *t;
+
+        if (!is_ns_elem(c, VIRTMCD_XMLNS, "tag") || !attr(c, "key"))
+            continue;
+        t = &d->tags[d->n_tags++];
+        if ((r = dup_attr(c, "key", &t->key)) < 0 || (r = dup_text(c, &t->value)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+void dom_info_free(DomInfo *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_ifaces; i++) {
+        free(d->ifaces[i].mac);
+        free(d->ifaces[i].type);
+        free(d->ifaces[i].source);
+        free(d->ifaces[i].model);
+    }
+    free(d->ifaces);
+    for (size_t i = 0; i < d->n_disks; i++) {
+        free(d->disks[i].target);
+        free(d->disks[i].device);
+        free(d->disks[i].source);
+    }
+    free(d->disks);
+    for (size_t i = 0; i < d->n_graphics; i++) {
+        free(d->graphics[i].type);
+        free(d->graphics[i].listen);
+    }
+    free(d->graphics);
+    free(d->owner);
+    free(d->description);
+    for (size_t i = 0; i < d->n_tags; i++) {
+        free(d->tags[i].key);
+        free(d->tags[i].value);
+    }
+    free(d->tags);
+    free(d);
+}
+
+int domxml_parse(const char *xml, DomInfo **ret)
+{
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    _cleanup_(dom_info_freep) DomInfo *d = NULL;
+    const xmlNode *root, *devices;
+    size_t n_ifaces = 0, n_disks = 0, n_graphics = 0;
+    unsigned long long vcpus;
+    int r;
+
+    r = xml_read(xml, &doc);
+    if (r < 0)
+        return r;
+    root = xmlDocGetRootElement(doc);
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    if (text_uint(child_elem(root, "vcpu"), UINT_MAX, &vcpus) >= 0)
+        d->vcpus = (unsigned)vcpus;
+    d->memory_kib = memory_kib(child_elem(root, "memory"));
+
+    devices = child_elem(root, "devices");
+    for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+        n_ifaces += is_elem(c, "interface");
+        n_disks += is_elem(c, "disk");
+        n_graphics += is_elem(c, "graphics");
+    }
+    d->ifaces = calloc(n_ifaces + 1, sizeof(*d->ifaces));
+    d->disks = calloc(n_disks + 1, sizeof(*d->disks));
+    d->graphics = calloc(n_graphics + 1, sizeof(*d->graphics));
+    if (!d->ifaces || !d->disks || !d->graphics)
+        return -ENOMEM;
+    for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+        if (is_elem(c, "interface"))
+            r = add_iface(d, c);
+        else if (is_elem(c, "disk"))
+            r = add_disk(d, c);
+        else if (is_elem(c, "graphics"))
+            r = add_graphics(d, c);
+        else
+            r = 0;
+        if (r < 0)
+            return r;
+    }
+    r = add_metadata(d, root);
+    if (r < 0)
+        return r;
+    *ret = steal_ptr(&d);
+    return 0;
+}

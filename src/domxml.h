@@ -1,0 +1,57 @@
+/* domxml.h: what a domain definition says, for the machine detail.
+ *
+ * Pure functions over libvirt's domain XML: no libvirt calls, no I/O, no
+ * logging.  Parsing uses XML_PARSE_NONET, no entities, no DTD. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct DomIface {
+    char *mac;    /* "52:54:00:..." or NULL */
+    char *type;   /* interface type= ("network", "bridge", "direct", "user") */
+    char *source; /* network=, bridge=, dev= ... whichever the type uses, or NULL */
+    char *model;  /* <model type=>, or NULL */
+} DomIface;
+
+typedef struct DomDisk {
+    char *target; /* <target dev=> */
+    char *device; /* "disk", "cdrom", "floppy", "lun" */
+    char *source; /* file=, dev=, name= (with protocol "rbd:pool/img"), volume, or NULL */
+} DomDisk;
+
+typedef struct DomGraphics {
+    char *type;   /* "vnc", "spice" */
+    int port;     /* -1 when autoport and not running */
+    char *listen; /* address, or NULL */
+} DomGraphics;
+
+typedef struct DomTag {
+    char *key;
+    char *value;
+} DomTag;
+
+typedef struct DomInfo {
+    unsigned vcpus;
+    unsigned long long memory_kib; /* <memory>, in KiB whatever the unit */
+    DomIface *ifaces;
+    size_t n_ifaces;
+    DomDisk *disks;
+    size_t n_disks;
+    DomGraphics *graphics;
+    size_t n_graphics;
+    /* virtmcd metadata (<metadata><virtmcd:instance>): */
+    char *owner;
+    char *description;
+    DomTag *tags;
+    size_t n_tags;
+} DomInfo;
+
+void dom_info_free(DomInfo *d);
+static inline void dom_info_freep(DomInfo **d)
+{
+    dom_info_free(*d);
+}
+
+/* -EINVAL on XML that does not parse or is not a <domain>. */
+int domxml_parse(const char *xml, DomInfo **ret);

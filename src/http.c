@@ -1,0 +1,694 @@
+/* http.c: libmicrohttpd behind the Request/Reply interface of http.h.
+ *
+ * Owns the daemon, the listening socket, request bodies and their limits,
+ * the worker pool for deferred handlers and the access log.  It must never
+ * interpret a path or call libvirt, and never queue a response while body
+ * data is still arriving. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+typedef enum Phase {
+    PHASE_BODY,     /* headers seen, body may arrive */
+    PHASE_WORKING,  /* deferred to a worker, connection suspended */
+    PHASE_REPLIED,  /* the worker filled the reply */
+} Phase;
+
+typedef struct HttpReq {
+    Request req;
+    Reply rep;
+    struct MHD_Connection *conn;
+    char *path;
+    char peer[INET6_ADDRSTRLEN];
+    Buf body;
+    bool too_large;
+    _Atomic int phase;
+    size_t sent_bytes;
+    char **decoded; /* query values decoded on demand, freed with the request */
+    struct HttpReq *next_job;
+} HttpReq;
+
+static struct MHD_Daemon *daemon_;
+static HttpHandler handler_;
+static int listen_fd_ = -1;
+static char unix_path_[108];
+static _Atomic size_t max_body_;
+static _Atomic bool access_log_;
+static _Atomic uint64_t requests_total_;
+static _Atomic long in_flight_;
+static unsigned port_;
+static uint8_t nonce_seed[32];
+static bool verbose_libs;
+
+/* The worker pool: one queue, one lock, one condition. */
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
+static HttpReq *jobs_head, *jobs_tail;
+static bool jobs_stop;
+static pthread_t *workers_;
+static size_t n_workers_;
+
+void reply_set(Reply *rep, unsigned status, const char *content_type, char *body, size_t len)
+{
+    free(rep->body);
+    rep->status = status;
+    rep->content_type = content_type;
+    rep->body = body;
+    rep->len = len;
+}
+
+int reply_add_header(Reply *rep, const char *name, const char *value)
+{
+    if (rep->n_headers == HTTP_MAX_HEADERS)
+        return -E2BIG;
+    rep->header_names[rep->n_headers] = strdup(name);
+    rep->header_values[rep->n_headers] = strdup(value);
+    if (!rep->header_names[rep->n_headers] || !rep->header_values[rep->n_headers]) {
+        free(rep->header_names[rep->n_headers]);
+        free(rep->header_values[rep->n_headers]);
+        return -ENOMEM;
+    }
+    rep->n_headers++;
+    return 0;
+}
+
+void reply_set_challenge(Reply *rep, const HttpChallenge *ch)
+{
+    free(rep->challenge);
+    rep->challenge = malloc(sizeof(*ch));
+    if (rep->challenge)
+        *rep->challenge = *ch;
+}
+
+char *http_digest_user(Request *req)
+{
+    char *u = MHD_digest_auth_get_username(((HttpReq *)req)->conn);
+    char *copy;
+
+    if (!u)
+        return NULL;
+    copy = strdup(u);
+    MHD_free(u);
+    return copy;
+}
+
+int http_digest_check(Request *req, const char *realm, const char *user, const uint8_t *ha1,
+                      size_t ha1_len, bool sha256, unsigned nonce_timeout)
+{
+    int r = MHD_digest_auth_check_digest2(((HttpReq *)req)->conn, realm, user, ha1, ha1_len,
+                                          nonce_timeout,
+                                          sha256 ? MHD_DIGEST_ALG_SHA256 : MHD_DIGEST_ALG_MD5);
+
+    if (r == MHD_INVALID_NONCE)
+        return -ESTALE;
+    return r == MHD_YES ? 1 : 0;
+}
+
+int http_basic_credentials(Request *req, char **ret_user, char **ret_password)
+{
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(((HttpReq *)req)->conn, &pass);
+
+    if (!user) {
+        if (pass)
+            MHD_free(pass);
+        return -ENOENT;
+    }
+    *ret_user = strdup(user);
+    *ret_password = strdup(pass ? pass : "");
+    if (pass) {
+        explicit_bzero(pass, strlen(pass));
+        MHD_free(pass);
+    }
+    MHD_free(user);
+    if (!*ret_user || !*ret_password) {
+        free(*ret_user);
+        free(*ret_password);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void reply_clear(Reply *rep)
+{
+    free(rep->challenge);
+    free(rep->body);
+    for (size_t i = 0; i < rep->n_headers; i++) {
+        free(rep->header_names[i]);
+        free(rep->header_values[i]);
+    }
+    *rep = (Reply){ 0 };
+}
+
+static const char *decode_keep(HttpReq *h, const char *raw)
+{
+    _cleanup_free_ char *plus = NULL;
+    char *out = NULL;
+    size_t n;
+
+    if (!raw)
+        return NULL;
+    plus = strdup(raw);
+    if (!plus)
+        return NULL;
+    for (char *p = plus; *p; p++)
+        if (*p == '+')
+            *p = ' ';
+    if (percent_decode(plus, strlen(plus), &out, NULL) < 0)
+        return NULL;
+    n = strv_length(h->decoded);
+    {
+        char **nv = realloc(h->decoded, (n + 2) * sizeof(char *));
+
+        if (!nv) {
+            free(out);
+            return NULL;
+        }
+        nv[n] = out;
+        nv[n + 1] = NULL;
+        h->decoded = nv;
+    }
+    return out;
+}
+
+const char *http_query(Request *req, const char *key)
+{
+    HttpReq *h = (HttpReq *)req;
+    const char *raw = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, key);
+
+    if (!raw)
+        return NULL;
+    return decode_keep(h, raw);
+}
+
+typedef struct QueryEach {
+    HttpReq *h;
+    HttpQueryFn fn;
+    void *userdata;
+    int r;
+} QueryEach;
+
+static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    QueryEach *q = cls;
+    const char *dk = decode_keep(q->h, key);
+    const char *dv = value ? decode_keep(q->h, value) : "";
+
+    if (!dk || !dv) {
+        q->r = -EINVAL;
+        return MHD_NO;
+    }
+    q->r = q->fn(dk, dv, q->userdata);
+    return q->r < 0 ? MHD_NO : MHD_YES;
+}
+
+int http_query_each(Request *req, HttpQueryFn fn, void *userdata)
+{
+    QueryEach q = { .h = (HttpReq *)req, .fn = fn, .userdata = userdata };
+
+    (void)MHD_get_connection_values(q.h->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
+    return q.r;
+}
+
+const char *http_header(Request *req, const char *name)
+{
+    return MHD_lookup_connection_value(((HttpReq *)req)->conn, MHD_HEADER_KIND, name);
+}
+
+/* The path and query keep their escapes: route.c decodes each segment once,
+ * after splitting, so "%2f" never becomes a separator. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static enum MHD_Result queue_reply(HttpReq *h)
+{
+    Reply *rep = &h->rep;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (rep->status == 0) {
+        static const char body[] = "{\"error\": \"internal error: no reply\"}";
+        reply_set(rep, 500, "application/json", strdup(body), strlen(body));
+    }
+    resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        return MHD_NO;
+    rep->body = NULL; /* the response owns it now */
+    if (rep->content_type)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    for (size_t i = 0; i < rep->n_headers; i++)
+        (void)MHD_add_response_header(resp, rep->header_names[i], rep->header_values[i]);
+    h->sent_bytes = rep->len;
+    if (rep->challenge) {
+        char basic[200];
+
+        if (rep->challenge->basic) {
+            snprintf(basic, sizeof(basic), "Basic realm=\"%s\", charset=\"UTF-8\"",
+                     rep->challenge->realm);
+            (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, basic);
+        }
+        /* libmicrohttpd writes the one Digest challenge (and the 401). */
+        ret = MHD_queue_auth_fail_response2(h->conn, rep->challenge->realm, PACKAGE_NAME, resp,
+                                            rep->challenge->stale ? MHD_YES : MHD_NO,
+                                            rep->challenge->sha256 ? MHD_DIGEST_ALG_SHA256
+                                                                   : MHD_DIGEST_ALG_MD5);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    ret = MHD_queue_response(h->conn, rep->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void reply_static_error(HttpReq *h, unsigned status, const char *json)
+{
+    reply_set(&h->rep, status, "application/json", strdup(json), strlen(json));
+}
+
+static void job_push(HttpReq *h)
+{
+    pthread_mutex_lock(&jobs_lock);
+    h->next_job = NULL;
+    if (jobs_tail)
+        jobs_tail->next_job = h;
+    else
+        jobs_head = h;
+    jobs_tail = h;
+    pthread_cond_signal(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    for (;;) {
+        HttpReq *h;
+
+        pthread_mutex_lock(&jobs_lock);
+        while (!jobs_head && !jobs_stop)
+            pthread_cond_wait(&jobs_cond, &jobs_lock);
+        if (!jobs_head) {
+            pthread_mutex_unlock(&jobs_lock);
+            return NULL;
+        }
+        h = jobs_head;
+        jobs_head = h->next_job;
+        if (!jobs_head)
+            jobs_tail = NULL;
+        pthread_mutex_unlock(&jobs_lock);
+
+        error_clear();
+        (void)handler_(&h->req, &h->rep, true);
+        atomic_store(&h->phase, PHASE_REPLIED);
+        MHD_resume_connection(h->conn);
+    }
+}
+
+static void peer_string(struct MHD_Connection *conn, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(buf, size, "unix");
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+static enum MHD_Result run_handler(HttpReq *h)
+{
+    int r;
+
+    if (h->body.len) {
+        h->req.body = h->body.data;
+        h->req.body_len = h->body.len;
+    }
+    error_clear();
+    r = handler_(&h->req, &h->rep, false);
+    if (r == HTTP_DEFER) {
+        atomic_store(&h->phase, PHASE_WORKING);
+        MHD_suspend_connection(h->conn);
+        job_push(h);
+        return MHD_YES;
+    }
+    return queue_reply(h);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    HttpReq *h = *req_cls;
+
+    if (!h) {
+        const char *cl;
+        const union MHD_ConnectionInfo *di;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+            return MHD_NO;
+        *req_cls = h;
+        atomic_fetch_add(&in_flight_, 1);
+        h->conn = conn;
+        h->path = strdup(url);
+        if (!h->path)
+            return MHD_NO;
+        peer_string(conn, h->peer, sizeof(h->peer));
+        di = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
+        h->req = (Request){
+            .method = http_method_from_string(method),
+            .method_str = method,
+            .path = h->path,
+            .peer = h->peer,
+            .tls = di && di->tls_session != NULL,
+            .start_usec = now_usec(),
+            .conn = conn,
+        };
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            unsigned long long n;
+
+            if (parse_uint(cl, 0, UINT64_MAX, &n) == 0 && n > atomic_load(&max_body_)) {
+                /* Refused before it arrives: MHD closes the connection after. */
+                reply_static_error(h, 413, "{\"error\": \"request body too large\"}");
+                return queue_reply(h);
+            }
+        }
+        /* Answer on the next call even without a body: a response queued
+         * on the first call makes libmicrohttpd close the connection. */
+        return MHD_YES;
+    }
+
+    switch (atomic_load(&h->phase)) {
+    case PHASE_REPLIED:
+        return queue_reply(h);
+    case PHASE_WORKING:
+        return MHD_YES;
+    case PHASE_BODY:
+        break;
+    }
+    if (*upload_data_size > 0) {
+        if (!h->too_large) {
+            if (h->body.len + *upload_data_size > atomic_load(&max_body_)) {
+                h->too_large = true;
+                buf_free(&h->body);
+            } else
+                buf_append(&h->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (h->too_large) {
+        reply_static_error(h, 413, "{\"error\": \"request body too large\"}");
+        return queue_reply(h);
+    }
+    if (h->body.oom) {
+        reply_static_error(h, 500, "{\"error\": \"out of memory\"}");
+        return queue_reply(h);
+    }
+    return run_handler(h);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    HttpReq *h = *req_cls;
+
+    if (!h)
+        return;
+    *req_cls = NULL;
+    atomic_fetch_add(&requests_total_, 1);
+    if (atomic_load(&access_log_) && log_enabled(LOG_INFO)) {
+        char f_remote[80], f_user[300], f_machine[300], f_action[64];
+        const char *fields[5];
+        size_t nf = 0;
+        uint64_t us = now_usec() - h->req.start_usec;
+
+        snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
+        fields[nf++] = f_remote;
+        if (h->req.log_user) {
+            snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
+            fields[nf++] = f_user;
+        }
+        if (h->req.log_machine) {
+            snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
+            fields[nf++] = f_machine;
+        }
+        if (h->req.log_action) {
+            snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
+            fields[nf++] = f_action;
+        }
+        fields[nf] = NULL;
+        (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
+                           h->req.method_str ? h->req.method_str : "-",
+                           h->path ? h->path : "-", h->rep.status, h->sent_bytes,
+                           (unsigned long long)us, h->peer,
+                           h->req.log_user ? " user=" : "",
+                           h->req.log_user ? h->req.log_user : "",
+                           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    }
+    if (h->req.app_free && h->req.app)
+        h->req.app_free(h->req.app);
+    reply_clear(&h->rep);
+    buf_free(&h->body);
+    strv_free(h->decoded);
+    free(h->path);
+    free(h);
+    atomic_fetch_sub(&in_flight_, 1);
+}
+
+static int bind_listen(const char *addr)
+{
+    ListenAddr a;
+    int fd, r, one = 1;
+
+    r = conf_parse_listen(addr, &a);
+    if (r < 0)
+        return log_error_errno(r, "Invalid listen address '%s'", addr);
+    if (a.is_unix) {
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a.path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return log_error_errno(errno, "Failed to create a Unix socket: %m");
+        (void)unlink(a.path);
+        if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 512) < 0) {
+            r = -errno;
+            close(fd);
+            return log_error_errno(r, "Failed to listen on unix:%s: %m", a.path);
+        }
+        snprintf(unix_path_, sizeof(unix_path_), "%s", a.path);
+        return fd;
+    } else {
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                                  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+        struct addrinfo *res = NULL;
+        char port[16];
+
+        snprintf(port, sizeof(port), "%u", a.port);
+        r = getaddrinfo(a.host[0] ? a.host : NULL, port, &hints, &res);
+        if (r != 0) {
+            log_error("Failed to resolve listen address '%s': %s", addr, gai_strerror(r));
+            return -EADDRNOTAVAIL;
+        }
+        fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            r = -errno;
+            freeaddrinfo(res);
+            return log_error_errno(r, "Failed to create a socket: %m");
+        }
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 512) < 0) {
+            r = -errno;
+            freeaddrinfo(res);
+            close(fd);
+            return log_error_errno(r, "Failed to listen on %s: %m", addr);
+        }
+        freeaddrinfo(res);
+        return fd;
+    }
+}
+
+static void read_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    port_ = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        port_ = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    else if (ss.ss_family == AF_INET6)
+        port_ = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    if (!verbose_libs)
+        return;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_debug("libmicrohttpd: %s", msg);
+}
+
+int http_start(const HttpConfig *cfg, HttpHandler handler)
+{
+    struct MHD_OptionItem opts[20];
+    size_t n = 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_DEBUG;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cpus > 0 ? cpus : 1);
+
+    handler_ = handler;
+    atomic_store(&max_body_, cfg->max_body_bytes);
+    atomic_store(&access_log_, cfg->access_log);
+
+    if (cfg->listen_fd >= 0)
+        listen_fd_ = cfg->listen_fd;
+    else {
+        listen_fd_ = bind_listen(cfg->listen);
+        if (listen_fd_ < 0)
+            return listen_fd_;
+    }
+    read_port(listen_fd_);
+
+    n_workers_ = cfg->workers ? cfg->workers : 16;
+    workers_ = calloc(n_workers_, sizeof(pthread_t));
+    if (!workers_)
+        return -ENOMEM;
+    jobs_stop = false;
+    for (size_t i = 0; i < n_workers_; i++)
+        if (pthread_create(&workers_[i], NULL, worker_main, NULL) != 0)
+            return log_error_errno(ENOMEM, "Failed to start worker threads");
+
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd_, NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL };
+    if (cfg->max_connections_per_ip)
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                             cfg->max_connections_per_ip, NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                         (intptr_t)cfg->connection_memory, NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout,
+                                         NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
+                                         NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
+                                         NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+    /* Digest nonces: a secret of our own, and room to remember nonce
+     * counts so that a replayed one is refused. */
+    if (getrandom(nonce_seed, sizeof(nonce_seed), 0) != (ssize_t)sizeof(nonce_seed))
+        return log_error_errno(EIO, "Cannot read random bytes for Digest nonces");
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(nonce_seed),
+                                         nonce_seed };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NONCE_NC_SIZE, 4096, NULL };
+    if (cfg->tls_cert_pem && cfg->tls_key_pem) {
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                             (void *)cfg->tls_cert_pem };
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                             (void *)cfg->tls_key_pem };
+        /* TLS 1.2 is the oldest version a management interface should speak. */
+        opts[n++] = (struct MHD_OptionItem){
+            MHD_OPTION_HTTPS_PRIORITIES, 0,
+            (void *)"NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS1.0"
+        };
+    }
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+    daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
+                               MHD_OPTION_END);
+    if (!daemon_)
+        return log_error_errno(EINVAL, "Failed to start the HTTP server on %s",
+                               cfg->listen_fd >= 0 ? "the inherited socket" : cfg->listen);
+    return 0;
+}
+
+void http_set_verbose(bool on)
+{
+    verbose_libs = on;
+}
+
+void http_set_max_body(size_t max_body_bytes)
+{
+    atomic_store(&max_body_, max_body_bytes);
+}
+
+void http_set_access_log(bool on)
+{
+    atomic_store(&access_log_, on);
+}
+
+unsigned http_port(void)
+{
+    return port_;
+}
+
+uint64_t http_requests_total(void)
+{
+    return atomic_load(&requests_total_);
+}
+
+void http_stop(unsigned timeout_ms)
+{
+    uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000u;
+
+    if (!daemon_)
+        return;
+    /* Stop accepting; requests in flight (including deferred ones) finish. */
+    (void)MHD_quiesce_daemon(daemon_);
+    while (atomic_load(&in_flight_) > 0 && now_usec() < deadline)
+        usleep(10000);
+    if (atomic_load(&in_flight_) > 0)
+        log_warning("Stopping with %ld requests still in flight", atomic_load(&in_flight_));
+
+    pthread_mutex_lock(&jobs_lock);
+    jobs_stop = true;
+    pthread_cond_broadcast(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+    /* A worker stuck in a slow libvirt call is not waited for. */
+    if (atomic_load(&in_flight_) == 0)
+        for (size_t i = 0; i < n_workers_; i++)
+            pthread_join(workers_[i], NULL);
+    MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+    if (listen_fd_ >= 0)
+        close(listen_fd_);
+    listen_fd_ = -1;
+    if (unix_path_[0])
+        (void)unlink(unix_path_);
+    if (atomic_load(&in_flight_) == 0) {
+        free(workers_);
+        workers_ = NULL;
+    }
+}

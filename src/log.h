@@ -1,0 +1,37 @@
+/* log.h: logging for the whole daemon.
+ *
+ * Lines go to the journal with structured fields when stderr is the journal
+ * or not a terminal, else as readable lines on stderr.  log never decides
+ * anything: callers log once, where the decision is taken.  Thread-safe. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <syslog.h>
+
+typedef enum LogTarget {
+    LOG_TARGET_AUTO,    /* journal unless stderr is a terminal */
+    LOG_TARGET_STDERR,
+    LOG_TARGET_JOURNAL,
+} LogTarget;
+
+void log_setup(LogTarget target, int max_level);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+bool log_enabled(int level);
+
+/* Structured fields are given as "KEY=value" strings, NULL-terminated.
+ * Returns -abs(error) when error != 0, else 0, so callers can
+ * `return log_error_errno(r, ...)`.  %m prints strerror(abs(error)). */
+int log_internal(int level, int error, const char *const *fields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define log_full_errno(level, error, ...) log_internal((level), (error), NULL, __VA_ARGS__)
+#define log_debug(...) \
+    do { if (log_enabled(LOG_DEBUG)) (void)log_internal(LOG_DEBUG, 0, NULL, __VA_ARGS__); } while (0)
+#define log_info(...) (void)log_internal(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define log_notice(...) (void)log_internal(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define log_warning(...) (void)log_internal(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define log_error(...) (void)log_internal(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define log_warning_errno(error, ...) log_internal(LOG_WARNING, (error), NULL, __VA_ARGS__)
+#define log_error_errno(error, ...) log_internal(LOG_ERR, (error), NULL, __VA_ARGS__)

@@ -1,0 +1,997 @@
+/* virt.c: hosts, connections, events and the machine table.
+ *
+ * Owns the libvirt connections (one per host), libvirt's event loop thread,
+ * one monitor thread per host that (re)connects with backoff, one event
+ * thread that turns lifecycle events into table updates, and the per-machine
+ * locks.  It must never block a reader on libvirt: the table lock is never
+ * held across a libvirt call, and a host that is down answers -ENOTCONN at
+ * once instead of trying to reach it. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "virt-private.h"
+
+#define BACKOFF_MIN_MS 250u
+#define BACKOFF_MAX_MS 10000u
+#define KEEPALIVE_INTERVAL 2
+#define KEEPALIVE_COUNT 3
+
+struct Host {
+    char *name;
+    char *uri;
+
+    /* lock guards conn, up, machines, next_attempt_usec. */
+    pthread_rwlock_t lock;
+    virConnectPtr conn;
+    int lifecycle_cb;
+    bool up;
+    uint64_t next_attempt_usec;
+    Machine *machines; /* sorted by name */
+    size_t n_machines;
+
+    /* mon_lock guards the monitor's wake-up and first-attempt flags. */
+    pthread_mutex_t mon_lock;
+    pthread_cond_t mon_cond;
+    bool wake;
+    bool first_attempt_done;
+    pthread_t monitor;
+};
+
+static Host **hosts;
+static size_t n_hosts;
+static _Atomic bool stopping;
+static pthread_t event_loop_thread;
+static MachineStartHook start_hook;
+
+/* The event queue: lifecycle events handed from libvirt's loop to our
+ * event thread, one lock. */
+typedef struct EventItem {
+    Host *host;
+    virDomainPtr dom;
+    int event;
+    struct EventItem *next;
+} EventItem;
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
+static EventItem *ev_head, *ev_tail;
+static pthread_t event_thread;
+
+static const char *const state_names[_MACHINE_STATE_MAX] = {
+    [MACHINE_NOSTATE] = "no state",         [MACHINE_RUNNING] = "running",
+    [MACHINE_IDLE] = "idle",                [MACHINE_PAUSED] = "paused",
+    [MACHINE_IN_SHUTDOWN] = "in shutdown",  [MACHINE_SHUT_OFF] = "shut off",
+    [MACHINE_CRASHED] = "crashed",          [MACHINE_PMSUSPENDED] = "pmsuspended",
+};
+
+const char *machine_state_to_string(MachineState s)
+{
+    return s >= 0 && s < _MACHINE_STATE_MAX ? state_names[s] : "no state";
+}
+
+MachineState machine_state_from_string(const char *s)
+{
+    for (int i = 0; i < _MACHINE_STATE_MAX; i++)
+        if (streq(s, state_names[i]))
+            return (MachineState)i;
+    return _MACHINE_STATE_INVALID;
+}
+
+bool machine_state_is_active(MachineState s)
+{
+    return s == MACHINE_RUNNING || s == MACHINE_IDLE || s == MACHINE_PAUSED ||
+           s == MACHINE_IN_SHUTDOWN || s == MACHINE_PMSUSPENDED || s == MACHINE_CRASHED;
+}
+
+MachineState machine_state_from_libvirt(int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_RUNNING:
+        return MACHINE_RUNNING;
+    case VIR_DOMAIN_BLOCKED:
+        return MACHINE_IDLE;
+    case VIR_DOMAIN_PAUSED:
+        return MACHINE_PAUSED;
+    case VIR_DOMAIN_SHUTDOWN:
+        return MACHINE_IN_SHUTDOWN;
+    case VIR_DOMAIN_SHUTOFF:
+        return MACHINE_SHUT_OFF;
+    case VIR_DOMAIN_CRASHED:
+        return MACHINE_CRASHED;
+    case VIR_DOMAIN_PMSUSPENDED:
+        return MACHINE_PMSUSPENDED;
+    default:
+        return MACHINE_NOSTATE;
+    }
+}
+
+int virt_errno(const char *what, const char *name)
+{
+    virErrorPtr e = virGetLastError();
+    int r;
+
+    if (!e) {
+        error_setf("Failed to %s %s", what, name ? name : "");
+        return -EIO;
+    }
+    switch (e->code) {
+    case VIR_ERR_NO_DOMAIN:
+        r = -ENOENT;
+        break;
+    case VIR_ERR_OPERATION_INVALID:
+        r = -EBUSY;
+        break;
+    case VIR_ERR_XML_ERROR:
+    case VIR_ERR_XML_DETAIL:
+    case VIR_ERR_INVALID_ARG:
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+        r = -EINVAL;
+        break;
+    case VIR_ERR_NO_SUPPORT:
+    case VIR_ERR_ARGUMENT_UNSUPPORTED:
+        r = -EOPNOTSUPP;
+        break;
+    case VIR_ERR_OPERATION_DENIED:
+    case VIR_ERR_AUTH_FAILED:
+    case VIR_ERR_AUTH_CANCELLED:
+    case VIR_ERR_ACCESS_DENIED:
+        r = -EACCES;
+        break;
+    case VIR_ERR_NO_CONNECT:
+    case VIR_ERR_INVALID_CONN:
+    case VIR_ERR_RPC:
+    case VIR_ERR_OPERATION_TIMEOUT:
+    case VIR_ERR_AGENT_UNRESPONSIVE:
+        r = -ENOTCONN;
+        break;
+    case VIR_ERR_SYSTEM_ERROR:
+    case VIR_ERR_INTERNAL_ERROR:
+        /* A connection that died mid-call reports itself this way. */
+        r = (e->domain == VIR_FROM_RPC || e->domain == VIR_FROM_REMOTE) ? -ENOTCONN : -EIO;
+        break;
+    default:
+        r = -EIO;
+        break;
+    }
+    error_setf("%s", e->message ? e->message : "libvirt error");
+    log_debug("libvirt: failed to %s %s: %s (code %d, domain %d)", what, name ? name : "",
+              e->message ? e->message : "", e->code, e->domain);
+    return r;
+}
+
+static bool verbose_libs;
+
+static void silence_libvirt(void *userdata, virErrorPtr e)
+{
+    /* Errors are reported where they are handled (virt_errno); -vv shows
+     * every one libvirt raises, handled or not. */
+    if (verbose_libs)
+        log_debug("libvirt error (code %d, domain %d): %s", e->code, e->domain,
+                  e->message ? e->message : "");
+}
+
+void virt_set_verbose(bool on)
+{
+    verbose_libs = on;
+}
+
+/* ---- hosts ---- */
+
+size_t virt_host_count(void)
+{
+    return n_hosts;
+}
+
+Host *virt_host_at(size_t i)
+{
+    return i < n_hosts ? hosts[i] : NULL;
+}
+
+Host *virt_host_find(const char *name)
+{
+    for (size_t i = 0; i < n_hosts; i++)
+        if (streq(hosts[i]->name, name))
+            return hosts[i];
+    return NULL;
+}
+
+const char *virt_host_name(const Host *h)
+{
+    return h->name;
+}
+
+const char *virt_host_uri(const Host *h)
+{
+    return h->uri;
+}
+
+bool virt_host_up(const Host *h)
+{
+    bool up;
+
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
+    up = h->up;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&h->lock);
+    return up;
+}
+
+unsigned virt_host_retry_after(const Host *h)
+{
+    uint64_t next, now = now_usec();
+
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
+    next = h->next_attempt_usec;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&h->lock);
+    if (next <= now)
+        return 1;
+    return (unsigned)((next - now + 999999u) / 1000000u);
+}
+
+size_t virt_hosts_up(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_hosts; i++)
+        if (virt_host_up(hosts[i]))
+            n++;
+    return n;
+}
+
+const char *virt_library_version(void)
+{
+    static char buf[32];
+    unsigned long v = 0;
+
+    if (!buf[0]) {
+        (void)virGetVersion(&v, NULL, NULL);
+        snprintf(buf, sizeof(buf), "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+    }
+    return buf;
+}
+
+virConnectPtr virt_host_conn(Host *h)
+{
+    virConnectPtr c = NULL;
+
+    pthread_rwlock_rdlock(&h->lock);
+    if (h->up && h->conn) {
+        c = h->conn;
+        virConnectRef(c);
+    }
+    pthread_rwlock_unlock(&h->lock);
+    if (!c)
+        error_setf("host '%s' (%s) is unreachable", h->name, h->uri);
+    return c;
+}
+
+virDomainPtr virt_lookup(Host *h, const char *name, int *ret_error)
+{
+    _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
+    virDomainPtr dom;
+
+    if (!c) {
+        *ret_error = -ENOTCONN;
+        return NULL;
+    }
+    dom = virDomainLookupByName(c, name);
+    if (!dom) {
+        *ret_error = virt_errno("look up", name);
+        if (*ret_error == -ENOENT)
+            error_setf("machine '%s' not found", name);
+    }
+    return dom;
+}
+
+/* ---- the machine table ---- */
+
+static int machine_cmp(const void *a, const void *b)
+{
+    return strcmp(((const Machine *)a)->name, ((const Machine *)b)->name);
+}
+
+static ssize_t table_index(const Host *h, const char *name)
+{
+    size_t lo = 0, hi = h->n_machines;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(h->machines[mid].name, name);
+
+        if (c == 0)
+            return (ssize_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Read one domain's row.  Several round trips; never under the table lock. */
+static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
+{
+    Machine m = { .host = h, .id = -1 };
+    const char *name = virDomainGetName(dom);
+    int state, reason, persistent;
+
+    if (!name)
+        return virt_errno("read the name of", "a domain");
+    snprintf(m.name, sizeof(m.name), "%s", name);
+    if (virDomainGetUUIDString(dom, m.uuid) < 0)
+        return virt_errno("read the UUID of", name);
+    if (virDomainGetState(dom, &state, &reason, 0) < 0)
+        return virt_errno("read the state of", name);
+    m.state = machine_state_from_libvirt(state);
+    persistent = virDomainIsPersistent(dom);
+    if (persistent < 0)
+        return virt_errno("read the persistence of", name);
+    m.persistent = persistent == 1;
+    if (machine_state_is_active(m.state)) {
+        unsigned id = virDomainGetID(dom);
+
+        m.id = id == (unsigned)-1 ? -1 : (int)id;
+    }
+    *ret = m;
+    return 0;
+}
+
+static void table_upsert(Host *h, const Machine *m)
+{
+    ssize_t i;
+
+    pthread_rwlock_wrlock(&h->lock);
+    i = table_index(h, m->name);
+    if (i >= 0)
+        h->machines[i] = *m;
+    else {
+        Machine *nm = realloc(h->machines, (h->n_machines + 1) * sizeof(Machine));
+
+        if (nm) {
+            size_t pos = 0;
+
+            h->machines = nm;
+            while (pos < h->n_machines && strcmp(nm[pos].name, m->name) < 0)
+                pos++;
+            memmove(&nm[pos + 1], &nm[pos], (h->n_machines - pos) * sizeof(Machine));
+            nm[pos] = *m;
+            h->n_machines++;
+        }
+    }
+    pthread_rwlock_unlock(&h->lock);
+}
+
+static void table_remove(Host *h, const char *name)
+{
+    ssize_t i;
+
+    pthread_rwlock_wrlock(&h->lock);
+    i = table_index(h, name);
+    if (i >= 0) {
+        memmove(&h->machines[i], &h->machines[i + 1],
+                (h->n_machines - (size_t)i - 1) * sizeof(Machine));
+        h->n_machines--;
+    }
+    pthread_rwlock_unlock(&h->lock);
+}
+
+/* Rebuild the whole table from libvirt (on every (re)connect). */
+static int table_rebuild(Host *h, virConnectPtr c)
+{
+    virDomainPtr *doms = NULL;
+    Machine *ms;
+    int n = virConnectListAllDomains(c, &doms, 0);
+    size_t k = 0;
+
+    if (n < 0)
+        return virt_errno("list the domains of", h->name);
+    ms = calloc((size_t)n + 1, sizeof(Machine));
+    if (!ms) {
+        for (int i = 0; i < n; i++)
+            virDomainFree(doms[i]);
+        free(doms);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        if (machine_read(h, doms[i], &ms[k]) == 0)
+            k++;
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    qsort(ms, k, sizeof(Machine), machine_cmp);
+    pthread_rwlock_wrlock(&h->lock);
+    free(h->machines);
+    h->machines = ms;
+    h->n_machines = k;
+    pthread_rwlock_unlock(&h->lock);
+    return 0;
+}
+
+int virt_machine_refresh(Host *h, const char *name, Machine *ret)
+{
+    int r = 0;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+    Machine m;
+
+    if (!dom) {
+        if (r == -ENOENT)
+            table_remove(h, name);
+        return r;
+    }
+    r = machine_read(h, dom, &m);
+    if (r < 0) {
+        if (r == -ENOENT)
+            table_remove(h, name);
+        return r;
+    }
+    table_upsert(h, &m);
+    if (ret)
+        *ret = m;
+    return 0;
+}
+
+int virt_machines(Machine **ret, size_t *ret_n)
+{
+    Machine *all = NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+        Machine *na;
+
+        pthread_rwlock_rdlock(&h->lock);
+        na = realloc(all, (n + h->n_machines + 1) * sizeof(Machine));
+        if (!na) {
+            pthread_rwlock_unlock(&h->lock);
+            free(all);
+            return -ENOMEM;
+        }
+        all = na;
+        for (size_t k = 0; k < h->n_machines; k++) {
+            all[n] = h->machines[k];
+            all[n].stale = !h->up;
+            n++;
+        }
+        pthread_rwlock_unlock(&h->lock);
+    }
+    /* One host's table is sorted already; several need a merge. */
+    if (n_hosts > 1)
+        qsort(all, n, sizeof(Machine), machine_cmp);
+    *ret = all;
+    *ret_n = n;
+    return 0;
+}
+
+size_t virt_machine_count(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_hosts; i++) {
+        pthread_rwlock_rdlock(&hosts[i]->lock);
+        n += hosts[i]->n_machines;
+        pthread_rwlock_unlock(&hosts[i]->lock);
+    }
+    return n;
+}
+
+int virt_machine_find(const char *name, const char *host_name, Machine *ret, char ***ret_hosts)
+{
+    _cleanup_strv_free_ char **found = NULL;
+    Machine m = { 0 };
+    bool any_down = false;
+    size_t n_found = 0;
+
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+        ssize_t k;
+
+        if (host_name && !streq(h->name, host_name))
+            continue;
+        pthread_rwlock_rdlock(&h->lock);
+        if (!h->up)
+            any_down = true;
+        k = table_index(h, name);
+        if (k >= 0) {
+            m = h->machines[k];
+            m.stale = !h->up;
+            n_found++;
+            if (strv_push(&found, h->name) < 0) {
+                pthread_rwlock_unlock(&h->lock);
+                return -ENOMEM;
+            }
+        }
+        pthread_rwlock_unlock(&h->lock);
+    }
+    if (host_name && !virt_host_find(host_name)) {
+        error_setf("host '%s' not found", host_name);
+        return -ENOENT;
+    }
+    if (n_found == 0) {
+        if (any_down) {
+            error_setf("machine '%s' not found, and a host that may have it is unreachable",
+                       name);
+            return -ENOTCONN;
+        }
+        error_setf("machine '%s' not found", name);
+        return -ENOENT;
+    }
+    if (n_found > 1) {
+        error_setf("machine '%s' exists on several hosts; pick one with ?host=", name);
+        if (ret_hosts)
+            *ret_hosts = steal_ptr(&found);
+        return -ENOTUNIQ;
+    }
+    *ret = m;
+    return 0;
+}
+
+void machine_detail_clear(MachineDetail *d)
+{
+    free(d->xml);
+    free(d->xml_inactive);
+    *d = (MachineDetail){ 0 };
+}
+
+int virt_machine_detail(Host *h, const char *name, MachineDetail *ret)
+{
+    int r = 0, autostart = 0, active;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+    MachineDetail d = { 0 };
+
+    if (!dom)
+        return r;
+    active = virDomainIsActive(dom);
+    if (active < 0)
+        return virt_errno("read the state of", name);
+    d.xml_inactive = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    if (!d.xml_inactive)
+        return virt_errno("read the definition of", name);
+    if (active) {
+        d.xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE);
+        if (!d.xml) {
+            r = virt_errno("read the live definition of", name);
+            machine_detail_clear(&d);
+            return r;
+        }
+    }
+    if (virDomainGetAutostart(dom, &autostart) < 0)
+        autostart = 0; /* transient domains have none */
+    d.autostart = autostart != 0;
+    *ret = d;
+    return 0;
+}
+
+int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml)
+{
+    int r = 0;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+    char *xml;
+
+    if (!dom)
+        return r;
+    xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE | (inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
+    if (!xml)
+        return virt_errno("read the definition of", name);
+    *ret_xml = xml;
+    return 0;
+}
+
+int virt_machine_define(Host *h, const char *xml)
+{
+    _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
+    virDomainPtr dom;
+    Machine m;
+
+    if (!c)
+        return -ENOTCONN;
+    dom = virDomainDefineXML(c, xml);
+    if (!dom)
+        return virt_errno("define", "a domain");
+    if (machine_read(h, dom, &m) == 0)
+        table_upsert(h, &m);
+    virDomainFree(dom);
+    return 0;
+}
+
+/* ---- per-machine locks ---- */
+
+struct MachineLock {
+    const Host *host;
+    char *name;
+    unsigned refs;
+    pthread_mutex_t mutex;
+    struct MachineLock *next;
+};
+static pthread_mutex_t locks_lock = PTHREAD_MUTEX_INITIALIZER;
+static MachineLock *locks;
+
+MachineLock *virt_machine_lock(const Host *h, const char *name)
+{
+    MachineLock *l;
+
+    pthread_mutex_lock(&locks_lock);
+    for (l = locks; l; l = l->next)
+        if (l->host == h && streq(l->name, name))
+            break;
+    if (!l) {
+        l = calloc(1, sizeof(*l));
+        if (!l || !(l->name = strdup(name))) {
+            free(l);
+            pthread_mutex_unlock(&locks_lock);
+            return NULL;
+        }
+        l->host = h;
+        pthread_mutex_init(&l->mutex, NULL);
+        l->next = locks;
+        locks = l;
+    }
+    l->refs++;
+    pthread_mutex_unlock(&locks_lock);
+    pthread_mutex_lock(&l->mutex);
+    return l;
+}
+
+void virt_machine_unlock(MachineLock *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_unlock(&l->mutex);
+    pthread_mutex_lock(&locks_lock);
+    if (--l->refs == 0) {
+        for (MachineLock **p = &locks; *p; p = &(*p)->next)
+            if (*p == l) {
+                *p = l->next;
+                break;
+            }
+        pthread_mutex_destroy(&l->mutex);
+        free(l->name);
+        free(l);
+    }
+    pthread_mutex_unlock(&locks_lock);
+}
+
+void virt_set_start_hook(MachineStartHook fn)
+{
+    start_hook = fn;
+}
+
+/* ---- events ---- */
+
+static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    EventItem *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        return 0;
+    it->host = opaque;
+    it->dom = dom;
+    it->event = event;
+    virDomainRef(dom);
+    pthread_mutex_lock(&ev_lock);
+    if (ev_tail)
+        ev_tail->next = it;
+    else
+        ev_head = it;
+    ev_tail = it;
+    pthread_cond_signal(&ev_cond);
+    pthread_mutex_unlock(&ev_lock);
+    return 0;
+}
+
+static void *event_thread_main(void *arg)
+{
+    for (;;) {
+        EventItem *it;
+        _cleanup_free_ char *name = NULL;
+        Machine m;
+        int r;
+
+        pthread_mutex_lock(&ev_lock);
+        while (!ev_head && !atomic_load(&stopping))
+            pthread_cond_wait(&ev_cond, &ev_lock);
+        it = ev_head;
+        if (it) {
+            ev_head = it->next;
+            if (!ev_head)
+                ev_tail = NULL;
+        }
+        pthread_mutex_unlock(&ev_lock);
+        if (!it)
+            return NULL;
+
+        name = strdup_null(virDomainGetName(it->dom));
+        if (name && !atomic_load(&stopping)) {
+            r = virt_machine_refresh(it->host, name, &m);
+            log_debug("event %d on '%s' (%s): %s", it->event, name, it->host->name,
+                      r == 0 ? machine_state_to_string(m.state) : "gone");
+            if (r == 0 && it->event == VIR_DOMAIN_EVENT_STARTED && start_hook)
+                start_hook(it->host, name);
+        }
+        virDomainFree(it->dom);
+        free(it);
+    }
+}
+
+static void on_close(virConnectPtr c, int reason, void *opaque)
+{
+    Host *h = opaque;
+
+    log_warning("Lost the connection to host '%s' (%s), reason %d; reconnecting", h->name,
+                h->uri, reason);
+    pthread_rwlock_wrlock(&h->lock);
+    h->up = false;
+    h->next_attempt_usec = now_usec() + BACKOFF_MIN_MS * 1000u;
+    pthread_rwlock_unlock(&h->lock);
+    pthread_mutex_lock(&h->mon_lock);
+    h->wake = true;
+    pthread_cond_signal(&h->mon_cond);
+    pthread_mutex_unlock(&h->mon_lock);
+}
+
+static void host_disconnect(Host *h)
+{
+    virConnectPtr c;
+
+    pthread_rwlock_wrlock(&h->lock);
+    c = h->conn;
+    h->conn = NULL;
+    h->up = false;
+    pthread_rwlock_unlock(&h->lock);
+    if (!c)
+        return;
+    if (h->lifecycle_cb >= 0)
+        (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
+    h->lifecycle_cb = -1;
+    (void)virConnectUnregisterCloseCallback(c, on_close);
+    virConnectClose(c);
+}
+
+static int host_connect(Host *h)
+{
+    virConnectPtr c = virConnectOpen(h->uri);
+    int r;
+
+    if (!c)
+        return virt_errno("connect to", h->uri);
+    /* Keepalive turns a silent libvirtd into a closed connection. */
+    (void)virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
+    (void)virConnectRegisterCloseCallback(c, on_close, h, NULL);
+    h->lifecycle_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                       VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+                                                       h, NULL);
+    if (h->lifecycle_cb < 0) {
+        r = virt_errno("register for events on", h->uri);
+        (void)virConnectUnregisterCloseCallback(c, on_close);
+        virConnectClose(c);
+        return r;
+    }
+    r = table_rebuild(h, c);
+    if (r < 0) {
+        (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
+        h->lifecycle_cb = -1;
+        (void)virConnectUnregisterCloseCallback(c, on_close);
+        virConnectClose(c);
+        return r;
+    }
+    pthread_rwlock_wrlock(&h->lock);
+    h->conn = c;
+    h->up = true;
+    pthread_rwlock_unlock(&h->lock);
+    return 0;
+}
+
+static void *monitor_main(void *arg)
+{
+    Host *h = arg;
+    unsigned backoff = BACKOFF_MIN_MS;
+
+    while (!atomic_load(&stopping)) {
+        bool connected, dead;
+        int r;
+
+        pthread_rwlock_rdlock(&h->lock);
+        connected = h->conn != NULL;
+        dead = connected && !h->up;
+        pthread_rwlock_unlock(&h->lock);
+        if (dead) {
+            host_disconnect(h);
+            connected = false;
+        }
+        if (!connected) {
+            r = host_connect(h);
+            if (r == 0) {
+                log_info("Connected to host '%s' (%s)", h->name, h->uri);
+                backoff = BACKOFF_MIN_MS;
+            } else {
+                log_warning("Cannot connect to host '%s' (%s): %s; next try in %u ms", h->name,
+                            h->uri, error_get() ? error_get() : "unknown error", backoff);
+                pthread_rwlock_wrlock(&h->lock);
+                h->next_attempt_usec = now_usec() + (uint64_t)backoff * 1000u;
+                pthread_rwlock_unlock(&h->lock);
+            }
+            pthread_mutex_lock(&h->mon_lock);
+            h->first_attempt_done = true;
+            pthread_cond_broadcast(&h->mon_cond);
+            pthread_mutex_unlock(&h->mon_lock);
+            if (r < 0) {
+                struct timespec ts;
+                uint64_t until = realtime_usec() + (uint64_t)backoff * 1000u;
+
+                ts.tv_sec = (time_t)(until / 1000000u);
+                ts.tv_nsec = (long)(until % 1000000u) * 1000;
+                pthread_mutex_lock(&h->mon_lock);
+                while (!h->wake && !atomic_load(&stopping))
+                    if (pthread_cond_timedwait(&h->mon_cond, &h->mon_lock, &ts) != 0)
+                        break;
+                h->wake = false;
+                pthread_mutex_unlock(&h->mon_lock);
+                backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+                continue;
+            }
+        }
+        pthread_mutex_lock(&h->mon_lock);
+        while (!h->wake && !atomic_load(&stopping))
+            pthread_cond_wait(&h->mon_cond, &h->mon_lock);
+        h->wake = false;
+        pthread_mutex_unlock(&h->mon_lock);
+    }
+    host_disconnect(h);
+    return NULL;
+}
+
+static void *event_loop_main(void *arg)
+{
+    while (!atomic_load(&stopping))
+        if (virEventRunDefaultImpl() < 0)
+            usleep(100000);
+    return NULL;
+}
+
+static void wake_loop(int timer, void *opaque)
+{
+    virEventRemoveTimeout(timer);
+}
+
+/* The name of a host without a [host] section: the URI's server part, or
+ * this machine's name for a local URI. */
+static char *default_host_name(const char *uri)
+{
+    const char *p = strstr(uri, "://");
+    char buf[256];
+
+    if (p) {
+        const char *start = p + 3, *end;
+        const char *at;
+
+        end = start + strcspn(start, "/:?");
+        at = memchr(start, '@', (size_t)(end - start));
+        if (at)
+            start = at + 1;
+        if (end > start)
+            return strndup(start, (size_t)(end - start));
+    }
+    if (gethostname(buf, sizeof(buf)) < 0)
+        snprintf(buf, sizeof(buf), "localhost");
+    buf[sizeof(buf) - 1] = '\0';
+    return strdup(buf);
+}
+
+static Host *host_new(const char *name, const char *uri)
+{
+    Host *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return NULL;
+    h->name = name ? strdup(name) : default_host_name(uri);
+    h->uri = strdup(uri);
+    h->lifecycle_cb = -1;
+    if (!h->name || !h->uri) {
+        free(h->name);
+        free(h->uri);
+        free(h);
+        return NULL;
+    }
+    pthread_rwlock_init(&h->lock, NULL);
+    pthread_mutex_init(&h->mon_lock, NULL);
+    pthread_cond_init(&h->mon_cond, NULL);
+    return h;
+}
+
+int virt_init(const Conf *conf, const char *uri_override, unsigned wait_ms)
+{
+    uint64_t deadline;
+
+    virSetErrorFunc(NULL, silence_libvirt);
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+        return log_error_errno(EIO, "Failed to initialise libvirt");
+    if (pthread_create(&event_loop_thread, NULL, event_loop_main, NULL) != 0 ||
+        pthread_create(&event_thread, NULL, event_thread_main, NULL) != 0)
+        return log_error_errno(ENOMEM, "Failed to start libvirt's event threads");
+
+    if (conf->n_hosts > 0 && !uri_override) {
+        hosts = calloc(conf->n_hosts, sizeof(Host *));
+        if (!hosts)
+            return -ENOMEM;
+        for (size_t i = 0; i < conf->n_hosts; i++) {
+            hosts[i] = host_new(conf->hosts[i].name, conf->hosts[i].uri);
+            if (!hosts[i])
+                return -ENOMEM;
+            n_hosts++;
+        }
+    } else {
+        hosts = calloc(1, sizeof(Host *));
+        if (!hosts)
+            return -ENOMEM;
+        hosts[0] = host_new(NULL, uri_override ? uri_override : conf->uri);
+        if (!hosts[0])
+            return -ENOMEM;
+        n_hosts = 1;
+    }
+    for (size_t i = 0; i < n_hosts; i++)
+        if (pthread_create(&hosts[i]->monitor, NULL, monitor_main, hosts[i]) != 0)
+            return log_error_errno(ENOMEM, "Failed to start a host monitor");
+
+    /* READY=1 waits for every first attempt, but a host that is down or
+     * slow does not hold start-up beyond wait_ms. */
+    deadline = realtime_usec() + (uint64_t)wait_ms * 1000u;
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+        struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+                               .tv_nsec = (long)(deadline % 1000000u) * 1000 };
+
+        pthread_mutex_lock(&h->mon_lock);
+        while (!h->first_attempt_done)
+            if (pthread_cond_timedwait(&h->mon_cond, &h->mon_lock, &ts) != 0)
+                break;
+        pthread_mutex_unlock(&h->mon_lock);
+    }
+    return 0;
+}
+
+void virt_shutdown(void)
+{
+    atomic_store(&stopping, true);
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+
+        pthread_mutex_lock(&h->mon_lock);
+        h->wake = true;
+        pthread_cond_broadcast(&h->mon_cond);
+        pthread_mutex_unlock(&h->mon_lock);
+        pthread_join(h->monitor, NULL);
+    }
+    pthread_mutex_lock(&ev_lock);
+    pthread_cond_broadcast(&ev_cond);
+    pthread_mutex_unlock(&ev_lock);
+    pthread_join(event_thread, NULL);
+    /* A zero timeout wakes the loop so that it sees `stopping`. */
+    (void)virEventAddTimeout(0, wake_loop, NULL, NULL);
+    pthread_join(event_loop_thread, NULL);
+    while (ev_head) {
+        EventItem *it = ev_head;
+
+        ev_head = it->next;
+        virDomainFree(it->dom);
+        free(it);
+    }
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+
+        free(h->machines);
+        free(h->name);
+        free(h->uri);
+        pthread_rwlock_destroy(&h->lock);
+        pthread_mutex_destroy(&h->mon_lock);
+        pthread_cond_destroy(&h->mon_cond);
+        free(h);
+    }
+    free(hosts);
+    hosts = NULL;
+    n_hosts = 0;
+}

@@ -1,0 +1,147 @@
+/* virt.h: the libvirt hosts: connections, events, the machine table, power.
+ *
+ * virt*.c are the only <libvirt/libvirt.h> users.  Each host has one
+ * connection, opened and re-opened with backoff by its own monitor thread;
+ * libvirt's event loop runs in one thread of its own; domain lifecycle
+ * events keep an in-memory machine table per host, so lists and status are
+ * answered without a libvirt round trip.
+ *
+ * Threads: every function here may be called from any thread.  A host's
+ * table and connection are guarded by the host's lock (never held across a
+ * libvirt call).  Errors are -errno: -ENOENT no such machine, -EBUSY the
+ * machine's state forbids it, -EINVAL bad XML or argument, -ENOTCONN host
+ * unreachable, -EOPNOTSUPP the driver cannot, -EACCES denied, -EIO other;
+ * libvirt's own words are left in error_get(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+typedef struct Host Host;
+
+/* virsh's vocabulary (API.md section 0). */
+typedef enum MachineState {
+    MACHINE_NOSTATE,
+    MACHINE_RUNNING,
+    MACHINE_IDLE,        /* libvirt "blocked" */
+    MACHINE_PAUSED,
+    MACHINE_IN_SHUTDOWN,
+    MACHINE_SHUT_OFF,
+    MACHINE_CRASHED,
+    MACHINE_PMSUSPENDED,
+    _MACHINE_STATE_MAX,
+    _MACHINE_STATE_INVALID = -1,
+} MachineState;
+
+const char *machine_state_to_string(MachineState s);
+MachineState machine_state_from_string(const char *s);
+/* running, idle, paused, in shutdown, pmsuspended: a QEMU process exists. */
+bool machine_state_is_active(MachineState s);
+
+typedef struct Machine {
+    char name[256];
+    char uuid[37];
+    int id;              /* -1 when not running */
+    MachineState state;
+    bool persistent;
+    bool stale;          /* its host is down: last known values */
+    const Host *host;
+} Machine;
+
+/* Start the event loop and one monitor per host ([host] sections, or the
+ * single [libvirt] uri); wait up to wait_ms for every host's first
+ * connection attempt.  uri_override replaces [libvirt] uri (--uri). */
+int virt_init(const Conf *conf, const char *uri_override, unsigned wait_ms);
+void virt_shutdown(void);
+/* -vv: log every error libvirt raises, handled or not. */
+void virt_set_verbose(bool on);
+
+size_t virt_host_count(void);
+Host *virt_host_at(size_t i);
+Host *virt_host_find(const char *name);
+const char *virt_host_name(const Host *h);
+const char *virt_host_uri(const Host *h);
+bool virt_host_up(const Host *h);
+/* Seconds until the next reconnection attempt, for Retry-After (>= 1). */
+unsigned virt_host_retry_after(const Host *h);
+size_t virt_hosts_up(void);
+const char *virt_library_version(void); /* "9.0.0" */
+
+/* A copy of every host's table, sorted by name then host.  Caller frees. */
+int virt_machines(Machine **ret, size_t *ret_n);
+/* Count machines per state (for STATUS=). */
+size_t virt_machine_count(void);
+
+/* Find a machine by name on every host (or only on host_name).  -ENOENT
+ * when absent; -ENOTCONN when absent and a host that could hold it is down;
+ * -ENOTUNIQ when several hosts have it (ret_hosts lists them, caller frees).
+ * A machine on a down host is returned with stale = true. */
+int virt_machine_find(const char *name, const char *host_name, Machine *ret,
+                      char ***ret_hosts);
+
+/* Re-read one machine from libvirt into the table (after an action). */
+int virt_machine_refresh(Host *h, const char *name, Machine *ret);
+
+typedef struct MachineDetail {
+    unsigned vcpus_live;
+    bool autostart;
+    char *xml;          /* live XML when running, else inactive (secure flag) */
+    char *xml_inactive; /* inactive XML (secure flag) */
+} MachineDetail;
+void machine_detail_clear(MachineDetail *d);
+int virt_machine_detail(Host *h, const char *name, MachineDetail *ret);
+
+/* Domain definitions. */
+int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml);
+int virt_machine_define(Host *h, const char *xml);
+
+/* Serialise changes to one machine (boot changes, restores, power). */
+typedef struct MachineLock MachineLock;
+MachineLock *virt_machine_lock(const Host *h, const char *name);
+void virt_machine_unlock(MachineLock *l);
+
+/* Called (on virt's event thread) when a machine starts: the boot module
+ * uses it to undo a one-time boot order. */
+typedef void (*MachineStartHook)(Host *h, const char *name);
+void virt_set_start_hook(MachineStartHook fn);
+
+/* Power actions (virt-power.c), API.md section 1. */
+typedef enum PowerAction {
+    POWER_ON,
+    POWER_OFF,
+    POWER_SOFT_OFF,
+    POWER_CYCLE,
+    POWER_FORCE_RESET,
+    POWER_REBOOT,
+    POWER_FORCE_OFF,
+    POWER_NMI,
+    POWER_CYCLEPOWER,
+    _POWER_ACTION_MAX,
+    _POWER_ACTION_INVALID = -1,
+} PowerAction;
+
+const char *power_action_to_string(PowerAction a);
+PowerAction power_action_from_string(const char *s); /* accepts force_reboot */
+
+typedef enum PowerResult {
+    POWER_RESULT_DONE,
+    POWER_RESULT_REQUESTED,
+    POWER_RESULT_UNCHANGED,
+    _POWER_RESULT_MAX,
+} PowerResult;
+
+const char *power_result_to_string(PowerResult r);
+
+typedef struct PowerOpts {
+    unsigned force_off_timeout; /* seconds */
+    bool cold_reset;            /* a boot change is pending: reset = destroy + create */
+} PowerOpts;
+
+/* Perform the action; on success *ret_result and *ret_machine (the state
+ * after, also written to the table).  -EBUSY (409) when the state forbids
+ * it (reset, reboot or nmi of a machine that is off). */
+int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
+               PowerResult *ret_result, Machine *ret_machine);

@@ -1,0 +1,207 @@
+# functions.sh: shared by the end-to-end tests.  Starts the real virtmcd on a
+# free port against libvirt's test driver, sends requests with curl, checks
+# answers with jq, and stops the daemon whatever happens.
+#
+# A test sources this file, calls start_daemon [extra args], then uses
+# req/expect_*; `finish` prints the count and sets the exit status.
+
+set -u
+
+: "${abs_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${VIRTMCD:=$abs_srcdir/virtmcd}"
+: "${VIRTMCD_WRAPPER:=}"
+
+NODE="test://$abs_srcdir/tests/data/node.xml"
+T=$(mktemp -d "${TMPDIR:-/tmp}/virtmcd-e2e.XXXXXX")
+PASSED=0
+FAILED=0
+DAEMON_PID=
+PORT=
+BASE=
+
+cleanup() {
+    stop_daemon
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+ok() {
+    PASSED=$((PASSED + 1))
+    echo "ok - $*"
+}
+
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $*"
+    if [ -f "$T/body" ]; then echo "#   status $STATUS, body: $(head -c 600 "$T/body")"; fi
+}
+
+# write_conf [extra INI text]: a configuration with a private backup folder.
+write_conf() {
+    mkdir -p "$T/backups"
+    {
+        printf '[boot]\nbackup_dir = %s/backups\n' "$T"
+        printf '%s\n' "${1:-}"
+    } > "$T/virtmcd.conf"
+}
+
+# start_daemon [args...]: start on a free port; waits until /service/health answers.
+start_daemon() {
+    [ -f "$T/virtmcd.conf" ] || write_conf
+    PORT=$(free_port)
+    BASE="http://127.0.0.1:$PORT"
+    $VIRTMCD_WRAPPER "$VIRTMCD" -c "$T/virtmcd.conf" --listen "127.0.0.1:$PORT" --uri "$NODE" "$@" \
+        > "$T/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 1 100); do
+        if curl -s -o /dev/null "$BASE/service/health" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            echo "# virtmcd exited at start:"; sed 's/^/#   /' "$T/daemon.log"
+            DAEMON_PID=
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "# virtmcd did not answer in 10 s"; sed 's/^/#   /' "$T/daemon.log"
+    return 1
+}
+
+stop_daemon() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 1 100); do
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_RC=$?
+    fi
+    DAEMON_PID=
+}
+
+# req METHOD PATH [curl args...]: sets STATUS, body in $T/body, headers in $T/headers.
+req() {
+    local method=$1 path=$2
+    shift 2
+    rm -f "$T/body" "$T/headers"
+    STATUS=$(curl -s -g --path-as-is -X "$method" -o "$T/body" -D "$T/headers" \
+        -w '%{http_code}' "$@" "$BASE$path")
+}
+
+body() { cat "$T/body"; }
+header() { grep -i "^$1:" "$T/headers" | head -n1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'; }
+
+# expect_status CODE DESCRIPTION
+expect_status() {
+    if [ "$STATUS" = "$1" ]; then ok "$2 ($1)"; else not_ok "$2: expected $1"; fi
+}
+
+# expect_jq FILTER EXPECTED DESCRIPTION: jq -r FILTER on the body equals EXPECTED.
+expect_jq() {
+    local got
+    got=$(jq -r "$1" "$T/body" 2>/dev/null)
+    if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
+}
+
+# expect_error CODE DESCRIPTION: status CODE and a JSON {"error": "..."} body.
+expect_error() {
+    if [ "$STATUS" = "$1" ] && jq -e '.error | type == "string" and length > 0' "$T/body" >/dev/null 2>&1 &&
+        [ "$(header Content-Type)" = "application/json" ]; then
+        ok "$2 ($1, JSON error)"
+    else
+        not_ok "$2: expected $1 with a JSON error"
+    fi
+}
+
+# check COMMAND... DESCRIPTION-as-last-arg is awkward in sh; use: check "desc" cmd args
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# state NAME: the machine's state string.
+state() {
+    curl -s -g "$BASE/service/$1/state_controller/status" | jq -r .state
+}
+
+finish() {
+    echo "# $PASSED passed, $FAILED failed"
+    if [ "$FAILED" -gt 0 ]; then
+        echo "# daemon log:"; sed 's/^/#   /' "$T/daemon.log" 2>/dev/null | tail -n 40
+        exit 1
+    fi
+    exit 0
+}
+
+# ---------------------------------------------------------------------------
+# Generic helpers added for test-auth.sh and test-hostile.sh.  They only add
+# to the ones above and change none of them.
+# ---------------------------------------------------------------------------
+
+DIGEST_CLIENT="$abs_srcdir/tests/e2e/digest-client.py"
+
+# req_digest METHOD PATH USER PASSWORD [digest-client options...]: the request
+# through tests/e2e/digest-client.py (RFC 7616 Digest, MD5 or SHA-256).  Sets
+# STATUS, the body in $T/body, the headers in $T/headers and the trace of
+# every exchange ("status N" lines) in $T/trace.
+req_digest() {
+    local method=$1 path=$2 user=$3 pass=$4
+    shift 4
+    rm -f "$T/body" "$T/headers" "$T/trace" "$T/dc.out"
+    /usr/bin/python3 "$DIGEST_CLIENT" -X "$method" "$@" "$BASE$path" "$user" "$pass" \
+        > "$T/dc.out" 2> "$T/trace"
+    STATUS=$(head -n1 "$T/dc.out")
+    : "${STATUS:=000}"
+    # Headers: from line 2 up to the first empty line; the body after it.
+    awk 'NR > 1 && /^$/ { exit } NR > 1 { print }' "$T/dc.out" > "$T/headers"
+    awk 'found { print } NR > 1 && /^$/ && !found { found = 1 }' "$T/dc.out" > "$T/body"
+}
+
+# expect_exit_within SECONDS DESCRIPTION CMD...: run CMD in the background; it
+# must exit by itself with status 1 within SECONDS.  Its output is in $T/exit.log.
+expect_exit_within() {
+    local secs=$1 desc=$2 pid rc i
+    shift 2
+    "$@" > "$T/exit.log" 2>&1 &
+    pid=$!
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((secs * 10)) ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        not_ok "$desc: still running after $secs s"
+        sed 's/^/#   /' "$T/exit.log" | head -n 20
+        return 1
+    fi
+    wait "$pid"
+    rc=$?
+    if [ "$rc" = 1 ]; then
+        ok "$desc (exit 1)"
+    else
+        not_ok "$desc: exit status $rc, expected 1"
+        sed 's/^/#   /' "$T/exit.log" | head -n 20
+        return 1
+    fi
+}
+
+# wait_http URL [SECONDS]: wait until URL answers at all (any status).
+wait_http() {
+    local i=0
+    while [ "$i" -lt $((${2:-10} * 10)) ]; do
+        curl -sk -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}

@@ -1,0 +1,129 @@
+/* test-util.c: strings, names, decoding, time formats, buffers. */
+#include "config.h"
+
+#include "tap.h"
+#include "util.h"
+
+static void test_names(void)
+{
+    char big[300];
+
+    CHECK(machine_name_valid("vm1", 3));
+    CHECK(machine_name_valid("web 01", 6));
+    CHECK(!machine_name_valid("", 0));
+    CHECK(!machine_name_valid(".", 1));
+    CHECK(!machine_name_valid("..", 2));
+    CHECK(machine_name_valid("...", 3));
+    CHECK(!machine_name_valid("a/b", 3));
+    CHECK(!machine_name_valid("a\0b", 3));
+    CHECK(!machine_name_valid("a\x01", 2));
+    CHECK(!machine_name_valid("a\x7f", 2));
+    memset(big, 'a', sizeof(big));
+    CHECK(machine_name_valid(big, 255));
+    CHECK(!machine_name_valid(big, 256));
+}
+
+static void test_decode(void)
+{
+    char *s = NULL;
+    size_t n = 0;
+
+    CHECK_INT(percent_decode("web%2001", 8, &s, &n), 0);
+    CHECK_STR(s, "web 01");
+    CHECK_INT(n, 6);
+    free(s);
+    CHECK_INT(percent_decode("a%2fb", 5, &s, &n), 0);
+    CHECK_STR(s, "a/b");
+    free(s);
+    CHECK_INT(percent_decode("a%00b", 5, &s, &n), 0);
+    CHECK_INT(n, 3);
+    CHECK_INT(strlen(s), 1);
+    free(s);
+    CHECK_INT(percent_decode("%zz", 3, &s, &n), -EINVAL);
+    CHECK_INT(percent_decode("%2", 2, &s, &n), -EINVAL);
+    CHECK_INT(percent_decode("%", 1, &s, &n), -EINVAL);
+    /* Decoded once: %252f stays %2f. */
+    CHECK_INT(percent_decode("%252f", 5, &s, &n), 0);
+    CHECK_STR(s, "%2f");
+    free(s);
+}
+
+static void test_parse(void)
+{
+    unsigned long long v = 0;
+    bool b = false;
+
+    CHECK_INT(parse_uint("42", 0, 100, &v), 0);
+    CHECK_INT(v, 42);
+    CHECK_INT(parse_uint("101", 0, 100, &v), -ERANGE);
+    CHECK_INT(parse_uint("-1", 0, 100, &v), -EINVAL);
+    CHECK_INT(parse_uint("4x", 0, 100, &v), -EINVAL);
+    CHECK_INT(parse_uint("", 0, 100, &v), -EINVAL);
+    CHECK_INT(parse_bool("yes", &b), 0);
+    CHECK(b);
+    CHECK_INT(parse_bool("0", &b), 0);
+    CHECK(!b);
+    CHECK_INT(parse_bool("maybe", &b), -EINVAL);
+}
+
+static void test_strv(void)
+{
+    char **v = strv_split(" web-*, db-? ,,x ", ',');
+
+    CHECK_INT(strv_length(v), 3);
+    CHECK_STR(v[0], "web-*");
+    CHECK_STR(v[1], "db-?");
+    CHECK_STR(v[2], "x");
+    strv_free(v);
+    CHECK(glob_match("web-*", "web-01"));
+    CHECK(!glob_match("db-?", "db-10"));
+}
+
+static void test_time(void)
+{
+    char buf[32];
+
+    /* 2026-11-22 01:30:15.123456 UTC */
+    format_timestamp(1795311015123456ull, buf);
+    CHECK_STR(buf, "20261122T013015.123456Z");
+    format_rfc3339(1795311015123456ull, buf);
+    CHECK_STR(buf, "2026-11-22T01:30:15Z");
+}
+
+static void test_buf(void)
+{
+    Buf b = { 0 };
+    char *s;
+
+    buf_puts(&b, "a");
+    buf_printf(&b, "%d-%s", 42, "x");
+    for (int i = 0; i < 1000; i++)
+        buf_puts(&b, "y");
+    s = buf_steal(&b);
+    CHECK_INT(strlen(s), 1005);
+    CHECK(strncmp(s, "a42-xy", 6) == 0);
+    free(s);
+    CHECK(b.data == NULL);
+}
+
+static void test_error(void)
+{
+    error_clear();
+    CHECK(error_get() == NULL);
+    error_setf("machine '%s' not found", "vm1");
+    CHECK_STR(error_get(), "machine 'vm1' not found");
+    error_clear();
+    CHECK(error_get() == NULL);
+}
+
+int main(void)
+{
+    test_names();
+    test_decode();
+    test_parse();
+    test_strv();
+    test_time();
+    test_buf();
+    test_error();
+    return tap_done();
+}
