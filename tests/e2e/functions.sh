@@ -73,15 +73,22 @@ start_daemon() {
 }
 
 stop_daemon() {
-    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    DAEMON_RC=
+    if [ -n "$DAEMON_PID" ]; then
+        # A daemon that already died is reaped too: its status counts.
         kill -TERM "$DAEMON_PID" 2>/dev/null
-        for _ in $(seq 1 100); do
+        for _ in $(seq 1 150); do
             kill -0 "$DAEMON_PID" 2>/dev/null || break
             sleep 0.1
         done
         kill -KILL "$DAEMON_PID" 2>/dev/null
         wait "$DAEMON_PID" 2>/dev/null
         DAEMON_RC=$?
+        if [ "$DAEMON_RC" = 0 ]; then
+            ok "the daemon stopped cleanly (exit 0)"
+        else
+            not_ok "the daemon exited with status $DAEMON_RC"
+        fi
     fi
     DAEMON_PID=
 }
@@ -133,6 +140,11 @@ state() {
 }
 
 finish() {
+    # The daemon must stop cleanly: exit 0, and under valgrind no report.
+    stop_daemon
+    if [ -n "$VIRTMCD_WRAPPER" ] && grep -q '^==[0-9]*==' "$T/daemon.log" 2>/dev/null; then
+        not_ok "valgrind reported errors:"; grep '^==[0-9]*==' "$T/daemon.log" | head -n 40
+    fi
     echo "# $PASSED passed, $FAILED failed"
     if [ "$FAILED" -gt 0 ]; then
         echo "# daemon log:"; sed 's/^/#   /' "$T/daemon.log" 2>/dev/null | tail -n 40
