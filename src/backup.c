@@ -539,32 +539,6 @@ int backup_list(const char *dir, const char *name, BackupEntry **ret, size_t *re
     return scan(mfd, name, true, ret, ret_n);
 }
 
-static int read_fd(int fd, size_t max, char **ret)
-{
-    Buf b = { 0 };
-    char chunk[16384];
-
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            buf_free(&b);
-            return -errno;
-        }
-        if (n == 0)
-            break;
-        if (b.len + (size_t)n > max) {
-            buf_free(&b);
-            return -EFBIG;
-        }
-        buf_append(&b, chunk, (size_t)n);
-    }
-    *ret = buf_steal(&b);
-    return *ret ? 0 : -ENOMEM;
-}
-
 int backup_read(const char *dir, const char *name, const char *id, char **ret_xml)
 {
     _cleanup_close_ int mfd = -1, fd = -1;
@@ -587,7 +561,7 @@ int backup_read(const char *dir, const char *name, const char *id, char **ret_xm
         return -errno;
     if (!S_ISREG(st.st_mode))
         return -ENOENT;
-    return read_fd(fd, READ_MAX, ret_xml);
+    return read_fd(fd, READ_MAX, ret_xml, NULL);
 }
 
 int backup_first(const char *dir, const char *name, char **ret_id)

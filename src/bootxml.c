@@ -18,20 +18,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "bootxml.h"
 #include "util.h"
-
-DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
-DEFINE_CLEANUP(xmlParserCtxtPtr, xmlFreeParserCtxt)
+#include "xmlutil.h"
 
 static const char *const class_names[_BOOT_CLASS_MAX] = {
     [BOOT_CLASS_NETWORK] = "network",
@@ -124,153 +119,14 @@ bool boot_info_same_order(const BootInfo *a, const BootInfo *b)
     return true;
 }
 
-/* ---- parsing ---- */
-
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-    xmlInitParser();
-}
-
-#if LIBXML_VERSION >= 21200
-static void silent_error(void *userdata, const xmlError *err)
-#else
-static void silent_error(void *userdata, xmlErrorPtr err)
-#endif
-{
-}
-
-/* libxml2 reports some errors (out of memory, encodings) through the calling
- * thread's handler rather than the parser context's: silence it per call. */
-typedef struct ErrGuard {
-    xmlStructuredErrorFunc func;
-    void *ctx;
-} ErrGuard;
-
-static ErrGuard err_guard_begin(void)
-{
-    ErrGuard g;
-
-    (void)pthread_once(&xml_once, xml_init);
-    g = (ErrGuard){ xmlStructuredError, xmlStructuredErrorContext };
-    xmlSetStructuredErrorFunc(NULL, silent_error);
-    return g;
-}
-
-static void err_guard_end(ErrGuard *g)
-{
-    xmlSetStructuredErrorFunc(g->ctx, g->func);
-}
-
-#define SILENCE_XML_ERRORS \
-    _cleanup_(err_guard_end) __attribute__((unused)) ErrGuard _err_guard = err_guard_begin()
-
-static int xml_read(const char *xml, xmlDoc **ret_doc)
-{
-    _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    xmlNode *root;
-    size_t len;
-
-    if (!xml)
-        return -EINVAL;
-    (void)pthread_once(&xml_once, xml_init);
-    len = strlen(xml);
-    if (len > INT_MAX)
-        return -EINVAL;
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        return -ENOMEM;
-    /* No XML_PARSE_NOENT, DTDLOAD, DTDATTR, HUGE or NOBLANKS: entities stay
-     * references, nothing is fetched, whitespace survives. */
-    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc || !ctxt->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-
-        if (e && e->code == XML_ERR_NO_MEMORY)
-            return -ENOMEM;
-        if (e && e->message) {
-            _cleanup_free_ char *msg = strdup(e->message);
-
-            error_setf("XML line %d: %s", e->line, msg ? strstrip(msg) : "parse error");
-        } else
-            error_setf("XML does not parse");
-        return -EINVAL;
-    }
-    /* A domain definition never has a DOCTYPE; refusing one keeps entity
-     * declarations (and their expansion) out altogether. */
-    if (doc->intSubset || doc->extSubset) {
-        error_setf("XML: a DOCTYPE is not allowed in a domain definition");
-        return -EINVAL;
-    }
-    root = xmlDocGetRootElement(doc);
-    if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
-        error_setf("XML: the root element is not <domain>");
-        return -EINVAL;
-    }
-    *ret_doc = steal_ptr(&doc);
-    return 0;
-}
-
 /* ---- tree helpers ---- */
-
-static bool is_elem(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name);
-}
 
 static bool is_elem_in(const xmlNode *n, const char *const *names, size_t n_names)
 {
     for (size_t i = 0; i < n_names; i++)
-        if (is_elem(n, names[i]))
+        if (xmlutil_is_elem(n, names[i]))
             return true;
     return false;
-}
-
-static bool is_ns_elem(const xmlNode *n, const char *href, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           xmlStrEqual(n->ns->href, BAD_CAST href) && xmlStrEqual(n->name, BAD_CAST name);
-}
-
-static xmlNode *child_elem(const xmlNode *parent, const char *name)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (is_elem(c, name))
-            return c;
-    return NULL;
-}
-
-static xmlNode *child_ns_elem(const xmlNode *parent, const char *href, const char *name)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (is_ns_elem(c, href, name))
-            return c;
-    return NULL;
-}
-
-/* The value of an attribute without namespace, or NULL.  Without a DTD an
- * attribute holds one text node at most. */
-static const char *attr(const xmlNode *n, const char *name)
-{
-    if (!n || n->type != XML_ELEMENT_NODE)
-        return NULL;
-    for (const xmlAttr *a = n->properties; a; a = a->next) {
-        if (a->ns || !xmlStrEqual(a->name, BAD_CAST name))
-            continue;
-        if (!a->children)
-            return "";
-        if (a->children->type != XML_TEXT_NODE || a->children->next || !a->children->content)
-            return NULL;
-        return (const char *)a->children->content;
-    }
-    return NULL;
 }
 
 static bool is_ws_text(const xmlNode *n)
@@ -442,7 +298,7 @@ static void remove_node(xmlNode *n)
 
 static int set_attr(xmlNode *n, const char *name, const char *value)
 {
-    const char *old = attr(n, name);
+    const char *old = xmlutil_attr(n, name);
 
     if (old && streq(old, value))
         return 0;
@@ -588,7 +444,7 @@ static void put_node(Buf *b, const xmlNode *n, bool libvirt)
     switch (n->type) {
     case XML_ELEMENT_NODE:
         /* libvirt dumps <metadata> with libxml2 (virDomainDefFormatInternal). */
-        if (is_elem(n, "metadata") && n->parent && n->parent->parent &&
+        if (xmlutil_is_elem(n, "metadata") && n->parent && n->parent->parent &&
             n->parent->parent->type == XML_DOCUMENT_NODE)
             libvirt = false;
         q = libvirt ? "'" : "\"";
@@ -724,15 +580,15 @@ static BootClass device_class(const xmlNode *n)
 {
     const char *device;
 
-    if (is_elem(n, "interface"))
+    if (xmlutil_is_elem(n, "interface"))
         return BOOT_CLASS_NETWORK;
-    if (is_elem(n, "hostdev"))
+    if (xmlutil_is_elem(n, "hostdev"))
         return BOOT_CLASS_HOSTDEV;
-    if (is_elem(n, "redirdev"))
+    if (xmlutil_is_elem(n, "redirdev"))
         return BOOT_CLASS_REDIRDEV;
-    if (!is_elem(n, "disk"))
+    if (!xmlutil_is_elem(n, "disk"))
         return _BOOT_CLASS_INVALID;
-    device = attr(n, "device");
+    device = xmlutil_attr(n, "device");
     if (!device || streq(device, "disk") || streq(device, "lun"))
         return BOOT_CLASS_DISK;
     if (streq(device, "cdrom"))
@@ -761,41 +617,42 @@ static bool parse_num(const char *s, unsigned long max, unsigned long *ret)
  * "mdev UUID", "scsi_host WWPN", else "TYPE #N". */
 static char *hostdev_identity(const xmlNode *n, size_t index)
 {
-    const char *type = attr(n, "type");
-    const xmlNode *src = child_elem(n, "source"), *addr = child_elem(src, "address");
+    const char *type = xmlutil_attr(n, "type");
+    const xmlNode *src = xmlutil_child_elem(n, "source");
+    const xmlNode *addr = xmlutil_child_elem(src, "address");
     unsigned long dom, bus, slot, fn, vendor, product, dev, target, unit;
 
     if (!type)
         type = "hostdev";
     if (streq(type, "pci") && addr) {
-        if (!attr(addr, "domain"))
+        if (!xmlutil_attr(addr, "domain"))
             dom = 0;
-        else if (!parse_num(attr(addr, "domain"), 0xffff, &dom))
+        else if (!parse_num(xmlutil_attr(addr, "domain"), 0xffff, &dom))
             goto fallback;
-        if (parse_num(attr(addr, "bus"), 0xff, &bus) &&
-            parse_num(attr(addr, "slot"), 0x1f, &slot) &&
-            parse_num(attr(addr, "function"), 0x7, &fn))
+        if (parse_num(xmlutil_attr(addr, "bus"), 0xff, &bus) &&
+            parse_num(xmlutil_attr(addr, "slot"), 0x1f, &slot) &&
+            parse_num(xmlutil_attr(addr, "function"), 0x7, &fn))
             return strdup_printf("pci %04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
     } else if (streq(type, "usb")) {
-        if (parse_num(attr(child_elem(src, "vendor"), "id"), 0xffff, &vendor) &&
-            parse_num(attr(child_elem(src, "product"), "id"), 0xffff, &product))
+        if (parse_num(xmlutil_attr(xmlutil_child_elem(src, "vendor"), "id"), 0xffff, &vendor) &&
+            parse_num(xmlutil_attr(xmlutil_child_elem(src, "product"), "id"), 0xffff, &product))
             return strdup_printf("usb %04lx:%04lx", vendor, product);
-        if (parse_num(attr(addr, "bus"), ULONG_MAX, &bus) &&
-            parse_num(attr(addr, "device"), ULONG_MAX, &dev))
+        if (parse_num(xmlutil_attr(addr, "bus"), ULONG_MAX, &bus) &&
+            parse_num(xmlutil_attr(addr, "device"), ULONG_MAX, &dev))
             return strdup_printf("usb %lu.%lu", bus, dev);
     } else if (streq(type, "scsi")) {
-        const char *adapter = attr(child_elem(src, "adapter"), "name");
+        const char *adapter = xmlutil_attr(xmlutil_child_elem(src, "adapter"), "name");
 
-        if (adapter && parse_num(attr(addr, "bus"), ULONG_MAX, &bus) &&
-            parse_num(attr(addr, "target"), ULONG_MAX, &target) &&
-            parse_num(attr(addr, "unit"), ULONG_MAX, &unit))
+        if (adapter && parse_num(xmlutil_attr(addr, "bus"), ULONG_MAX, &bus) &&
+            parse_num(xmlutil_attr(addr, "target"), ULONG_MAX, &target) &&
+            parse_num(xmlutil_attr(addr, "unit"), ULONG_MAX, &unit))
             return strdup_printf("scsi %s:%lu:%lu:%lu", adapter, bus, target, unit);
-        if (attr(src, "name"))
-            return strdup_printf("scsi %s", attr(src, "name"));
-    } else if (streq(type, "mdev") && attr(addr, "uuid")) {
-        return strdup_printf("mdev %s", attr(addr, "uuid"));
-    } else if (streq(type, "scsi_host") && attr(src, "wwpn")) {
-        return strdup_printf("scsi_host %s", attr(src, "wwpn"));
+        if (xmlutil_attr(src, "name"))
+            return strdup_printf("scsi %s", xmlutil_attr(src, "name"));
+    } else if (streq(type, "mdev") && xmlutil_attr(addr, "uuid")) {
+        return strdup_printf("mdev %s", xmlutil_attr(addr, "uuid"));
+    } else if (streq(type, "scsi_host") && xmlutil_attr(src, "wwpn")) {
+        return strdup_printf("scsi_host %s", xmlutil_attr(src, "wwpn"));
     }
 fallback:
     return strdup_printf("%s #%zu", type, index + 1);
@@ -809,7 +666,7 @@ static int dev_identity(Dev *v, size_t index)
 
     switch (v->cls) {
     case BOOT_CLASS_NETWORK:
-        s = attr(child_elem(v->node, "mac"), "address");
+        s = xmlutil_attr(xmlutil_child_elem(v->node, "mac"), "address");
         if (s && *s) {
             v->device = strdup(s);
             v->key = strdup(s);
@@ -823,7 +680,7 @@ static int dev_identity(Dev *v, size_t index)
     case BOOT_CLASS_DISK:
     case BOOT_CLASS_CDROM:
     case BOOT_CLASS_FLOPPY:
-        s = attr(child_elem(v->node, "target"), "dev");
+        s = xmlutil_attr(xmlutil_child_elem(v->node, "target"), "dev");
         if (s && *s) {
             v->device = strdup(s);
             v->key = strdup(s);
@@ -835,7 +692,7 @@ static int dev_identity(Dev *v, size_t index)
         v->key = strdup_null(v->device);
         return v->device && v->key ? 0 : -ENOMEM;
     case BOOT_CLASS_REDIRDEV:
-        s = attr(v->node, "bus");
+        s = xmlutil_attr(v->node, "bus");
         v->device = strdup_printf("%s %zu", s && *s ? s : "usb", index + 1);
         v->key = strdup_null(v->device);
         return v->device && v->key ? 0 : -ENOMEM;
@@ -852,17 +709,17 @@ static int dom_load(const char *xml, Dom *d)
     size_t n_devs = 0, n_os = 0, index[_BOOT_CLASS_MAX] = {}, n_disks = 0;
     int r;
 
-    r = xml_read(xml, &d->doc);
+    r = xmlutil_parse(xml, &d->doc);
     if (r < 0)
         return r;
     d->root = xmlDocGetRootElement(d->doc);
     d->libvirt = written_by_libvirt(xml);
     d->tail = trailing_blanks(xml);
-    d->os = child_elem(d->root, "os");
-    d->devices = child_elem(d->root, "devices");
+    d->os = xmlutil_child_elem(d->root, "os");
+    d->devices = xmlutil_child_elem(d->root, "devices");
 
     for (xmlNode *c = d->os ? d->os->children : NULL; c; c = c->next)
-        if (is_elem(c, "boot"))
+        if (xmlutil_is_elem(c, "boot"))
             n_os++;
     for (xmlNode *c = d->devices ? d->devices->children : NULL; c; c = c->next)
         if (device_class(c) != _BOOT_CLASS_INVALID)
@@ -874,10 +731,10 @@ static int dom_load(const char *xml, Dom *d)
         return -ENOMEM;
 
     for (xmlNode *c = d->os ? d->os->children : NULL; c; c = c->next) {
-        const char *dev = attr(c, "dev");
+        const char *dev = xmlutil_attr(c, "dev");
         BootClass cls = _BOOT_CLASS_INVALID;
 
-        if (!is_elem(c, "boot"))
+        if (!xmlutil_is_elem(c, "boot"))
             continue;
         for (int k = 0; dev && k < _BOOT_CLASS_MAX; k++)
             if (os_devs[k] && streq(dev, os_devs[k]))
@@ -901,12 +758,12 @@ static int dom_load(const char *xml, Dom *d)
         v->node = c;
         v->cls = cls;
         v->pos = d->n_devs++;
-        v->boot = child_elem(c, "boot");
+        v->boot = xmlutil_child_elem(c, "boot");
         v->order = ULLONG_MAX;
         if (v->boot) {
             unsigned long long o;
 
-            if (parse_uint(attr(v->boot, "order"), 1, UINT_MAX, &o) >= 0)
+            if (parse_uint(xmlutil_attr(v->boot, "order"), 1, UINT_MAX, &o) >= 0)
                 v->order = o;
             d->n_booted++;
         }
@@ -962,13 +819,15 @@ static int booted_sorted(const Dom *d, Dev ***ret, size_t *ret_n)
 
 static xmlNode *metadata_instance(const Dom *d)
 {
-    return child_ns_elem(child_elem(d->root, "metadata"), VIRTMCD_XMLNS, "instance");
+    return xmlutil_child_ns_elem(xmlutil_child_elem(d->root, "metadata"), VIRTMCD_XMLNS,
+                                 "instance");
 }
 
 static const char *once_marker(const Dom *d)
 {
     const xmlNode *inst = metadata_instance(d);
-    const char *id = attr(child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once"), "restore");
+    const char *id =
+        xmlutil_attr(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once"), "restore");
 
     return id && *id ? id : NULL;
 }
@@ -979,7 +838,7 @@ static void remove_boots(xmlNode *dev)
 {
     xmlNode *b;
 
-    while ((b = child_elem(dev, "boot")))
+    while ((b = xmlutil_child_elem(dev, "boot")))
         remove_node(b);
 }
 
@@ -1008,7 +867,7 @@ static int write_per_device(Dom *d)
             for (b = next_non_text(v->boot); b;) {
                 xmlNode *next = next_non_text(b);
 
-                if (is_elem(b, "boot"))
+                if (xmlutil_is_elem(b, "boot"))
                     remove_node(b);
                 b = next;
             }
@@ -1091,7 +950,7 @@ int bootxml_parse(const char *xml, BootInfo **ret)
     size_t n_booted = 0;
     BootStyle style;
     const char *once, *fw, *loader;
-    SILENCE_XML_ERRORS;
+    XMLUTIL_SILENCE_ERRORS;
     int r;
 
     r = dom_load(xml, &d);
@@ -1105,8 +964,8 @@ int bootxml_parse(const char *xml, BootInfo **ret)
         return -ENOMEM;
     b->style = style;
     memcpy(b->has_class, d.has_class, sizeof(b->has_class));
-    fw = attr(d.os, "firmware");
-    loader = attr(child_elem(d.os, "loader"), "type");
+    fw = xmlutil_attr(d.os, "firmware");
+    loader = xmlutil_attr(xmlutil_child_elem(d.os, "loader"), "type");
     b->uefi = (fw && streq(fw, "efi")) || (loader && streq(loader, "pflash"));
     once = once_marker(&d);
     if (once && !(b->once_restore = strdup(once)))
@@ -1147,7 +1006,7 @@ int bootxml_set_first(const char *xml, BootClass first, char **ret_xml)
     size_t n_booted = 0, n = 0;
     unsigned next = 1;
     BootStyle style;
-    SILENCE_XML_ERRORS;
+    XMLUTIL_SILENCE_ERRORS;
     int r;
 
     if (first < 0 || first >= _BOOT_CLASS_MAX)
@@ -1225,7 +1084,7 @@ int bootxml_apply_order(const char *xml, const char *from_xml, char **ret_xml)
     size_t n_booted = 0;
     unsigned next = 1;
     BootStyle style;
-    SILENCE_XML_ERRORS;
+    XMLUTIL_SILENCE_ERRORS;
     int r;
 
     r = dom_load(xml, &d);
@@ -1271,7 +1130,7 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
 {
     _cleanup_(dom_done) Dom d = {};
     xmlNode *metadata, *inst, *marker;
-    SILENCE_XML_ERRORS;
+    XMLUTIL_SILENCE_ERRORS;
     int r;
 
     if (restore_id && !*restore_id)
@@ -1279,12 +1138,12 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
     r = dom_load(xml, &d);
     if (r < 0)
         return r;
-    metadata = child_elem(d.root, "metadata");
+    metadata = xmlutil_child_elem(d.root, "metadata");
     inst = metadata_instance(&d);
 
     if (!restore_id) {
         /* <virtmcd:instance> stays, even empty: it holds more than the marker. */
-        while ((marker = child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once")))
+        while ((marker = xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once")))
             remove_node(marker);
         return xml_write(&d, ret_xml);
     }
@@ -1323,12 +1182,12 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
         if (r < 0)
             return r;
     }
-    marker = child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once");
+    marker = xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once");
     if (marker) {
         for (xmlNode *c = next_non_text(marker); c;) {
             xmlNode *next = next_non_text(c);
 
-            if (is_ns_elem(c, VIRTMCD_XMLNS, "boot-once"))
+            if (xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "boot-once"))
                 remove_node(c);
             c = next;
         }

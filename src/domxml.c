@@ -11,139 +11,21 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "bootxml.h" /* VIRTMCD_XMLNS */
 #include "domxml.h"
 #include "util.h"
-
-DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
-DEFINE_CLEANUP(xmlParserCtxtPtr, xmlFreeParserCtxt)
-
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-    xmlInitParser();
-}
-
-#if LIBXML_VERSION >= 21200
-static void silent_error(void *userdata, const xmlError *err)
-#else
-static void silent_error(void *userdata, xmlErrorPtr err)
-#endif
-{
-}
-
-static int xml_read(const char *xml, xmlDoc **ret_doc)
-{
-    _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    xmlStructuredErrorFunc old_func;
-    void *old_ctx;
-    xmlNode *root;
-    size_t len;
-
-    if (!xml)
-        return -EINVAL;
-    (void)pthread_once(&xml_once, xml_init);
-    old_func = xmlStructuredError;
-    old_ctx = xmlStructuredErrorContext;
-    len = strlen(xml);
-    if (len > INT_MAX)
-        return -EINVAL;
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        return -ENOMEM;
-    xmlSetStructuredErrorFunc(NULL, silent_error);
-    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlSetStructuredErrorFunc(old_ctx, old_func);
-    if (!doc || !ctxt->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-
-        if (e && e->code == XML_ERR_NO_MEMORY)
-            return -ENOMEM;
-        if (e && e->message) {
-            _cleanup_free_ char *msg = strdup(e->message);
-
-            error_setf("XML line %d: %s", e->line, msg ? strstrip(msg) : "parse error");
-        } else
-            error_setf("XML does not parse");
-        return -EINVAL;
-    }
-    if (doc->intSubset || doc->extSubset) {
-        error_setf("XML: a DOCTYPE is not allowed in a domain definition");
-        return -EINVAL;
-    }
-    root = xmlDocGetRootElement(doc);
-    if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
-        error_setf("XML: the root element is not <domain>");
-        return -EINVAL;
-    }
-    *ret_doc = steal_ptr(&doc);
-    return 0;
-}
-
-static bool is_elem(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name);
-}
-
-static bool is_ns_elem(const xmlNode *n, const char *href, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           xmlStrEqual(n->ns->href, BAD_CAST href) && xmlStrEqual(n->name, BAD_CAST name);
-}
-
-static xmlNode *child_elem(const xmlNode *parent, const char *name)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (is_elem(c, name))
-            return c;
-    return NULL;
-}
-
-static xmlNode *child_ns_elem(const xmlNode *parent, const char *href, const char *name)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (is_ns_elem(c, href, name))
-            return c;
-    return NULL;
-}
-
-/* An attribute without namespace; without a DTD it is one text node at most. */
-static const char *attr(const xmlNode *n, const char *name)
-{
-    if (!n || n->type != XML_ELEMENT_NODE)
-        return NULL;
-    for (const xmlAttr *a = n->properties; a; a = a->next) {
-        if (a->ns || !xmlStrEqual(a->name, BAD_CAST name))
-            continue;
-        if (!a->children)
-            return "";
-        if (a->children->type != XML_TEXT_NODE || a->children->next || !a->children->content)
-            return NULL;
-        return (const char *)a->children->content;
-    }
-    return NULL;
-}
+#include "xmlutil.h"
 
 /* A copy of an attribute; -ENOMEM only when it exists and cannot be copied. */
 static int dup_attr(const xmlNode *n, const char *name, char **ret)
 {
-    const char *v = attr(n, name);
+    const char *v = xmlutil_attr(n, name);
 
     *ret = NULL;
     if (!v)
@@ -215,7 +97,8 @@ static unsigned long long memory_kib(const xmlNode *mem)
 {
     unsigned long long value, scale, bytes;
 
-    if (!mem || text_uint(mem, ULLONG_MAX, &value) < 0 || unit_scale(attr(mem, "unit"), &scale) < 0)
+    if (!mem || text_uint(mem, ULLONG_MAX, &value) < 0 ||
+        unit_scale(xmlutil_attr(mem, "unit"), &scale) < 0)
         return 0;
     if (__builtin_mul_overflow(value, scale, &bytes))
         return 0;
@@ -226,7 +109,7 @@ static unsigned long long memory_kib(const xmlNode *mem)
 static int iface_source(const xmlNode *n, const char *type, char **ret)
 {
     static const char *const generic[] = { "network", "bridge", "dev", "path", "name" };
-    const xmlNode *src = child_elem(n, "source");
+    const xmlNode *src = xmlutil_child_elem(n, "source");
     const char *key = NULL;
 
     *ret = NULL;
@@ -234,7 +117,7 @@ static int iface_source(const xmlNode *n, const char *type, char **ret)
         return 0;
     if (type && (streq(type, "udp") || streq(type, "mcast") || streq(type, "server") ||
                  streq(type, "client"))) {
-        const char *addr = attr(src, "address"), *port = attr(src, "port");
+        const char *addr = xmlutil_attr(src, "address"), *port = xmlutil_attr(src, "port");
 
         if (addr || port) {
             *ret = strdup_printf("%s:%s", addr ? addr : "", port ? port : "");
@@ -250,10 +133,10 @@ static int iface_source(const xmlNode *n, const char *type, char **ret)
         key = "dev";
     else if (type && streq(type, "vhostuser"))
         key = "path";
-    if (key && attr(src, key))
+    if (key && xmlutil_attr(src, key))
         return dup_attr(src, key, ret);
     for (size_t i = 0; i < ELEMENTSOF(generic); i++)
-        if (attr(src, generic[i]))
+        if (xmlutil_attr(src, generic[i]))
             return dup_attr(src, generic[i], ret);
     return 0;
 }
@@ -261,18 +144,18 @@ static int iface_source(const xmlNode *n, const char *type, char **ret)
 /* file=, dev=, dir=, "pool/volume", "protocol:name", name=, path=. */
 static int disk_source(const xmlNode *n, char **ret)
 {
-    const xmlNode *src = child_elem(n, "source");
-    const char *pool = attr(src, "pool"), *vol = attr(src, "volume");
-    const char *proto = attr(src, "protocol"), *name = attr(src, "name");
+    const xmlNode *src = xmlutil_child_elem(n, "source");
+    const char *pool = xmlutil_attr(src, "pool"), *vol = xmlutil_attr(src, "volume");
+    const char *proto = xmlutil_attr(src, "protocol"), *name = xmlutil_attr(src, "name");
 
     *ret = NULL;
     if (!src)
         return 0;
-    if (attr(src, "file"))
+    if (xmlutil_attr(src, "file"))
         return dup_attr(src, "file", ret);
-    if (attr(src, "dev"))
+    if (xmlutil_attr(src, "dev"))
         return dup_attr(src, "dev", ret);
-    if (attr(src, "dir"))
+    if (xmlutil_attr(src, "dir"))
         return dup_attr(src, "dir", ret);
     if (pool && vol)
         *ret = strdup_printf("%s/%s", pool, vol);
@@ -280,7 +163,7 @@ static int disk_source(const xmlNode *n, char **ret)
         *ret = strdup_printf("%s:%s", proto, name);
     else if (name)
         return dup_attr(src, "name", ret);
-    else if (attr(src, "path"))
+    else if (xmlutil_attr(src, "path"))
         return dup_attr(src, "path", ret);
     else
         return 0;
@@ -292,10 +175,10 @@ static int add_iface(DomInfo *d, const xmlNode *n)
     DomIface *f = &d->ifaces[d->n_ifaces++];
     int r;
 
-    if ((r = dup_attr(child_elem(n, "mac"), "address", &f->mac)) < 0 ||
+    if ((r = dup_attr(xmlutil_child_elem(n, "mac"), "address", &f->mac)) < 0 ||
         (r = dup_attr(n, "type", &f->type)) < 0 ||
-        (r = iface_source(n, attr(n, "type"), &f->source)) < 0 ||
-        (r = dup_attr(child_elem(n, "model"), "type", &f->model)) < 0)
+        (r = iface_source(n, xmlutil_attr(n, "type"), &f->source)) < 0 ||
+        (r = dup_attr(xmlutil_child_elem(n, "model"), "type", &f->model)) < 0)
         return r;
     return 0;
 }
@@ -303,10 +186,10 @@ static int add_iface(DomInfo *d, const xmlNode *n)
 static int add_disk(DomInfo *d, const xmlNode *n)
 {
     DomDisk *k = &d->disks[d->n_disks++];
-    const char *device = attr(n, "device");
+    const char *device = xmlutil_attr(n, "device");
     int r;
 
-    if ((r = dup_attr(child_elem(n, "target"), "dev", &k->target)) < 0 ||
+    if ((r = dup_attr(xmlutil_child_elem(n, "target"), "dev", &k->target)) < 0 ||
         (r = disk_source(n, &k->source)) < 0)
         return r;
     k->device = strdup(device && *device ? device : "disk");
@@ -316,21 +199,22 @@ static int add_disk(DomInfo *d, const xmlNode *n)
 static int add_graphics(DomInfo *d, const xmlNode *n)
 {
     DomGraphics *g = &d->graphics[d->n_graphics++];
-    const char *autoport = attr(n, "autoport"), *listen = attr(n, "listen");
+    const char *autoport = xmlutil_attr(n, "autoport"), *listen = xmlutil_attr(n, "listen");
     unsigned long long port;
     int r;
 
     g->port = -1;
-    if (!(autoport && streq(autoport, "yes")) && parse_uint(attr(n, "port"), 1, 65535, &port) >= 0)
+    if (!(autoport && streq(autoport, "yes")) &&
+        parse_uint(xmlutil_attr(n, "port"), 1, 65535, &port) >= 0)
         g->port = (int)port;
     if ((r = dup_attr(n, "type", &g->type)) < 0)
         return r;
     if (listen && *listen)
         return dup_attr(n, "listen", &g->listen);
     for (const xmlNode *c = n->children; c; c = c->next) {
-        const char *a = attr(c, "address");
+        const char *a = xmlutil_attr(c, "address");
 
-        if (is_elem(c, "listen") && a && *a)
+        if (xmlutil_is_elem(c, "listen") && a && *a)
             return dup_attr(c, "address", &g->listen);
     }
     return 0;
@@ -338,17 +222,19 @@ static int add_graphics(DomInfo *d, const xmlNode *n)
 
 static int add_metadata(DomInfo *d, const xmlNode *root)
 {
-    const xmlNode *inst = child_ns_elem(child_elem(root, "metadata"), VIRTMCD_XMLNS, "instance");
+    const xmlNode *inst =
+        xmlutil_child_ns_elem(xmlutil_child_elem(root, "metadata"), VIRTMCD_XMLNS, "instance");
     size_t n_tags = 0;
     int r;
 
     if (!inst)
         return 0;
-    if ((r = dup_text(child_ns_elem(inst, VIRTMCD_XMLNS, "owner"), &d->owner)) < 0 ||
-        (r = dup_text(child_ns_elem(inst, VIRTMCD_XMLNS, "description"), &d->description)) < 0)
+    if ((r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "owner"), &d->owner)) < 0 ||
+        (r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "description"),
+                      &d->description)) < 0)
         return r;
     for (const xmlNode *c = inst->children; c; c = c->next)
-        if (is_ns_elem(c, VIRTMCD_XMLNS, "tag") && attr(c, "key"))
+        if (xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "tag") && xmlutil_attr(c, "key"))
             n_tags++;
     if (!n_tags)
         return 0;
@@ -358,7 +244,7 @@ static int add_metadata(DomInfo *d, const xmlNode *root)
     for (const xmlNode *c = inst->children; c; c = c->next) {
         DomTag *t;
 
-        if (!is_ns_elem(c, VIRTMCD_XMLNS, "tag") || !attr(c, "key"))
+        if (!xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "tag") || !xmlutil_attr(c, "key"))
             continue;
         t = &d->tags[d->n_tags++];
         if ((r = dup_attr(c, "key", &t->key)) < 0 || (r = dup_text(c, &t->value)) < 0)
@@ -408,22 +294,22 @@ int domxml_parse(const char *xml, DomInfo **ret)
     unsigned long long vcpus;
     int r;
 
-    r = xml_read(xml, &doc);
+    r = xmlutil_parse(xml, &doc);
     if (r < 0)
         return r;
     root = xmlDocGetRootElement(doc);
     d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
-    if (text_uint(child_elem(root, "vcpu"), UINT_MAX, &vcpus) >= 0)
+    if (text_uint(xmlutil_child_elem(root, "vcpu"), UINT_MAX, &vcpus) >= 0)
         d->vcpus = (unsigned)vcpus;
-    d->memory_kib = memory_kib(child_elem(root, "memory"));
+    d->memory_kib = memory_kib(xmlutil_child_elem(root, "memory"));
 
-    devices = child_elem(root, "devices");
+    devices = xmlutil_child_elem(root, "devices");
     for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
-        n_ifaces += is_elem(c, "interface");
-        n_disks += is_elem(c, "disk");
-        n_graphics += is_elem(c, "graphics");
+        n_ifaces += xmlutil_is_elem(c, "interface");
+        n_disks += xmlutil_is_elem(c, "disk");
+        n_graphics += xmlutil_is_elem(c, "graphics");
     }
     d->ifaces = calloc(n_ifaces + 1, sizeof(*d->ifaces));
     d->disks = calloc(n_disks + 1, sizeof(*d->disks));
@@ -431,11 +317,11 @@ int domxml_parse(const char *xml, DomInfo **ret)
     if (!d->ifaces || !d->disks || !d->graphics)
         return -ENOMEM;
     for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
-        if (is_elem(c, "interface"))
+        if (xmlutil_is_elem(c, "interface"))
             r = add_iface(d, c);
-        else if (is_elem(c, "disk"))
+        else if (xmlutil_is_elem(c, "disk"))
             r = add_disk(d, c);
-        else if (is_elem(c, "graphics"))
+        else if (xmlutil_is_elem(c, "graphics"))
             r = add_graphics(d, c);
         else
             r = 0;

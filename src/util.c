@@ -407,14 +407,11 @@ int write_full(int fd, const void *p, size_t len)
     return 0;
 }
 
-int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     Buf b = { 0 };
-    char chunk[8192];
+    char chunk[16384];
 
-    if (fd < 0)
-        return -errno;
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -436,6 +433,15 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
         *ret_len = b.len;
     *ret = buf_steal(&b);
     return *ret ? 0 : -ENOMEM;
+}
+
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return -errno;
+    return read_fd(fd, max, ret, ret_len);
 }
 
 bool glob_match(const char *pattern, const char *s)

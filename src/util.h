@@ -85,6 +85,10 @@ char *utf8_sanitize(const char *s);
 
 /* Write a whole buffer, retrying on EINTR and short writes. */
 int write_full(int fd, const void *p, size_t len);
+/* Read an open descriptor to its end (up to max bytes, else -EFBIG) into a
+ * NUL-terminated string; *ret_len (if not NULL) gets the length, since the
+ * data may hold NUL bytes.  The descriptor stays open. */
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Read a whole file (up to max bytes) into a NUL-terminated string. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* fnmatch(3) shell glob. */
