@@ -1,17 +1,22 @@
 #!/bin/sh
 # test.sh: install everything the tests need, build, and run the whole suite
 # twice: a plain -Werror build, then one under AddressSanitizer and
-# UndefinedBehaviorSanitizer.  Ends with one line "N passed, N failed".
+# UndefinedBehaviorSanitizer; then build the libFuzzer targets with clang and
+# run each for FUZZ_SECONDS (15) over its corpus.  Ends with one line
+# "N passed, N failed" (test programs; each prints its own checks).
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 sh scripts/deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
+# Out-of-tree builds need a source tree that was never configured in place.
+[ -f config.status ] && make distclean >/dev/null 2>&1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 jobs=$(nproc)
 passed=0
 failed=0
 
-# run_suite NAME CONFIGURE-ARGS...: build out of tree and run make check.
+# run_suite NAME CONFIGURE-ARGS...: build out of tree and run make check
+# (only $CHECK_TESTS when set).
 run_suite() {
     name=$1
     shift
@@ -29,7 +34,11 @@ run_suite() {
         failed=$((failed + 1))
         return
     fi
-    make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1
+    if [ -n "${CHECK_TESTS:-}" ]; then
+        make -C "$dir" -j"$jobs" check TESTS="$CHECK_TESTS" >"$dir/check.out" 2>&1
+    else
+        make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1
+    fi
     grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$dir/check.out" | sed "s/^/[$name] /"
     p=$(sed -n 's/^# PASS: *//p' "$dir/check.out" | tail -n1)
     f=$(sed -n 's/^# FAIL: *//p' "$dir/check.out" | tail -n1)
@@ -48,5 +57,8 @@ run_suite() {
 
 run_suite plain --enable-werror
 run_suite sanitizers --enable-werror --enable-sanitizers
+# The libFuzzer targets, each for FUZZ_SECONDS over its committed corpus.
+export FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+CHECK_TESTS=tests/fuzz/run-fuzz.sh run_suite fuzzing --enable-werror --enable-fuzzing CC=clang
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -184,7 +184,7 @@ static int compute_default(const Conf *conf, const char *name, const char *xml, 
 
 static int boot_change(Ctx *c, const BootRequest *br, BootOutcome *out)
 {
-    _cleanup_free_ char *xml = NULL, *new_xml = NULL, *armed = NULL, *id = NULL;
+    _cleanup_free_ char *xml = NULL, *new_xml = NULL, *id = NULL;
     _cleanup_(boot_info_freep) BootInfo *bi = NULL;
     const char *reason = targets[br->target].action;
     int r;

@@ -376,6 +376,8 @@ static const ConfHost *find_host(const Conf *c, const char *name)
 /* ---- errors ---- */
 
 static int errors_vadd(ConfErrors *errs, const char *name, unsigned line, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
+static int errors_vadd(ConfErrors *errs, const char *name, unsigned line, const char *fmt,
                        va_list ap)
 {
     _cleanup_free_ char *msg = strdup_vprintf(fmt, ap);

@@ -545,6 +545,7 @@ static void read_port(int fd)
         port_ = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

@@ -14,6 +14,11 @@
 # and belongs in tests/fuzz/corpus/fuzz-NAME/ once the bug is fixed.
 set -u
 
+# Under make check the harness gives no arguments: the build folder is
+# $abs_builddir (exported by the Makefile).
+if [ $# -lt 1 ] && [ -n "${abs_builddir:-}" ]; then
+    set -- "$abs_builddir"
+fi
 if [ $# -lt 1 ]; then
     echo "usage: $0 BUILDDIR [TARGET...]" >&2
     exit 2

@@ -106,6 +106,31 @@ static void test_buf(void)
     CHECK(b.data == NULL);
 }
 
+static void test_utf8(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "plain", "plain" },
+        { "caf\xc3\xa9", "caf\xc3\xa9" },         /* é */
+        { "\xe2\x82\xac 5", "\xe2\x82\xac 5" },   /* € */
+        { "\xf0\x9f\x92\xbb", "\xf0\x9f\x92\xbb" }, /* 4 bytes */
+        { "a\xff" "b", "a?b" },
+        { "\xc3\x28", "?(" },                      /* bad continuation */
+        { "\xc0\xaf", "??" },                      /* overlong '/' */
+        { "\xed\xa0\x80", "???" },                /* surrogate */
+        { "\xf4\x90\x80\x80", "????" },          /* above U+10FFFF */
+        { "end\xe2\x82", "end??" },               /* truncated */
+    };
+
+    for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        char *s = utf8_sanitize(cases[i].in);
+
+        CHECK_STR(s, cases[i].out);
+        free(s);
+    }
+}
+
 static void test_error(void)
 {
     error_clear();
@@ -124,6 +149,7 @@ int main(void)
     test_strv();
     test_time();
     test_buf();
+    test_utf8();
     test_error();
     return tap_done();
 }
