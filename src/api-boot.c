@@ -270,7 +270,8 @@ static void boot_reply(Ctx *c, const char *action, const BootRequest *br, const 
     Machine m = c->machine;
     Json *o = json_obj();
 
-    (void)virt_machine_refresh(c->host, c->name, &m);
+    /* define and power actions already wrote the table: no round trip. */
+    (void)virt_machine_find(c->name, virt_host_name(c->host), &m, NULL);
     json_set_str(o, "name", c->name);
     json_set_str(o, "action", action);
     json_set_str(o, "result", out->changed || restarted ? "done" : "unchanged");
