@@ -137,6 +137,36 @@ typedef struct BootOutcome {
     char *backup_id;
 } BootOutcome;
 
+/* Save `old_xml` as a backup of `name`: no backup, no change (-EIO). */
+static int save_backup(const Conf *conf, const char *name, const char *reason,
+                       const char *old_xml, char **ret_id)
+{
+    int r = backup_save(conf->backup_dir, name, reason, old_xml, conf->backup_keep, ret_id);
+
+    if (r < 0) {
+        error_setf("cannot write the backup of '%s' to %s: %s; nothing was changed", name,
+                   conf->backup_dir, strerror(-r));
+        log_error("%s", error_get());
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Define `new_xml` once backup `id` holds what it replaces. */
+static int define_backed_up(Host *h, const char *name, const char *reason, const char *id,
+                            const char *new_xml)
+{
+    int r = virt_machine_define(h, new_xml);
+
+    if (r < 0) {
+        log_error("Failed to define '%s' (backup %s kept): %s", name, id,
+                  error_get() ? error_get() : "");
+        return r;
+    }
+    log_info("Redefined '%s' (%s); previous definition saved as %s", name, reason, id);
+    return 0;
+}
+
 /* Save `old_xml`, then define `new_xml`.  Caller holds the machine lock. */
 static int backup_and_define(const Conf *conf, Host *h, const char *name, const char *reason,
                              const char *old_xml, const char *new_xml, char **ret_id)
@@ -144,20 +174,12 @@ static int backup_and_define(const Conf *conf, Host *h, const char *name, const 
     _cleanup_free_ char *id = NULL;
     int r;
 
-    r = backup_save(conf->backup_dir, name, reason, old_xml, conf->backup_keep, &id);
-    if (r < 0) {
-        error_setf("cannot write the backup of '%s' to %s: %s; nothing was changed", name,
-                   conf->backup_dir, strerror(-r));
-        log_error("%s", error_get());
-        return -EIO;
-    }
-    r = virt_machine_define(h, new_xml);
-    if (r < 0) {
-        log_error("Failed to define '%s' (backup %s kept): %s", name, id,
-                  error_get() ? error_get() : "");
+    r = save_backup(conf, name, reason, old_xml, &id);
+    if (r < 0)
         return r;
-    }
-    log_info("Redefined '%s' (%s); previous definition saved as %s", name, reason, id);
+    r = define_backed_up(h, name, reason, id, new_xml);
+    if (r < 0)
+        return r;
     if (ret_id)
         *ret_id = steal_ptr(&id);
     return 0;
@@ -240,20 +262,15 @@ static int boot_change(Ctx *c, const BootRequest *br, BootOutcome *out)
          * its id is only known once written, so write it, then mark. */
         _cleanup_free_ char *marked = NULL;
 
-        r = backup_save(c->conf->backup_dir, c->name, reason, xml, c->conf->backup_keep, &id);
-        if (r < 0) {
-            error_setf("cannot write the backup of '%s' to %s: %s; nothing was changed",
-                       c->name, c->conf->backup_dir, strerror(-r));
-            return -EIO;
-        }
+        r = save_backup(c->conf, c->name, reason, xml, &id);
+        if (r < 0)
+            return r;
         r = bootxml_set_once(new_xml, id, &marked);
         if (r < 0)
             return r;
-        r = virt_machine_define(c->host, marked);
+        r = define_backed_up(c->host, c->name, reason, id, marked);
         if (r < 0)
             return r;
-        log_info("Redefined '%s' (%s, once); previous definition saved as %s", c->name,
-                 reason, id);
     } else {
         r = backup_and_define(c->conf, c->host, c->name, reason, xml, new_xml, &id);
         if (r < 0)

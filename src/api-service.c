@@ -150,8 +150,6 @@ void api_machine_get(Ctx *c)
         api_reply_errno(c, r, "parse the machine's definition");
         return;
     }
-    /* The table may be older than what we just read. */
-    (void)virt_machine_refresh(c->host, c->name, &c->machine);
     api_reply_json(c, 200, detail_json(c, &d, di));
 }
 
