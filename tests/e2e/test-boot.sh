@@ -173,10 +173,12 @@ req POST /service/vm-off/backups/20200101T000000.000000Z/restore
 expect_error 404 "restore of an unknown backup"
 
 # ---- concurrency ----
+n0=$(nbackups vm-off)
+mkdir -p "$T/storm.d"
 pids=
 for i in $(seq 1 20); do
     if [ $((i % 2)) = 0 ]; then a=pxeboot; else a=diskboot; fi
-    curl -s -o /dev/null -w '%{http_code}\n' -X POST "$BASE/service/vm-off/state_controller/$a" >> "$T/storm" &
+    curl -s -o "$T/storm.d/$i" -w '%{http_code}\n' -X POST "$BASE/service/vm-off/state_controller/$a" >> "$T/storm" &
     pids="$pids $!"
 done
 reads=0
@@ -192,7 +194,12 @@ check "the final order is one of the requested ones" sh -c '[ "$1" = network ] |
 req GET /service/vm-off/boot
 expect_jq '.style' per-device "never a mix of styles"
 expect_jq '[.order[].order] | join(",")' "1,2,3" "orders renumbered 1..N after the storm"
-n=$(ls "$B/vm-off" | grep -c '\.xml$')
-check "every change that changed something left a backup" [ "$n" -ge 3 ]
+done=$(cat "$T"/storm.d/* | jq -r 'select(.result == "done") | .backup' | sort -u)
+ndone=$(echo "$done" | grep -c .)
+check "the storm changed the order at least once" [ "$ndone" -ge 1 ]
+check "one backup per change: $ndone changes, $(( $(nbackups vm-off) - n0 )) new backups" \
+    [ "$(nbackups vm-off)" = $((n0 + ndone)) ]
+check "each change's answer names its own backup file" \
+    sh -c 'for id in $2; do [ -f "$1/vm-off-$id.xml" ] || exit 1; done' _ "$B/vm-off" "$done"
 check "no temporary files left behind" sh -c '! ls -a "$1" | grep -q "^\.tmp"' _ "$B/vm-off"
 finish
