@@ -1,7 +1,8 @@
 /* api-service.c: the /service power tree (API.md sections 1 and 7).
  *
  * Lists and status come from virt's machine table, never from a libvirt
- * round trip; actions go through virt_power.  Handlers decode, call, encode. */
+ * round trip; actions go through the operations layer (ops_power), which
+ * holds every policy.  Handlers decode, call, encode. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "api.h"
 #include "domxml.h"
 #include "log.h"
+#include "ops.h"
 #include "util.h"
 
 typedef struct ListFilter {
@@ -78,16 +80,18 @@ void api_machines_list(Ctx *c)
 
 static Json *detail_json(Ctx *c, const MachineDetail *d, const DomInfo *di)
 {
-    Json *o = api_machine_entry(&c->machine), *a, *meta, *tags, *boot = NULL;
+    Json *o = api_machine_entry(&c->machine), *a, *meta, *tags;
+    OpsBootState st = { 0 };
 
     json_set_int(o, "vcpus", di->vcpus);
     json_set_int(o, "memory_kib", (long long)di->memory_kib);
     json_set_bool(o, "persistent", c->machine.persistent);
     json_set_bool(o, "autostart", d->autostart);
-    if (api_boot_json(c->host, c->name, d->xml_inactive, d->xml, &boot) == 0)
-        json_set(o, "boot", boot);
+    if (ops_boot_describe(d->xml_inactive, d->xml, &st) == 0)
+        json_set(o, "boot", api_boot_json(&st));
     else
         json_set_null(o, "boot");
+    ops_boot_state_clear(&st);
 
     a = json_arr();
     for (size_t i = 0; i < di->n_ifaces; i++) {
@@ -164,11 +168,10 @@ void api_machine_status(Ctx *c)
 void api_machine_action(Ctx *c)
 {
     const char *action = route_param(&c->m, "action");
-    PowerOpts opts = { .force_off_timeout = c->conf->force_off_timeout };
-    PowerResult result;
+    OpsCaller who = api_caller(c);
+    OpsPowerResult res;
+    bool force = false;
     PowerAction a;
-    MachineLock *lock;
-    Machine m;
     Json *o;
     int r;
 
@@ -180,43 +183,25 @@ void api_machine_action(Ctx *c)
         api_reply_error(c, 404, "unknown action '%s'", action);
         return;
     }
-    {
-        bool b = false, present = false;
-
-        /* Boot parameters on a power action are a client's mistake. */
-        for (const char *const *k = (const char *const[]){ "persistent", "once", "restart", NULL };
-             *k; k++)
-            if (http_query(c->req, *k)) {
-                api_reply_error(c, 400, "'%s' applies to boot actions only", *k);
-                return;
-            }
-        if (api_query_bool(c, "force", &b, &present) < 0)
-            return;
-        if (b && c->id.role < ROLE_ADMIN) {
-            api_forbidden(c, ROLE_ADMIN);
+    /* Boot parameters on a power action are a client's mistake. */
+    for (const char *const *k = (const char *const[]){ "persistent", "once", "restart", NULL };
+         *k; k++)
+        if (http_query(c->req, *k)) {
+            api_reply_error(c, 400, "'%s' applies to boot actions only", *k);
             return;
         }
-    }
-    lock = virt_machine_lock(c->host, c->name);
-    if (!lock) {
-        api_reply_error(c, 500, "out of memory");
+    if (api_query_bool(c, "force", &force, NULL) < 0)
         return;
-    }
-    if (a == POWER_FORCE_RESET)
-        opts.cold_reset = api_boot_pending(c->host, c->name);
-    r = virt_power(c->host, c->name, a, &opts, &result, &m);
-    virt_machine_unlock(lock);
+    r = ops_power(&who, &c->machine, a, force, &res);
     if (r < 0) {
         api_reply_errno(c, r, action);
         return;
     }
-    log_info("%s on '%s': %s, now %s", action, c->name, power_result_to_string(result),
-             machine_state_to_string(m.state));
     o = json_obj();
     json_set_str(o, "name", c->name);
     json_set_str(o, "action", action);
-    json_set_str(o, "result", power_result_to_string(result));
-    json_set_str(o, "state", machine_state_to_string(m.state));
+    json_set_str(o, "result", power_result_to_string(res.result));
+    json_set_str(o, "state", machine_state_to_string(res.machine.state));
     api_reply_json(c, 200, o);
 }
 

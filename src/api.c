@@ -67,7 +67,7 @@ void api_set_conf(Conf *conf, Users *users)
     holder_unref(old);
 }
 
-const Conf *api_conf_acquire(ConfHolder **ret_holder)
+const Conf *api_conf_acquire(void **ret_holder)
 {
     ConfHolder *h = holder_ref();
 
@@ -75,7 +75,7 @@ const Conf *api_conf_acquire(ConfHolder **ret_holder)
     return h ? h->conf : NULL;
 }
 
-void api_conf_release(ConfHolder *holder)
+void api_conf_release(void *holder)
 {
     holder_unref(holder);
 }
@@ -93,10 +93,19 @@ void api_shutdown(void)
 
 /* ---- handlers by number (the table is api-routes.c) ---- */
 
+/* GET and PUT of .../boot until each method has its own row. */
+static void api_boot(Ctx *c)
+{
+    if (c->req->method == HTTP_PUT)
+        api_boot_put(c);
+    else
+        api_boot_get(c);
+}
+
 static const ApiHandler handlers[_API_HANDLER_MAX] = {
     [API_MACHINES_LIST] = api_machines_list, [API_MACHINE_GET] = api_machine_get,
     [API_MACHINE_STATUS] = api_machine_status, [API_MACHINE_ACTION] = api_machine_action,
-    [API_BOOT] = api_boot_get,               [API_BACKUPS_LIST] = api_backups_list,
+    [API_BOOT] = api_boot,               [API_BACKUPS_LIST] = api_backups_list,
     [API_BACKUP_GET] = api_backup_get,       [API_BACKUP_RESTORE] = api_backup_restore,
     [API_HEALTH] = api_health,               [API_VERSION] = api_version,
 };
@@ -175,6 +184,11 @@ void api_reply_errno(Ctx *c, int r, const char *fallback)
     }
     if (status >= 500)
         log_error("%s %s: %s", c->req->method_str, c->req->path, msg);
+    if (status == 403) {
+        auth_count_forbidden();
+        log_warning("Forbidden: %s from %s on %s %s", msg, c->req->peer, c->req->method_str,
+                    c->req->path);
+    }
     reply_error_msg(c, status, msg);
 }
 
@@ -249,6 +263,16 @@ void api_forbidden(Ctx *c, Role needed)
                 role_to_string(needed));
     api_reply_error(c, 403, "user '%s' has role '%s'; this needs '%s'", c->id.user,
                     role_to_string(c->id.role), role_to_string(needed));
+}
+
+OpsCaller api_caller(const Ctx *c)
+{
+    return (OpsCaller){
+        .conf = c->conf,
+        .user = c->id.anonymous ? NULL : c->id.user,
+        .role = c->id.role,
+        .peer = c->req->peer,
+    };
 }
 
 bool api_machine_visible(const Ctx *c, const char *name)

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "http.h"
 #include "json.h"
+#include "ops.h"
 #include "route.h"
 #include "virt.h"
 
@@ -39,10 +40,13 @@ int api_handle(Request *req, Reply *rep, bool on_worker);
  * the one they started with. */
 void api_set_conf(Conf *conf, Users *users);
 void api_shutdown(void);
-/* The configuration for work outside a request (event hooks); release it. */
-const Conf *api_conf_acquire(ConfHolder **ret_holder);
-void api_conf_release(ConfHolder *holder);
+/* The configuration for work outside a request (the operations layer's
+ * worker); release it.  The signatures are ops' OpsConfAcquire/Release. */
+const Conf *api_conf_acquire(void **ret_holder);
+void api_conf_release(void *holder);
 
+/* Who asks, for the operations layer. */
+OpsCaller api_caller(const Ctx *c);
 /* 403 for a role too low (logged and counted). */
 void api_forbidden(Ctx *c, Role needed);
 bool api_machine_visible(const Ctx *c, const char *name);
@@ -79,8 +83,4 @@ void api_backup_restore(Ctx *c);
  * is not one. */
 bool api_boot_action(Ctx *c, const char *action);
 /* The boot object of GET .../boot, for the machine detail too. */
-int api_boot_json(Host *h, const char *name, const char *xml_inactive, const char *xml_live,
-                  Json **ret);
-/* Whether the persistent boot order differs from the running one. */
-bool api_boot_pending(Host *h, const char *name);
-void api_boot_init(void);
+Json *api_boot_json(const OpsBootState *st);

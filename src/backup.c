@@ -1,6 +1,7 @@
 /* backup.c: timestamped, atomic backups of domain definitions (API.md section 2).
  *
- * Owns everything under <backup_dir>/<name>/: creating the folders, writing each
+ * Owns everything under <backup_dir>/<key>/ (key = the domain's UUID, so two
+ * machines never share a folder): creating the folders, writing each
  * backup through a temporary file and a no-replace rename, listing, reading and
  * pruning.  It must never replace or rewrite an existing backup, never delete a
  * machine's first backup (defaultboot restores it), never let a name or id reach
@@ -90,16 +91,17 @@ static int file_name(const char *name, const char *id, char ret[static NAME_MAX 
     return n < 0 || n > NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* "<name>-<valid id>.xml" only; everything else in the folder is not a backup. */
-static bool parse_file_name(const char *fname, const char *name, size_t name_len,
-                            char ret_id[static 32])
+/* "<name>-<valid id>.xml" only; everything else in the folder is not a backup.
+ * Any name: a renamed machine keeps the backups saved under its old name. */
+static bool parse_file_name(const char *fname, char ret_id[static 32])
 {
+    size_t len = strlen(fname), tail = 1 + ID_LEN + strlen(FILE_SUFFIX);
     const char *p;
 
-    if (strncmp(fname, name, name_len) != 0 || fname[name_len] != '-')
+    if (len <= tail || fname[0] == '.' || fname[len - tail] != '-')
         return false;
-    p = fname + name_len + 1;
-    if (strlen(p) != ID_LEN + strlen(FILE_SUFFIX) || !streq(p + ID_LEN, FILE_SUFFIX))
+    p = fname + len - tail + 1;
+    if (!streq(p + ID_LEN, FILE_SUFFIX))
         return false;
     memcpy(ret_id, p, ID_LEN);
     ret_id[ID_LEN] = '\0';
@@ -235,11 +237,11 @@ static int entry_cmp(const void *a, const void *b)
 
 /* Every backup in the folder, newest first; details = reason and size too.  The
  * array is never NULL on success, even when empty. */
-static int scan(int mfd, const char *name, bool details, BackupEntry **ret, size_t *ret_n)
+static int scan(int mfd, bool details, BackupEntry **ret, size_t *ret_n)
 {
     _cleanup_(closedirp) DIR *d = NULL;
     _cleanup_free_ BackupEntry *v = calloc(1, sizeof(BackupEntry));
-    size_t name_len = strlen(name), n = 0, cap = 1;
+    size_t n = 0, cap = 1;
     int r;
 
     if (!v)
@@ -259,8 +261,9 @@ static int scan(int mfd, const char *name, bool details, BackupEntry **ret, size
                 return -errno;
             break;
         }
-        if (!parse_file_name(de->d_name, name, name_len, e.id))
+        if (!parse_file_name(de->d_name, e.id) || strlen(de->d_name) >= sizeof(e.file))
             continue;
+        strcpy(e.file, de->d_name);
         if (details) {
             _cleanup_close_ int fd = openat(mfd, de->d_name, READ_FLAGS);
 
@@ -324,21 +327,17 @@ static void remove_stale_temporaries(int mfd)
 /* Keep the first backup and the keep-1 newest (at least the newest: the backup
  * just saved is never pruned, so keep = 1 acts like keep = 2).  Best effort: a
  * failure here does not undo the save, and the next save tries again. */
-static void prune(int mfd, const char *name, unsigned keep)
+static void prune(int mfd, unsigned keep)
 {
     _cleanup_free_ BackupEntry *v = NULL;
     size_t n, newest;
 
-    if (keep == 0 || scan(mfd, name, false, &v, &n) < 0 || n <= keep)
+    if (keep == 0 || scan(mfd, false, &v, &n) < 0 || n <= keep)
         return;
     newest = keep > 1 ? keep - 1 : 1;
     /* v[n - 1] is the first backup. */
-    for (size_t i = newest; i + 1 < n; i++) {
-        char fname[NAME_MAX + 1];
-
-        if (file_name(name, v[i].id, fname) == 0)
-            (void)unlinkat(mfd, fname, 0);
-    }
+    for (size_t i = newest; i + 1 < n; i++)
+        (void)unlinkat(mfd, v[i].file, 0);
 }
 
 static void random_suffix(char out[static 7])
@@ -385,7 +384,7 @@ static int save_in(int mfd, const char *name, const char *reason, const char *xm
 
     /* Ids only ever grow within a folder, even when the clock steps back, so that
      * newest-first and "the first backup" keep their meaning. */
-    r = scan(mfd, name, false, &v, &n);
+    r = scan(mfd, false, &v, &n);
     if (r < 0)
         return r;
     format_timestamp(us, id);
@@ -450,8 +449,8 @@ fail:
     return r;
 }
 
-int backup_save(const char *dir, const char *name, const char *reason, const char *xml,
-                unsigned keep, char **ret_id)
+int backup_save(const char *dir, const char *key, const char *name, const char *reason,
+                const char *xml, unsigned keep, char **ret_id)
 {
     _cleanup_close_ int dfd = -1, mfd = -1;
     _cleanup_free_ char *out = NULL;
@@ -459,10 +458,10 @@ int backup_save(const char *dir, const char *name, const char *reason, const cha
     bool created = false;
     int r;
 
-    r = check_args(dir, name);
+    r = check_args(dir, key);
     if (r < 0)
         return r;
-    if (!xml)
+    if (!xml || !name || !machine_name_valid(name, strnlen(name, 256)))
         return -EINVAL;
     /* A name over 227 bytes leaves no room for "-<id>.xml" in a file name. */
     r = file_name(name, "YYYYMMDDTHHMMSS.ffffffZ", probe);
@@ -482,11 +481,11 @@ int backup_save(const char *dir, const char *name, const char *reason, const cha
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -errno;
-    if (mkdirat(dfd, name, 0700) == 0)
+    if (mkdirat(dfd, key, 0700) == 0)
         created = true;
     else if (errno != EEXIST)
         return -errno;
-    mfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    mfd = openat(dfd, key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (mfd < 0) {
         r = -errno;
         goto fail;
@@ -501,7 +500,7 @@ int backup_save(const char *dir, const char *name, const char *reason, const cha
         goto fail;
 
     remove_stale_temporaries(mfd);
-    prune(mfd, name, keep);
+    prune(mfd, keep);
 
     if (ret_id) {
         memcpy(out, id, 32);
@@ -512,19 +511,19 @@ int backup_save(const char *dir, const char *name, const char *reason, const cha
 fail:
     /* Only an empty folder goes: callers serialise one machine, so it is ours. */
     if (created)
-        (void)unlinkat(dfd, name, AT_REMOVEDIR);
+        (void)unlinkat(dfd, key, AT_REMOVEDIR);
     return r;
 }
 
-int backup_list(const char *dir, const char *name, BackupEntry **ret, size_t *ret_n)
+int backup_list(const char *dir, const char *key, BackupEntry **ret, size_t *ret_n)
 {
     _cleanup_close_ int mfd = -1;
     int r;
 
-    r = check_args(dir, name);
+    r = check_args(dir, key);
     if (r < 0)
         return r;
-    r = open_folder(dir, name, &mfd);
+    r = open_folder(dir, key, &mfd);
     if (r == -ENOENT) {
         BackupEntry *v = calloc(1, sizeof(BackupEntry));
 
@@ -536,24 +535,34 @@ int backup_list(const char *dir, const char *name, BackupEntry **ret, size_t *re
     }
     if (r < 0)
         return r;
-    return scan(mfd, name, true, ret, ret_n);
+    return scan(mfd, true, ret, ret_n);
 }
 
-int backup_read(const char *dir, const char *name, const char *id, char **ret_xml)
+int backup_read(const char *dir, const char *key, const char *id, char **ret_xml)
 {
+    _cleanup_free_ BackupEntry *v = NULL;
     _cleanup_close_ int mfd = -1, fd = -1;
-    char fname[NAME_MAX + 1];
+    const char *fname = NULL;
     struct stat st;
+    size_t n;
     int r;
 
-    r = check_args(dir, name);
+    r = check_args(dir, key);
     if (r < 0)
         return r;
-    if (!backup_id_valid(id) || file_name(name, id, fname) < 0)
+    if (!backup_id_valid(id))
         return -ENOENT;
-    r = open_folder(dir, name, &mfd);
+    r = open_folder(dir, key, &mfd);
     if (r < 0)
         return r;
+    r = scan(mfd, false, &v, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n && !fname; i++)
+        if (streq(v[i].id, id))
+            fname = v[i].file;
+    if (!fname)
+        return -ENOENT;
     fd = openat(mfd, fname, READ_FLAGS);
     if (fd < 0)
         return errno == ELOOP || errno == ENXIO ? -ENOENT : -errno;
@@ -564,7 +573,7 @@ int backup_read(const char *dir, const char *name, const char *id, char **ret_xm
     return read_fd(fd, READ_MAX, ret_xml, NULL);
 }
 
-int backup_first(const char *dir, const char *name, char **ret_id)
+int backup_first(const char *dir, const char *key, char **ret_id)
 {
     _cleanup_free_ BackupEntry *v = NULL;
     _cleanup_close_ int mfd = -1;
@@ -572,13 +581,13 @@ int backup_first(const char *dir, const char *name, char **ret_id)
     size_t n;
     int r;
 
-    r = check_args(dir, name);
+    r = check_args(dir, key);
     if (r < 0)
         return r;
-    r = open_folder(dir, name, &mfd);
+    r = open_folder(dir, key, &mfd);
     if (r < 0)
         return r;
-    r = scan(mfd, name, false, &v, &n);
+    r = scan(mfd, false, &v, &n);
     if (r < 0)
         return r;
     if (n == 0)
@@ -588,4 +597,69 @@ int backup_first(const char *dir, const char *name, char **ret_id)
         return -ENOMEM;
     *ret_id = s;
     return 0;
+}
+
+int backup_keys(const char *dir, char ***ret)
+{
+    _cleanup_(closedirp) DIR *d = opendir(dir);
+    _cleanup_strv_free_ char **keys = NULL;
+    struct dirent *de;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+            continue;
+        if (!machine_name_valid(de->d_name, strlen(de->d_name)))
+            continue;
+        if (strv_push(&keys, de->d_name) < 0)
+            return -ENOMEM;
+    }
+    *ret = steal_ptr(&keys);
+    return 0;
+}
+
+int backup_move(const char *dir, const char *from_key, const char *to_key)
+{
+    _cleanup_free_ BackupEntry *v = NULL;
+    _cleanup_close_ int dfd = -1, from = -1, to = -1;
+    size_t n;
+    int r, moved = 0;
+
+    r = check_args(dir, from_key);
+    if (r >= 0)
+        r = check_args(dir, to_key);
+    if (r < 0)
+        return r;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    from = openat(dfd, from_key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (from < 0)
+        return -errno;
+    r = scan(from, false, &v, &n);
+    if (r < 0)
+        return r;
+    /* The whole folder in one step when the new one does not exist yet. */
+    if (renameat2(dfd, from_key, dfd, to_key, RENAME_NOREPLACE) == 0) {
+        if (fsync(dfd) < 0)
+            return -errno;
+        return (int)n;
+    }
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return -errno;
+    to = openat(dfd, to_key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (to < 0)
+        return -errno;
+    for (size_t i = 0; i < n; i++) {
+        if (renameat2(from, v[i].file, to, v[i].file, RENAME_NOREPLACE) < 0)
+            return -errno;
+        moved++;
+    }
+    if (fsync(to) < 0)
+        return -errno;
+    /* Only an empty folder goes; anything else in it stays where it was. */
+    (void)unlinkat(dfd, from_key, AT_REMOVEDIR);
+    (void)fsync(dfd);
+    return moved;
 }

@@ -96,6 +96,7 @@ void boot_info_free(BootInfo *b)
         free(b->entries[i].device);
     free(b->entries);
     free(b->once_restore);
+    free(b->once_armed_state);
     free(b);
 }
 
@@ -823,11 +824,14 @@ static xmlNode *metadata_instance(const Dom *d)
                                  "instance");
 }
 
+static const xmlNode *once_marker_elem(const Dom *d)
+{
+    return xmlutil_child_ns_elem(metadata_instance(d), VIRTMCD_XMLNS, "boot-once");
+}
+
 static const char *once_marker(const Dom *d)
 {
-    const xmlNode *inst = metadata_instance(d);
-    const char *id =
-        xmlutil_attr(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once"), "restore");
+    const char *id = xmlutil_attr(once_marker_elem(d), "restore");
 
     return id && *id ? id : NULL;
 }
@@ -970,6 +974,17 @@ int bootxml_parse(const char *xml, BootInfo **ret)
     once = once_marker(&d);
     if (once && !(b->once_restore = strdup(once)))
         return -ENOMEM;
+    b->once_armed_reason = -1;
+    if (once) {
+        const char *st = xmlutil_attr(once_marker_elem(&d), "armed-state");
+        const char *rs = xmlutil_attr(once_marker_elem(&d), "armed-reason");
+        unsigned long long v;
+
+        if (st && !(b->once_armed_state = strdup(st)))
+            return -ENOMEM;
+        if (rs && parse_uint(rs, 0, 1000, &v) == 0)
+            b->once_armed_reason = (int)v;
+    }
 
     if (style == BOOT_STYLE_OS) {
         b->entries = calloc(d.n_os_boots, sizeof(*b->entries));
@@ -1128,6 +1143,12 @@ int bootxml_apply_order(const char *xml, const char *from_xml, char **ret_xml)
 
 int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
 {
+    return bootxml_set_once_armed(xml, restore_id, NULL, -1, ret_xml);
+}
+
+int bootxml_set_once_armed(const char *xml, const char *restore_id, const char *armed_state,
+                           int armed_reason, char **ret_xml)
+{
     _cleanup_(dom_done) Dom d = {};
     xmlNode *metadata, *inst, *marker;
     XMLUTIL_SILENCE_ERRORS;
@@ -1199,6 +1220,16 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
         if (!marker)
             return -ENOMEM;
         r = insert_child(inst, marker, NULL);
+        if (r < 0)
+            return r;
+    }
+    if (armed_state) {
+        char num[16];
+
+        snprintf(num, sizeof(num), "%d", armed_reason);
+        r = set_attr(marker, "armed-state", armed_state);
+        if (r >= 0)
+            r = set_attr(marker, "armed-reason", num);
         if (r < 0)
             return r;
     }

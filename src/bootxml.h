@@ -17,9 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The virtmcd metadata namespace (also used by domxml and virt). */
-#define VIRTMCD_XMLNS "http://virtmcd.org/xmlns/domain/1.0"
-#define VIRTMCD_XMLNS_PREFIX "virtmcd"
+#include "xmlns.h"
+
 
 typedef enum BootClass {
     BOOT_CLASS_NETWORK,  /* <interface>, <os><boot dev='network'/> */
@@ -62,6 +61,11 @@ typedef struct BootInfo {
     bool has_class[_BOOT_CLASS_MAX]; /* devices of that class exist */
     bool uefi;           /* <os firmware='efi'> or <loader type='pflash'> */
     char *once_restore;  /* backup id of a one-time change to undo, or NULL */
+    /* What the machine was doing when the one-time order was armed (virsh's
+     * state word and libvirt's reason number), or NULL and -1: how the
+     * operations layer tells, after an outage, whether it booted since. */
+    char *once_armed_state;
+    int once_armed_reason;
 } BootInfo;
 
 void boot_info_free(BootInfo *b);
@@ -98,3 +102,8 @@ int bootxml_apply_order(const char *xml, const char *from_xml, char **ret_xml);
  * <metadata><virtmcd:instance xmlns:virtmcd=VIRTMCD_XMLNS>, creating the
  * containers when needed and keeping every other child. */
 int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml);
+/* The same, recording the machine's state and state reason at arming time
+ * as armed-state='...' armed-reason='N' on the marker (armed_state NULL:
+ * none recorded). */
+int bootxml_set_once_armed(const char *xml, const char *restore_id, const char *armed_state,
+                           int armed_reason, char **ret_xml);

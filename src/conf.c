@@ -196,6 +196,8 @@ static const Key keys[] = {
 
     { SEC_POWER, "force_off_timeout", KEY_UINT, C(force_off_timeout), 0, 3600,
       .default_value = "10" },
+    { SEC_POWER, "lock_timeout", KEY_UINT, C(lock_timeout), 1, 3600, .default_value = "30" },
+    { SEC_POWER, "lock_queue", KEY_UINT, C(lock_queue), 0, 1000, .default_value = "16" },
 
     { SEC_BOOT, "backup_dir", KEY_STRING, C(backup_dir), .check = check_no_control,
       .default_value = LOCALSTATEDIR "/lib/virtmcd/backups" },
@@ -309,6 +311,8 @@ Conf *conf_new(void)
     c->legacy_get_actions = true;
     c->access_log = true;
     c->force_off_timeout = 10;
+    c->lock_timeout = 30;
+    c->lock_queue = 16;
     c->backup_keep = 50;
     c->digest_algorithm = DIGEST_MD5;
     c->basic = BASIC_TLS;

@@ -102,6 +102,8 @@ typedef struct Conf {
 
     /* [power] */
     unsigned force_off_timeout;     /* seconds, 10 */
+    unsigned lock_timeout;          /* seconds a request waits for a busy machine, 30 */
+    unsigned lock_queue;            /* requests that may wait for one machine, 16 */
 
     /* [boot] */
     char *backup_dir;               /* LOCALSTATEDIR "/lib/virtmcd/backups" */

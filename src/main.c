@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "http.h"
 #include "log.h"
+#include "ops.h"
 #include "sd.h"
 #include "util.h"
 #include "virt.h"
@@ -366,16 +367,22 @@ int main(int argc, char **argv)
 
     virt_set_verbose(args.verbose >= 2);
     http_set_verbose(args.verbose >= 2);
+    running = conf;
+    api_set_conf(conf, users);
+    /* ops observes virt from its first connection on. */
+    r = ops_init(api_conf_acquire, api_conf_release);
+    if (r < 0) {
+        log_error_errno(r, "Cannot start the operations worker: %m");
+        api_shutdown();
+        return 1;
+    }
     /* --uri replaces [host] sections too: one command, one host. */
     r = virt_init(conf, args.uri, 5000);
     if (r < 0) {
-        conf_free(conf);
-        users_free(users);
+        (void)ops_shutdown(1000);
+        api_shutdown();
         return 1;
     }
-    running = conf;
-    api_set_conf(conf, users);
-    api_boot_init();
 
     hc = (HttpConfig){
         .listen = running->listen,
@@ -393,7 +400,8 @@ int main(int argc, char **argv)
     };
     r = http_start(&hc, api_handle);
     if (r < 0) {
-        virt_shutdown();
+        if (ops_shutdown(5000))
+            virt_shutdown();
         api_shutdown();
         return 1;
     }
@@ -417,7 +425,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (sig == SIGHUP) {
-            ConfHolder *h = NULL;
+            void *h = NULL;
             const Conf *cur = api_conf_acquire(&h);
 
             reload(&args, cur ? cur : running);
@@ -429,7 +437,9 @@ int main(int argc, char **argv)
     log_notice("Stopping");
     sd_notify_stopping();
     http_stop(10000);
-    virt_shutdown();
+    /* The worker may use the hosts: they go only once it is gone. */
+    if (ops_shutdown(5000))
+        virt_shutdown();
     api_shutdown();
     return 0;
 }

@@ -17,24 +17,32 @@
 
 #define _STRTABLE_ELEMENTS(t) (sizeof(t) / sizeof((t)[0]))
 
-#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, scope)                      \
-    scope const char *name##_to_string(type i)                                       \
+/* The general forms: a function named `fn` over the array `table`. */
+#define DEFINE_STRING_TABLE_TO_STRING_FN(fn, table, type, scope)                     \
+    scope const char *fn(type i)                                                     \
     {                                                                                \
-        if ((long)i < 0 || (size_t)(long)i >= _STRTABLE_ELEMENTS(name##_table))      \
+        /* A negative value wraps to a huge index: one test covers both. */         \
+        if ((size_t)(long)i >= _STRTABLE_ELEMENTS(table))                            \
             return NULL;                                                             \
-        return name##_table[i];                                                      \
+        return table[i];                                                             \
     }
 
-#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, scope)                    \
-    scope type name##_from_string(const char *s)                                     \
+#define DEFINE_STRING_TABLE_FROM_STRING_FN(fn, table, type, scope)                   \
+    scope type fn(const char *s)                                                     \
     {                                                                                \
         if (!s)                                                                      \
             return (type)-1;                                                         \
-        for (size_t i = 0; i < _STRTABLE_ELEMENTS(name##_table); i++)                \
-            if (name##_table[i] && strcmp(name##_table[i], s) == 0)                  \
+        for (size_t i = 0; i < _STRTABLE_ELEMENTS(table); i++)                       \
+            if (table[i] && strcmp(table[i], s) == 0)                                \
                 return (type)i;                                                      \
         return (type)-1;                                                             \
     }
+
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, scope)                      \
+    DEFINE_STRING_TABLE_TO_STRING_FN(name##_to_string, name##_table, type, scope)
+
+#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, scope)                    \
+    DEFINE_STRING_TABLE_FROM_STRING_FN(name##_from_string, name##_table, type, scope)
 
 #define DEFINE_STRING_TABLE_LOOKUP(name, type)                                       \
     DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, )                               \

@@ -9,41 +9,55 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strtable.h"
 #include "util.h"
 #include "virt-private.h"
 
-static const char *const action_names[_POWER_ACTION_MAX] = {
+static const char *const power_action_table[_POWER_ACTION_MAX] = {
     [POWER_ON] = "power_on",       [POWER_OFF] = "power_off",
     [POWER_SOFT_OFF] = "soft_off", [POWER_CYCLE] = "power_cycle",
     [POWER_FORCE_RESET] = "force_reset", [POWER_REBOOT] = "reboot",
     [POWER_FORCE_OFF] = "force_off", [POWER_NMI] = "nmi",
     [POWER_CYCLEPOWER] = "cyclepower",
 };
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(power_action, PowerAction, )
+DEFINE_STRING_TABLE_FROM_STRING_FN(action_from_table, power_action_table, PowerAction, static)
 
-static const char *const result_names[_POWER_RESULT_MAX] = {
+PowerAction power_action_from_string(const char *s)
+{
+    /* The original controller's code answers force_reboot. */
+    if (s && streq(s, "force_reboot"))
+        return POWER_FORCE_RESET;
+    return action_from_table(s);
+}
+
+static const char *const power_result_table[_POWER_RESULT_MAX] = {
     [POWER_RESULT_DONE] = "done",
     [POWER_RESULT_REQUESTED] = "requested",
     [POWER_RESULT_UNCHANGED] = "unchanged",
 };
-
-const char *power_action_to_string(PowerAction a)
-{
-    return a >= 0 && a < _POWER_ACTION_MAX ? action_names[a] : NULL;
-}
-
-PowerAction power_action_from_string(const char *s)
-{
-    if (streq(s, "force_reboot"))
-        return POWER_FORCE_RESET;
-    for (int i = 0; i < _POWER_ACTION_MAX; i++)
-        if (streq(s, action_names[i]))
-            return (PowerAction)i;
-    return _POWER_ACTION_INVALID;
-}
+DEFINE_STRING_TABLE_TO_STRING_FN(result_to_string, power_result_table, PowerResult, static)
 
 const char *power_result_to_string(PowerResult r)
 {
-    return r >= 0 && r < _POWER_RESULT_MAX ? result_names[r] : "done";
+    const char *s = result_to_string(r);
+
+    return s ? s : "done";
+}
+
+bool power_action_starts(PowerAction a, MachineState s)
+{
+    bool active = machine_state_is_active(s);
+
+    switch (a) {
+    case POWER_ON:
+        return !active || s == MACHINE_CRASHED;
+    case POWER_CYCLE:
+    case POWER_CYCLEPOWER:
+        return !active;
+    default:
+        return false;
+    }
 }
 
 static int current_state(virDomainPtr dom, const char *name, MachineState *ret)

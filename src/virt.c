@@ -12,12 +12,15 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "strtable.h"
 #include "util.h"
 #include "virt-private.h"
+#include "xmlns.h"
 
 #define BACKOFF_MIN_MS 250u
 #define BACKOFF_MAX_MS 10000u
@@ -32,6 +35,7 @@ struct Host {
     pthread_rwlock_t lock;
     virConnectPtr conn;
     int lifecycle_cb;
+    int metadata_cb;
     bool up;
     uint64_t next_attempt_usec;
     Machine *machines; /* sorted by name */
@@ -49,14 +53,23 @@ static Host **hosts;
 static size_t n_hosts;
 static _Atomic bool stopping;
 static pthread_t event_loop_thread;
-static MachineStartHook start_hook;
+/* Orders table reads: a row read earlier never replaces one read later. */
+static _Atomic uint64_t read_seq;
 
-/* The event queue: lifecycle events handed from libvirt's loop to our
- * event thread, one lock. */
+/* Observers: registered before virt_init, read by the event thread only. */
+#define MAX_OBSERVERS 8
+static struct {
+    VirtObserver fn;
+    void *userdata;
+} observers[MAX_OBSERVERS];
+static size_t n_observers;
+
+/* The event queue: domain and host events handed from libvirt's loop and the
+ * monitors to our event thread, one lock. */
 typedef struct EventItem {
     Host *host;
-    virDomainPtr dom;
-    int event;
+    virDomainPtr dom;      /* NULL for a host event */
+    VirtEventKind kind;
     struct EventItem *next;
 } EventItem;
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,25 +77,29 @@ static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
 static EventItem *ev_head, *ev_tail;
 static pthread_t event_thread;
 
-static const char *const state_names[_MACHINE_STATE_MAX] = {
+static const char *const machine_state_table[_MACHINE_STATE_MAX] = {
     [MACHINE_NOSTATE] = "no state",         [MACHINE_RUNNING] = "running",
     [MACHINE_IDLE] = "idle",                [MACHINE_PAUSED] = "paused",
     [MACHINE_IN_SHUTDOWN] = "in shutdown",  [MACHINE_SHUT_OFF] = "shut off",
     [MACHINE_CRASHED] = "crashed",          [MACHINE_PMSUSPENDED] = "pmsuspended",
 };
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(machine_state, MachineState, )
 
+/* Never NULL: a state libvirt adds later reads as virsh's "no state". */
 const char *machine_state_to_string(MachineState s)
 {
-    return s >= 0 && s < _MACHINE_STATE_MAX ? state_names[s] : "no state";
+    return s >= 0 && s < _MACHINE_STATE_MAX ? machine_state_table[s] : "no state";
 }
 
-MachineState machine_state_from_string(const char *s)
-{
-    for (int i = 0; i < _MACHINE_STATE_MAX; i++)
-        if (streq(s, state_names[i]))
-            return (MachineState)i;
-    return _MACHINE_STATE_INVALID;
-}
+static const char *const virt_event_kind_table[_VIRT_EVENT_KIND_MAX] = {
+    [VIRT_EVENT_DEFINED] = "defined",         [VIRT_EVENT_UNDEFINED] = "undefined",
+    [VIRT_EVENT_STARTED] = "started",         [VIRT_EVENT_SUSPENDED] = "suspended",
+    [VIRT_EVENT_RESUMED] = "resumed",         [VIRT_EVENT_STOPPED] = "stopped",
+    [VIRT_EVENT_SHUTDOWN] = "shutdown",       [VIRT_EVENT_PMSUSPENDED] = "pmsuspended",
+    [VIRT_EVENT_CRASHED] = "crashed",         [VIRT_EVENT_METADATA] = "metadata",
+    [VIRT_EVENT_HOST_UP] = "host up",         [VIRT_EVENT_HOST_DOWN] = "host down",
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(virt_event_kind, VirtEventKind, )
 
 bool machine_state_is_active(MachineState s)
 {
@@ -244,16 +261,22 @@ size_t virt_hosts_up(void)
     return n;
 }
 
-const char *virt_library_version(void)
+static char version_buf[32];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void version_init(void)
 {
-    static char buf[32];
     unsigned long v = 0;
 
-    if (!buf[0]) {
-        (void)virGetVersion(&v, NULL, NULL);
-        snprintf(buf, sizeof(buf), "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
-    }
-    return buf;
+    (void)virGetVersion(&v, NULL, NULL);
+    snprintf(version_buf, sizeof(version_buf), "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000,
+             v % 1000);
+}
+
+const char *virt_library_version(void)
+{
+    (void)pthread_once(&version_once, version_init);
+    return version_buf;
 }
 
 virConnectPtr virt_host_conn(Host *h)
@@ -317,7 +340,7 @@ static ssize_t table_index(const Host *h, const char *name)
 /* Read one domain's row.  Several round trips; never under the table lock. */
 static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
 {
-    Machine m = { .host = h, .id = -1 };
+    Machine m = { .host = h, .id = -1, .seq = atomic_fetch_add(&read_seq, 1) + 1 };
     const char *name = virDomainGetName(dom);
     int state, reason, persistent;
 
@@ -329,6 +352,7 @@ static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
         return virt_errno("read the state of", name);
     m.state = machine_state_from_libvirt(state);
+    m.reason = reason;
     persistent = virDomainIsPersistent(dom);
     if (persistent < 0)
         return virt_errno("read the persistence of", name);
@@ -342,15 +366,18 @@ static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
     return 0;
 }
 
+/* A row read before the one in the table (an event's read that raced an
+ * action's) never replaces it. */
 static void table_upsert(Host *h, const Machine *m)
 {
     ssize_t i;
 
     pthread_rwlock_wrlock(&h->lock);
     i = table_index(h, m->name);
-    if (i >= 0)
-        h->machines[i] = *m;
-    else {
+    if (i >= 0) {
+        if (h->machines[i].seq <= m->seq)
+            h->machines[i] = *m;
+    } else {
         Machine *nm = realloc(h->machines, (h->n_machines + 1) * sizeof(Machine));
 
         if (nm) {
@@ -367,13 +394,13 @@ static void table_upsert(Host *h, const Machine *m)
     pthread_rwlock_unlock(&h->lock);
 }
 
-static void table_remove(Host *h, const char *name)
+static void table_remove(Host *h, const char *name, uint64_t seq)
 {
     ssize_t i;
 
     pthread_rwlock_wrlock(&h->lock);
     i = table_index(h, name);
-    if (i >= 0) {
+    if (i >= 0 && h->machines[i].seq <= seq) {
         memmove(&h->machines[i], &h->machines[i + 1],
                 (h->n_machines - (size_t)i - 1) * sizeof(Machine));
         h->n_machines--;
@@ -415,19 +442,20 @@ static int table_rebuild(Host *h, virConnectPtr c)
 
 int virt_machine_refresh(Host *h, const char *name, Machine *ret)
 {
+    uint64_t seq = atomic_fetch_add(&read_seq, 1) + 1;
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
     Machine m;
 
     if (!dom) {
         if (r == -ENOENT)
-            table_remove(h, name);
+            table_remove(h, name, seq);
         return r;
     }
     r = machine_read(h, dom, &m);
     if (r < 0) {
         if (r == -ENOENT)
-            table_remove(h, name);
+            table_remove(h, name, seq);
         return r;
     }
     table_upsert(h, &m);
@@ -480,9 +508,19 @@ size_t virt_machine_count(void)
     return n;
 }
 
-int virt_machine_find(const char *name, const char *host_name, Machine *ret, char ***ret_hosts)
+static ssize_t table_index_uuid(const Host *h, const char *uuid)
+{
+    for (size_t i = 0; i < h->n_machines; i++)
+        if (strcasecmp(h->machines[i].uuid, uuid) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+static int machine_find(const char *key, bool by_uuid, const char *host_name, Machine *ret,
+                        char ***ret_hosts)
 {
     _cleanup_strv_free_ char **found = NULL;
+    const char *name = key;
     Machine m = { 0 };
     bool any_down = false;
     size_t n_found = 0;
@@ -496,7 +534,7 @@ int virt_machine_find(const char *name, const char *host_name, Machine *ret, cha
         pthread_rwlock_rdlock(&h->lock);
         if (!h->up)
             any_down = true;
-        k = table_index(h, name);
+        k = by_uuid ? table_index_uuid(h, key) : table_index(h, key);
         if (k >= 0) {
             m = h->machines[k];
             m.stale = !h->up;
@@ -529,6 +567,17 @@ int virt_machine_find(const char *name, const char *host_name, Machine *ret, cha
     }
     *ret = m;
     return 0;
+}
+
+int virt_machine_find(const char *name, const char *host_name, Machine *ret, char ***ret_hosts)
+{
+    return machine_find(name, false, host_name, ret, ret_hosts);
+}
+
+int virt_machine_find_uuid(const char *uuid, const char *host_name, Machine *ret,
+                           char ***ret_hosts)
+{
+    return machine_find(uuid, true, host_name, ret, ret_hosts);
 }
 
 void machine_detail_clear(MachineDetail *d)
@@ -582,38 +631,87 @@ int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml)
     return 0;
 }
 
-int virt_machine_define(Host *h, const char *xml)
+int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml)
+{
+    int r = 0;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+    char *xml;
+
+    if (!dom)
+        return r;
+    xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VIRTMCD_XMLNS,
+                               live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
+    if (!xml) {
+        virErrorPtr e = virGetLastError();
+
+        if (e && e->code == VIR_ERR_NO_DOMAIN_METADATA)
+            return -ENODATA;
+        return virt_errno("read the metadata of", name);
+    }
+    *ret_xml = xml;
+    return 0;
+}
+
+int virt_machine_define(Host *h, const char *xml, Machine *ret)
 {
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
-    virDomainPtr dom;
+    _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
     Machine m;
+    int r;
 
     if (!c)
         return -ENOTCONN;
     dom = virDomainDefineXML(c, xml);
     if (!dom)
         return virt_errno("define", "a domain");
-    if (machine_read(h, dom, &m) == 0)
-        table_upsert(h, &m);
-    virDomainFree(dom);
+    r = machine_read(h, dom, &m);
+    if (r < 0)
+        return r;
+    table_upsert(h, &m);
+    if (ret)
+        *ret = m;
     return 0;
 }
 
 /* ---- per-machine locks ---- */
 
+/* One lock per machine that someone holds or waits for, in a registry
+ * guarded by locks_lock (lock order: see virt.h). */
 struct MachineLock {
     const Host *host;
     char *name;
-    unsigned refs;
+    unsigned refs;       /* the holder and the waiters; locks_lock */
+    const char *op;      /* what the holder does; locks_lock */
+    uint64_t since_usec; /* when it took the lock; locks_lock */
     pthread_mutex_t mutex;
     struct MachineLock *next;
 };
 static pthread_mutex_t locks_lock = PTHREAD_MUTEX_INITIALIZER;
 static MachineLock *locks;
 
-MachineLock *virt_machine_lock(const Host *h, const char *name)
+/* Drop one reference; locks_lock held. */
+static void lock_unref(MachineLock *l)
 {
+    if (--l->refs > 0)
+        return;
+    for (MachineLock **p = &locks; *p; p = &(*p)->next)
+        if (*p == l) {
+            *p = l->next;
+            break;
+        }
+    pthread_mutex_destroy(&l->mutex);
+    free(l->name);
+    free(l);
+}
+
+int virt_machine_lock(const Host *h, const char *name, const char *op, unsigned timeout_ms,
+                      unsigned max_waiters, MachineLock **ret)
+{
+    uint64_t deadline = realtime_usec() + (uint64_t)timeout_ms * 1000u;
+    struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+                           .tv_nsec = (long)(deadline % 1000000u) * 1000 };
     MachineLock *l;
+    int r;
 
     pthread_mutex_lock(&locks_lock);
     for (l = locks; l; l = l->next)
@@ -624,55 +722,77 @@ MachineLock *virt_machine_lock(const Host *h, const char *name)
         if (!l || !(l->name = strdup(name))) {
             free(l);
             pthread_mutex_unlock(&locks_lock);
-            return NULL;
+            return -ENOMEM;
         }
         l->host = h;
         pthread_mutex_init(&l->mutex, NULL);
         l->next = locks;
         locks = l;
+    } else if (l->refs > max_waiters) {
+        /* refs counts the holder: refs - 1 already wait. */
+        error_setf("machine '%s' is busy: %s is running on it and %u more requests wait; "
+                   "try again later", name, l->op ? l->op : "an operation", l->refs - 1);
+        pthread_mutex_unlock(&locks_lock);
+        return -EAGAIN;
     }
     l->refs++;
     pthread_mutex_unlock(&locks_lock);
-    pthread_mutex_lock(&l->mutex);
-    return l;
+
+    r = pthread_mutex_timedlock(&l->mutex, &ts);
+    pthread_mutex_lock(&locks_lock);
+    if (r != 0) {
+        double held = l->since_usec ? (double)(now_usec() - l->since_usec) / 1e6 : 0;
+
+        error_setf("machine '%s' is busy: %s has held it for %.1f s; try again later", name,
+                   l->op ? l->op : "an operation", held);
+        lock_unref(l);
+        pthread_mutex_unlock(&locks_lock);
+        return -ETIMEDOUT;
+    }
+    l->op = op;
+    l->since_usec = now_usec();
+    pthread_mutex_unlock(&locks_lock);
+    *ret = l;
+    return 0;
 }
 
 void virt_machine_unlock(MachineLock *l)
 {
     if (!l)
         return;
+    pthread_mutex_lock(&locks_lock);
+    l->op = NULL;
+    l->since_usec = 0;
+    pthread_mutex_unlock(&locks_lock);
     pthread_mutex_unlock(&l->mutex);
     pthread_mutex_lock(&locks_lock);
-    if (--l->refs == 0) {
-        for (MachineLock **p = &locks; *p; p = &(*p)->next)
-            if (*p == l) {
-                *p = l->next;
-                break;
-            }
-        pthread_mutex_destroy(&l->mutex);
-        free(l->name);
-        free(l);
-    }
+    lock_unref(l);
     pthread_mutex_unlock(&locks_lock);
 }
 
-void virt_set_start_hook(MachineStartHook fn)
+int virt_observe(VirtObserver fn, void *userdata)
 {
-    start_hook = fn;
+    if (n_observers == MAX_OBSERVERS)
+        return -E2BIG;
+    observers[n_observers].fn = fn;
+    observers[n_observers].userdata = userdata;
+    n_observers++;
+    return 0;
 }
 
 /* ---- events ---- */
 
-static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+static void event_push(Host *h, virDomainPtr dom, VirtEventKind kind)
 {
     EventItem *it = calloc(1, sizeof(*it));
 
     if (!it)
-        return 0;
-    it->host = opaque;
+        return;
+    it->host = h;
     it->dom = dom;
-    it->event = event;
-    virDomainRef(dom);
+    it->kind = kind;
+    if (dom)
+        virDomainRef(dom);
     pthread_mutex_lock(&ev_lock);
     if (ev_tail)
         ev_tail->next = it;
@@ -681,7 +801,53 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail
     ev_tail = it;
     pthread_cond_signal(&ev_cond);
     pthread_mutex_unlock(&ev_lock);
+}
+
+static VirtEventKind event_kind_from_libvirt(int event)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_DEFINED:
+        return VIRT_EVENT_DEFINED;
+    case VIR_DOMAIN_EVENT_UNDEFINED:
+        return VIRT_EVENT_UNDEFINED;
+    case VIR_DOMAIN_EVENT_STARTED:
+        return VIRT_EVENT_STARTED;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+        return VIRT_EVENT_SUSPENDED;
+    case VIR_DOMAIN_EVENT_RESUMED:
+        return VIRT_EVENT_RESUMED;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        return VIRT_EVENT_STOPPED;
+    case VIR_DOMAIN_EVENT_SHUTDOWN:
+        return VIRT_EVENT_SHUTDOWN;
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+        return VIRT_EVENT_PMSUSPENDED;
+    case VIR_DOMAIN_EVENT_CRASHED:
+        return VIRT_EVENT_CRASHED;
+    default:
+        return _VIRT_EVENT_KIND_INVALID;
+    }
+}
+
+static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    VirtEventKind k = event_kind_from_libvirt(event);
+
+    if (k != _VIRT_EVENT_KIND_INVALID)
+        event_push(opaque, dom, k);
     return 0;
+}
+
+static void on_metadata(virConnectPtr c, virDomainPtr dom, int type, const char *nsuri,
+                        void *opaque)
+{
+    event_push(opaque, dom, VIRT_EVENT_METADATA);
+}
+
+static void notify_observers(const VirtEvent *ev)
+{
+    for (size_t i = 0; i < n_observers; i++)
+        observers[i].fn(ev, observers[i].userdata);
 }
 
 static void *event_thread_main(void *arg)
@@ -705,13 +871,23 @@ static void *event_thread_main(void *arg)
         if (!it)
             return NULL;
 
+        if (!it->dom) {
+            VirtEvent ev = { .kind = it->kind, .host = it->host };
+
+            if (!atomic_load(&stopping))
+                notify_observers(&ev);
+            free(it);
+            continue;
+        }
         name = strdup_null(virDomainGetName(it->dom));
         if (name && !atomic_load(&stopping)) {
+            VirtEvent ev = { .kind = it->kind, .host = it->host, .name = name };
+
             r = virt_machine_refresh(it->host, name, &m);
-            log_debug("event %d on '%s' (%s): %s", it->event, name, it->host->name,
-                      r == 0 ? machine_state_to_string(m.state) : "gone");
-            if (r == 0 && it->event == VIR_DOMAIN_EVENT_STARTED && start_hook)
-                start_hook(it->host, name);
+            log_debug("event %s on '%s' (%s): %s", virt_event_kind_to_string(it->kind), name,
+                      it->host->name, r == 0 ? machine_state_to_string(m.state) : "gone");
+            ev.machine = r == 0 ? &m : NULL;
+            notify_observers(&ev);
         }
         virDomainFree(it->dom);
         free(it);
@@ -728,6 +904,7 @@ static void on_close(virConnectPtr c, int reason, void *opaque)
     h->up = false;
     h->next_attempt_usec = now_usec() + BACKOFF_MIN_MS * 1000u;
     pthread_rwlock_unlock(&h->lock);
+    event_push(h, NULL, VIRT_EVENT_HOST_DOWN);
     pthread_mutex_lock(&h->mon_lock);
     h->wake = true;
     pthread_cond_signal(&h->mon_cond);
@@ -747,7 +924,10 @@ static void host_disconnect(Host *h)
         return;
     if (h->lifecycle_cb >= 0)
         (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
+    if (h->metadata_cb >= 0)
+        (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
     h->lifecycle_cb = -1;
+    h->metadata_cb = -1;
     (void)virConnectUnregisterCloseCallback(c, on_close);
     virConnectClose(c);
 }
@@ -771,10 +951,20 @@ static int host_connect(Host *h)
         virConnectClose(c);
         return r;
     }
+    /* Metadata events (libvirt >= 3.0) keep owners and tags current; a
+     * driver without them still serves everything else. */
+    h->metadata_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                                      VIR_DOMAIN_EVENT_CALLBACK(on_metadata), h,
+                                                      NULL);
+    if (h->metadata_cb < 0)
+        log_debug("Host '%s' sends no metadata events: %s", h->name, virGetLastErrorMessage());
     r = table_rebuild(h, c);
     if (r < 0) {
         (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
+        if (h->metadata_cb >= 0)
+            (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
         h->lifecycle_cb = -1;
+        h->metadata_cb = -1;
         (void)virConnectUnregisterCloseCallback(c, on_close);
         virConnectClose(c);
         return r;
@@ -783,6 +973,7 @@ static int host_connect(Host *h)
     h->conn = c;
     h->up = true;
     pthread_rwlock_unlock(&h->lock);
+    event_push(h, NULL, VIRT_EVENT_HOST_UP);
     return 0;
 }
 
@@ -891,6 +1082,7 @@ static Host *host_new(const char *name, const char *uri)
     h->name = name ? strdup(name) : default_host_name(uri);
     h->uri = strdup(uri);
     h->lifecycle_cb = -1;
+    h->metadata_cb = -1;
     if (!h->name || !h->uri) {
         free(h->name);
         free(h->uri);
@@ -907,6 +1099,7 @@ int virt_init(const Conf *conf, const char *uri_override, unsigned wait_ms)
 {
     uint64_t deadline;
 
+    atomic_store(&stopping, false);
     virSetErrorFunc(NULL, silence_libvirt);
     if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
         return log_error_errno(EIO, "Failed to initialise libvirt");

@@ -8,7 +8,17 @@
  *
  * Threads: every function here may be called from any thread.  A host's
  * table and connection are guarded by the host's lock (never held across a
- * libvirt call).  Errors are -errno: -ENOENT no such machine, -EBUSY the
+ * libvirt call).
+ *
+ * Lock order (take them in this order; never take an earlier one while
+ * holding a later one):
+ *   1. a MachineLock (virt_machine_lock): at most one per thread, held
+ *      across libvirt calls for the length of one operation; waited for at
+ *      most a bounded time, with a bounded queue;
+ *   2. the lock registry (virt.c locks_lock): only inside lock/unlock;
+ *   3. a host's table lock (Host.lock, a rwlock): never across a libvirt call;
+ *   4. the event queue lock (ev_lock), the monitor's mon_lock: leaves.
+ * Observers run on the event thread with none of these held.  Errors are -errno: -ENOENT no such machine, -EBUSY the
  * machine's state forbids it, -EINVAL bad XML or argument, -ENOTCONN host
  * unreachable, -EOPNOTSUPP the driver cannot, -EACCES denied, -EIO other;
  * libvirt's own words are left in error_get(). */
@@ -38,7 +48,8 @@ typedef enum MachineState {
 
 const char *machine_state_to_string(MachineState s);
 MachineState machine_state_from_string(const char *s);
-/* running, idle, paused, in shutdown, pmsuspended: a QEMU process exists. */
+/* running, idle, paused, in shutdown, pmsuspended, crashed: the domain is
+ * active in libvirt's sense (a QEMU process may still exist). */
 bool machine_state_is_active(MachineState s);
 
 typedef struct Machine {
@@ -46,9 +57,11 @@ typedef struct Machine {
     char uuid[37];
     int id;              /* -1 when not running */
     MachineState state;
+    int reason;          /* libvirt's reason for the state (virDomainGetState) */
     bool persistent;
     bool stale;          /* its host is down: last known values */
     const Host *host;
+    uint64_t seq;        /* virt's own: when the row was read (newer reads win) */
 } Machine;
 
 /* Start the event loop and one monitor per host ([host] sections, or the
@@ -68,11 +81,11 @@ bool virt_host_up(const Host *h);
 /* Seconds until the next reconnection attempt, for Retry-After (>= 1). */
 unsigned virt_host_retry_after(const Host *h);
 size_t virt_hosts_up(void);
-const char *virt_library_version(void); /* "9.0.0" */
+const char *virt_library_version(void); /* "9.0.0"; thread-safe */
 
 /* A copy of every host's table, sorted by name then host.  Caller frees. */
 int virt_machines(Machine **ret, size_t *ret_n);
-/* Count machines per state (for STATUS=). */
+/* How many machines all tables hold (for STATUS=). */
 size_t virt_machine_count(void);
 
 /* Find a machine by name on every host (or only on host_name).  -ENOENT
@@ -82,11 +95,16 @@ size_t virt_machine_count(void);
 int virt_machine_find(const char *name, const char *host_name, Machine *ret,
                       char ***ret_hosts);
 
-/* Re-read one machine from libvirt into the table (after an action). */
+/* Find a machine by UUID on every host (or only on host_name); a UUID active
+ * on several hosts is -ENOTUNIQ like a name. */
+int virt_machine_find_uuid(const char *uuid, const char *host_name, Machine *ret,
+                           char ***ret_hosts);
+
+/* Re-read one machine from libvirt into the table (after an action); *ret is
+ * what libvirt said, whatever an event wrote meanwhile. */
 int virt_machine_refresh(Host *h, const char *name, Machine *ret);
 
 typedef struct MachineDetail {
-    unsigned vcpus_live;
     bool autostart;
     char *xml;          /* live XML when running, else inactive (secure flag) */
     char *xml_inactive; /* inactive XML (secure flag) */
@@ -96,17 +114,56 @@ int virt_machine_detail(Host *h, const char *name, MachineDetail *ret);
 
 /* Domain definitions. */
 int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml);
-int virt_machine_define(Host *h, const char *xml);
+/* virtmcd's metadata element (<virtmcd:instance>) of the persistent (or live)
+ * definition, as XML; -ENODATA when the domain has none.  One small round
+ * trip, unlike a whole definition. */
+int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml);
+/* Define; *ret (may be NULL) is the machine as libvirt has it after. */
+int virt_machine_define(Host *h, const char *xml, Machine *ret);
 
-/* Serialise changes to one machine (boot changes, restores, power). */
+/* Serialise changes to one machine (boot changes, restores, power).  `op`
+ * names the operation for whoever waits ("pxeboot", "power_cycle"; a static
+ * string).  Waits at most timeout_ms: then -ETIMEDOUT, with error_get()
+ * naming the operation that holds it.  When max_waiters already wait, fails
+ * at once with -EAGAIN.  -ENOMEM. */
 typedef struct MachineLock MachineLock;
-MachineLock *virt_machine_lock(const Host *h, const char *name);
+int virt_machine_lock(const Host *h, const char *name, const char *op, unsigned timeout_ms,
+                      unsigned max_waiters, MachineLock **ret);
 void virt_machine_unlock(MachineLock *l);
 
-/* Called (on virt's event thread) when a machine starts: the boot module
- * uses it to undo a one-time boot order. */
-typedef void (*MachineStartHook)(Host *h, const char *name);
-void virt_set_start_hook(MachineStartHook fn);
+/* Observers of what happens on the hosts. */
+typedef enum VirtEventKind {
+    VIRT_EVENT_DEFINED,
+    VIRT_EVENT_UNDEFINED,
+    VIRT_EVENT_STARTED,
+    VIRT_EVENT_SUSPENDED,
+    VIRT_EVENT_RESUMED,
+    VIRT_EVENT_STOPPED,
+    VIRT_EVENT_SHUTDOWN,
+    VIRT_EVENT_PMSUSPENDED,
+    VIRT_EVENT_CRASHED,
+    VIRT_EVENT_METADATA,   /* a domain's <metadata> (or title/description) changed */
+    VIRT_EVENT_HOST_UP,    /* connected, table rebuilt (at start-up and every reconnect) */
+    VIRT_EVENT_HOST_DOWN,  /* the connection was lost */
+    _VIRT_EVENT_KIND_MAX,
+    _VIRT_EVENT_KIND_INVALID = -1,
+} VirtEventKind;
+
+const char *virt_event_kind_to_string(VirtEventKind k);
+
+typedef struct VirtEvent {
+    VirtEventKind kind;
+    Host *host;
+    const char *name;        /* NULL for host events */
+    const Machine *machine;  /* the row after the event; NULL when gone or a host event */
+} VirtEvent;
+
+/* Called on virt's event thread, in the order events happened, after the
+ * table has been updated.  It must return quickly: slow work (a define, a
+ * backup's fsync) goes to a worker of the observer's own. */
+typedef void (*VirtObserver)(const VirtEvent *ev, void *userdata);
+/* Subscribe before virt_init() so that the first HOST_UP is seen. */
+int virt_observe(VirtObserver fn, void *userdata);
 
 /* Power actions (virt-power.c), API.md section 1. */
 typedef enum PowerAction {
@@ -125,6 +182,9 @@ typedef enum PowerAction {
 
 const char *power_action_to_string(PowerAction a);
 PowerAction power_action_from_string(const char *s); /* accepts force_reboot */
+/* Whether the action starts a machine that is in state s (the start guards
+ * apply to exactly these). */
+bool power_action_starts(PowerAction a, MachineState s);
 
 typedef enum PowerResult {
     POWER_RESULT_DONE,

@@ -11,7 +11,10 @@ start_daemon || exit 1
 B="$T/backups"
 
 first() { curl -s "$BASE/service/$1/boot" | jq -r .first; }
-nbackups() { ls "$B/$1" 2>/dev/null | grep -c '\.xml$'; }
+# Backups are kept by UUID (API.md section 2): the folder of machine NAME.
+bdir() { echo "$B/$(curl -s "$BASE/service/$1" | jq -r .uuid)"; }
+nbackups() { ls "$(bdir "$1")" 2>/dev/null | grep -c '\.xml$'; }
+OFF=$(bdir vm-off)
 
 # ---- per-device style, shut off ----
 req GET /service/vm-off/boot
@@ -29,19 +32,19 @@ expect_jq '.result' done "pxeboot result done"
 expect_jq '.first' network "the answer says network first"
 expect_jq '.applies' next_boot "applies at next boot"
 id1=$(jq -r .backup "$T/body")
-check "the answer names its backup" [ -f "$B/vm-off/vm-off-$id1.xml" ]
+check "the answer names its backup" [ -f "$OFF/vm-off-$id1.xml" ]
 req GET /service/vm-off/boot
 expect_jq '[.order[] | "\(.class):\(.device):\(.order)"] | join(",")' \
     "network:52:54:00:00:02:01:1,network:52:54:00:00:02:02:2,disk:vda:3" \
     "NICs first in their previous order, renumbered 1..N"
 
 # Backups on disk: name, modes, content.
-check "backup folder is 0700" [ "$(stat -c %a "$B/vm-off")" = 700 ]
-check "backup file is 0600" [ "$(stat -c %a "$B/vm-off/vm-off-$id1.xml")" = 600 ]
+check "backup folder is 0700" [ "$(stat -c %a "$OFF")" = 700 ]
+check "backup file is 0600" [ "$(stat -c %a "$OFF/vm-off-$id1.xml")" = 600 ]
 check "backup name is <name>-<UTC YYYYMMDDTHHMMSS.ffffffZ>.xml" \
     sh -c 'echo "$1" | grep -Eq "^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$"' _ "$id1"
 check "the backup holds the previous order (disk first)" \
-    sh -c 'grep -A2 "vm-off-root" "$1" | grep -q "boot order=.1."' _ "$B/vm-off/vm-off-$id1.xml"
+    sh -c 'grep -A2 "vm-off-root" "$1" | grep -q "boot order=.1."' _ "$OFF/vm-off-$id1.xml"
 
 req POST /service/vm-off/state_controller/pxeboot
 expect_jq '.result' unchanged "pxeboot again is unchanged"
@@ -200,6 +203,6 @@ check "the storm changed the order at least once" [ "$ndone" -ge 1 ]
 check "one backup per change: $ndone changes, $(( $(nbackups vm-off) - n0 )) new backups" \
     [ "$(nbackups vm-off)" = $((n0 + ndone)) ]
 check "each change's answer names its own backup file" \
-    sh -c 'for id in $2; do [ -f "$1/vm-off-$id.xml" ] || exit 1; done' _ "$B/vm-off" "$done"
-check "no temporary files left behind" sh -c '! ls -a "$1" | grep -q "^\.tmp"' _ "$B/vm-off"
+    sh -c 'for id in $2; do [ -f "$1/vm-off-$id.xml" ] || exit 1; done' _ "$OFF" "$done"
+check "no temporary files left behind" sh -c '! ls -a "$1" | grep -q "^\.tmp"' _ "$OFF"
 finish

@@ -90,7 +90,7 @@ static void test_round_trip(void)
     CHECK_INT(backup_read(dir, "vm1", "20261122T013015.123456Z", &xml), -ENOENT);
     CHECK(!exists(dir));
 
-    CHECK_INT(backup_save(dir, "vm1", "pxeboot", XML, 0, &id), 0);
+    CHECK_INT(backup_save(dir, "vm1", "vm1", "pxeboot", XML, 0, &id), 0);
     CHECK(id && backup_id_valid(id));
     if (!id)
         return;
@@ -126,7 +126,7 @@ static void test_round_trip(void)
     CHECK_INT(count_prefix(folder, ".tmp-"), 0);
 
     /* No ret_id is fine too. */
-    CHECK_INT(backup_save(dir, "vm1", "diskboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_save(dir, "vm1", "vm1", "diskboot", XML, 0, NULL), 0);
     free(v);
     v = NULL;
     CHECK_INT(backup_list(dir, "vm1", &v, &n), 0);
@@ -145,7 +145,7 @@ static void test_many(void)
     for (size_t i = 0; i < 100; i++) {
         _cleanup_free_ char *id = NULL;
 
-        CHECK_INT(backup_save(dir, "vm2", "restore", XML, 0, &id), 0);
+        CHECK_INT(backup_save(dir, "vm2", "vm2", "restore", XML, 0, &id), 0);
         CHECK(id && backup_id_valid(id));
         snprintf(ids[i], sizeof(ids[i]), "%s", id ? id : "");
         /* Unique and growing, even within one microsecond. */
@@ -171,7 +171,7 @@ static void test_prune(void)
     for (size_t i = 0; i < 5; i++) {
         _cleanup_free_ char *id = NULL;
 
-        CHECK_INT(backup_save(dir, "vm3", "pxeboot", XML, 3, &id), 0);
+        CHECK_INT(backup_save(dir, "vm3", "vm3", "pxeboot", XML, 3, &id), 0);
         snprintf(ids[i], sizeof(ids[i]), "%s", id ? id : "");
     }
     CHECK_INT(backup_list(dir, "vm3", &v, &n), 0);
@@ -186,7 +186,7 @@ static void test_prune(void)
 
     /* keep = 1 never prunes the backup just saved: the first and the newest stay. */
     for (size_t i = 0; i < 3; i++)
-        CHECK_INT(backup_save(dir, "vm4", "pxeboot", XML, 1, NULL), 0);
+        CHECK_INT(backup_save(dir, "vm4", "vm4", "pxeboot", XML, 1, NULL), 0);
     CHECK_INT(backup_list(dir, "vm4", &v, &n), 0);
     CHECK_INT(n, 2);
 }
@@ -242,20 +242,20 @@ static void test_invalid_names(void)
     memset(long_name, 'x', 256);
     long_name[256] = '\0';
     for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-        CHECK_INT(backup_save(dir, bad[i], "x", XML, 0, &s), -EINVAL);
+        CHECK_INT(backup_save(dir, bad[i], bad[i], "x", XML, 0, &s), -EINVAL);
         CHECK_INT(backup_list(dir, bad[i], &v, &n), -EINVAL);
         CHECK_INT(backup_read(dir, bad[i], "20261122T013015.123456Z", &s), -EINVAL);
         CHECK_INT(backup_first(dir, bad[i], &s), -EINVAL);
     }
-    CHECK_INT(backup_save(NULL, "vm1", "x", XML, 0, &s), -EINVAL);
-    CHECK_INT(backup_save("", "vm1", "x", XML, 0, &s), -EINVAL);
-    CHECK_INT(backup_save(dir, "vm1", "x", NULL, 0, &s), -EINVAL);
+    CHECK_INT(backup_save(NULL, "vm1", "vm1", "x", XML, 0, &s), -EINVAL);
+    CHECK_INT(backup_save("", "vm1", "vm1", "x", XML, 0, &s), -EINVAL);
+    CHECK_INT(backup_save(dir, "vm1", "vm1", "x", NULL, 0, &s), -EINVAL);
     CHECK(s == NULL && v == NULL && n == 7);
 
     /* A legal machine name too long for "<name>-<id>.xml": refused, no folder made. */
     memset(nearly, 'y', 240);
     nearly[240] = '\0';
-    CHECK_INT(backup_save(dir, nearly, "x", XML, 0, &s), -ENAMETOOLONG);
+    CHECK_INT(backup_save(dir, nearly, nearly, "x", XML, 0, &s), -ENAMETOOLONG);
     CHECK_INT(count_prefix(dir, "yyy"), 0);
     CHECK(s == NULL);
 }
@@ -269,8 +269,8 @@ static void test_unwritable(void)
     struct stat st;
 
     write_str(file, "not a folder\n");
-    CHECK(backup_save(under, "vm1", "pxeboot", XML, 0, &id) < 0);
-    CHECK(backup_save(deeper, "vm1", "pxeboot", XML, 0, &id) < 0);
+    CHECK(backup_save(under, "vm1", "vm1", "pxeboot", XML, 0, &id) < 0);
+    CHECK(backup_save(deeper, "vm1", "vm1", "pxeboot", XML, 0, &id) < 0);
     CHECK(id == NULL);
     CHECK(stat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 13);
     CHECK(!exists(under));
@@ -286,14 +286,14 @@ static void test_strays(void)
     _cleanup_free_ BackupEntry *v = NULL;
     static const char *const strays[] = {
         "vm5-20261122T013015.123456Z.xml.tmp", "vm5-bogus.xml",
-        "other-20261122T013015.123456Z.xml",   "vm5-20261122T013015.123456Z",
+        "-20261122T013015.123456Z.xml",        "vm5-20261122T013015.123456Z",
         "vm5_20261122T013015.123456Z.xml",     "vm5-.xml",
     };
     struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
     char *xml = NULL;
     size_t n;
 
-    CHECK_INT(backup_save(dir, "vm5", "pxeboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_save(dir, "vm5", "vm5", "pxeboot", XML, 0, NULL), 0);
     for (size_t i = 0; i < ELEMENTSOF(strays); i++) {
         _cleanup_free_ char *p = strdup_printf("%s/%s", folder, strays[i]);
 
@@ -327,7 +327,7 @@ static void test_strays(void)
     CHECK_STR(read_back, XML);
 
     /* The next save removes the stale temporary and keeps the fresh one. */
-    CHECK_INT(backup_save(dir, "vm5", "pxeboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_save(dir, "vm5", "vm5", "pxeboot", XML, 0, NULL), 0);
     CHECK(exists(fresh));
     CHECK(!exists(stale));
     free(v);
@@ -342,7 +342,7 @@ static void test_strays(void)
         char *id = NULL;
 
         CHECK(symlink(folder, alias) == 0);
-        CHECK(backup_save(dir, "vm6", "pxeboot", XML, 0, &id) < 0);
+        CHECK(backup_save(dir, "vm6", "vm6", "pxeboot", XML, 0, &id) < 0);
         CHECK(backup_list(dir, "vm6", &w, &n) < 0);
         CHECK(id == NULL && w == NULL);
         CHECK_INT(count_prefix(folder, "vm6-"), 0);
@@ -366,7 +366,7 @@ static void test_reasons(void)
     size_t n;
 
     for (size_t i = 0; i < ELEMENTSOF(cases); i++)
-        CHECK_INT(backup_save(dir, "vm7", cases[i].in, XML, 0, NULL), 0);
+        CHECK_INT(backup_save(dir, "vm7", "vm7", cases[i].in, XML, 0, NULL), 0);
     CHECK_INT(backup_list(dir, "vm7", &v, &n), 0);
     CHECK_INT(n, ELEMENTSOF(cases));
     for (size_t i = 0; i < n && i < ELEMENTSOF(cases); i++)
@@ -379,14 +379,70 @@ static void test_clock_backwards(void)
     _cleanup_free_ char *id = NULL, *first = NULL;
 
     /* A backup "from the future" (the clock stepped back since): ids keep growing. */
-    CHECK_INT(backup_save(dir, "vm8", "pxeboot", XML, 0, &first), 0);
+    CHECK_INT(backup_save(dir, "vm8", "vm8", "pxeboot", XML, 0, &first), 0);
     write_str(future, HDR("pxeboot") "<domain/>\n");
-    CHECK_INT(backup_save(dir, "vm8", "diskboot", XML, 0, &id), 0);
+    CHECK_INT(backup_save(dir, "vm8", "vm8", "diskboot", XML, 0, &id), 0);
     CHECK_STR(id, "30000101T000000.000000Z");
     free(first);
     first = NULL;
     CHECK_INT(backup_first(dir, "vm8", &first), 0);
     CHECK(first && strcmp(first, "29991231T235959.999999Z") < 0);
+}
+
+/* Keyed by UUID: the folder is the key, the file keeps the machine's name of
+ * the day; a rename keeps the backups; a name-keyed folder moves over. */
+static void test_keys(void)
+{
+    static const char *const u1 = "0b3a4c5d-0001-4e6f-8a9b-000000000001";
+    static const char *const u2 = "0b3a4c5d-0002-4e6f-8a9b-000000000002";
+    _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *xml = NULL, *first = NULL;
+    _cleanup_free_ char *path = NULL;
+    _cleanup_free_ BackupEntry *v = NULL;
+    _cleanup_strv_free_ char **keys = NULL;
+    size_t n = 0;
+
+    /* Two machines of one name (two hosts, or deleted and re-created). */
+    CHECK_INT(backup_save(dir, u1, "twin", "pxeboot", XML, 0, &a), 0);
+    CHECK_INT(backup_save(dir, u2, "twin", "diskboot", XML, 0, &b), 0);
+    CHECK_INT(backup_list(dir, u2, &v, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(n ? v[0].reason : NULL, "diskboot");
+    CHECK_INT(backup_first(dir, u2, &first), 0);
+    CHECK_STR(first, b);
+    CHECK_INT(backup_read(dir, u2, a, &xml), -ENOENT);
+    path = strdup_printf("%s/%s/twin-%s.xml", dir, u1, a);
+    CHECK(exists(path));
+
+    /* Renamed: the old file name still counts, the new save uses the new name. */
+    CHECK_INT(backup_save(dir, u1, "renamed", "restore", XML, 0, &c), 0);
+    free(v);
+    v = NULL;
+    CHECK_INT(backup_list(dir, u1, &v, &n), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(n == 2 ? v[1].id : NULL, a);
+    CHECK_INT(backup_read(dir, u1, a, &xml), 0);
+    free(path);
+    path = strdup_printf("%s/%s/renamed-%s.xml", dir, u1, c);
+    CHECK(exists(path));
+
+    /* An old name-keyed folder moves into the UUID's folder, merging. */
+    CHECK_INT(backup_save(dir, "legacy", "legacy", "pxeboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_save(dir, "legacy", "legacy", "diskboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_keys(dir, &keys), 0);
+    CHECK(strv_length(keys) >= 3);
+    CHECK_INT(backup_move(dir, "legacy", u1), 2);
+    free(v);
+    v = NULL;
+    CHECK_INT(backup_list(dir, u1, &v, &n), 0);
+    CHECK_INT(n, 4);
+    free(path);
+    path = strdup_printf("%s/legacy", dir);
+    CHECK(!exists(path));
+    /* Into a folder that does not exist yet: one rename. */
+    CHECK_INT(backup_save(dir, "legacy2", "legacy2", "pxeboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_move(dir, "legacy2", "0b3a4c5d-0003-4e6f-8a9b-000000000003"), 1);
+    CHECK_INT(backup_move(dir, "absent", u1), -ENOENT);
+    CHECK_INT(backup_move(dir, "../x", u1), -EINVAL);
 }
 
 int main(void)
@@ -409,6 +465,7 @@ int main(void)
     test_strays();
     test_reasons();
     test_clock_backwards();
+    test_keys();
 
     rm_rf(top);
     return tap_done();

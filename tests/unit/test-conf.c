@@ -118,6 +118,8 @@ static void test_defaults(void)
     CHECK_STR(c->uri, "qemu:///system");
     CHECK_INT(c->n_hosts, 0);
     CHECK_INT(c->force_off_timeout, 10);
+    CHECK_INT(c->lock_timeout, 30);
+    CHECK_INT(c->lock_queue, 16);
     CHECK(endswith(c->backup_dir, "/lib/virtmcd/backups"));
     CHECK_INT(c->backup_keep, 50);
     CHECK(!c->users_file);
@@ -404,6 +406,8 @@ static void test_ranges(void)
         { "server", "request_timeout", 1, 3600 },
         { "server", "threads", 0, 256 },
         { "power", "force_off_timeout", 0, 3600 },
+        { "power", "lock_timeout", 1, 3600 },
+        { "power", "lock_queue", 0, 1000 },
         { "boot", "backup_keep", 0, 100000 },
         { "pool \"p\"", "size", 0, 1000 },
         { "pool \"p\"", "lifetime", 1, 8760 },

@@ -2,13 +2,109 @@
  * table, lookups across hosts, a host that is down, power actions. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
 #include "tap.h"
 #include "util.h"
 #include "virt.h"
+
+/* Two lockers of one machine exclude each other; other machines never wait. */
+typedef struct Locker {
+    const char *name;
+    unsigned rounds;
+    _Atomic int *inside;
+    _Atomic int *overlaps;
+} Locker;
+
+static void *locker_main(void *arg)
+{
+    Locker *l = arg;
+
+    for (unsigned i = 0; i < l->rounds; i++) {
+        MachineLock *lock = NULL;
+
+        if (virt_machine_lock(virt_host_find("alpha"), l->name, "test", 10000, 100, &lock) < 0)
+            continue;
+        if (atomic_fetch_add(l->inside, 1) != 0)
+            atomic_fetch_add(l->overlaps, 1);
+        usleep(200);
+        atomic_fetch_sub(l->inside, 1);
+        virt_machine_unlock(lock);
+    }
+    return NULL;
+}
+
+typedef struct Waiter {
+    const char *name;
+    unsigned timeout_ms;
+    unsigned max_waiters;
+    int r;
+    char msg[256];
+} Waiter;
+
+static void *waiter_main(void *arg)
+{
+    Waiter *w = arg;
+    MachineLock *lock = NULL;
+
+    error_clear();
+    w->r = virt_machine_lock(virt_host_find("alpha"), w->name, "power_on", w->timeout_ms,
+                             w->max_waiters, &lock);
+    snprintf(w->msg, sizeof(w->msg), "%s", error_get() ? error_get() : "");
+    virt_machine_unlock(lock);
+    return NULL;
+}
+
+static void test_locks(void)
+{
+    _Atomic int inside = 0, overlaps = 0;
+    Locker l = { .name = "vm-off", .rounds = 200, .inside = &inside, .overlaps = &overlaps };
+    pthread_t t[4];
+    MachineLock *a = NULL, *b = NULL;
+    Waiter w1 = { .name = "vm-off", .timeout_ms = 300, .max_waiters = 5 };
+    Waiter w2 = { .name = "vm-off", .timeout_ms = 300, .max_waiters = 1 };
+    Waiter other = { .name = "vm-running", .timeout_ms = 300 };
+
+    for (size_t i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], NULL, locker_main, &l) == 0);
+    for (size_t i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    CHECK_INT(atomic_load(&overlaps), 0);
+
+    /* A held lock: a waiter times out naming the holder's operation, and one
+     * waiter too many is refused at once; another machine is not held up. */
+    CHECK_INT(virt_machine_lock(virt_host_find("alpha"), "vm-off", "pxeboot", 1000, 1, &a), 0);
+    CHECK(pthread_create(&t[0], NULL, waiter_main, &w1) == 0);
+    /* Until w1 waits, w2 could take its place: wait for the registry to say so. */
+    for (int i = 0; i < 1000; i++) {
+        Waiter probe = { .name = "vm-off", .timeout_ms = 1, .max_waiters = 1 };
+
+        waiter_main(&probe);
+        if (probe.r == -EAGAIN)
+            break;
+        usleep(1000);
+    }
+    waiter_main(&w2);
+    CHECK_INT(w2.r, -EAGAIN);
+    CHECK(strstr(w2.msg, "pxeboot") != NULL);
+    waiter_main(&other);
+    CHECK_INT(other.r, 0);
+    pthread_join(t[0], NULL);
+    CHECK_INT(w1.r, -ETIMEDOUT);
+    CHECK(strstr(w1.msg, "pxeboot is running") == NULL && strstr(w1.msg, "pxeboot") != NULL);
+    virt_machine_unlock(a);
+    /* Released: free again. */
+    CHECK_INT(virt_machine_lock(virt_host_find("alpha"), "vm-off", "x", 100, 0, &a), 0);
+    CHECK_INT(virt_machine_lock(virt_host_find("alpha"), "vm-running", "y", 100, 0, &b), 0);
+    CHECK(a && b && a != b);
+    virt_machine_unlock(b);
+    virt_machine_unlock(a);
+}
 
 int main(void)
 {
@@ -97,14 +193,16 @@ int main(void)
     CHECK_INT(power_action_from_string("force_reboot"), POWER_FORCE_RESET);
     CHECK_INT(power_action_from_string("explode"), _POWER_ACTION_INVALID);
 
-    {
-        MachineLock *a = virt_machine_lock(virt_host_find("alpha"), "vm-off");
-        MachineLock *b = virt_machine_lock(virt_host_find("alpha"), "vm-running");
+    /* UUIDs find machines too, ambiguous across the two hosts alike. */
+    CHECK_INT(virt_machine_find_uuid("6695eb01-f6a4-8304-79aa-97f2502e1940", "beta", &m, NULL),
+              0);
+    CHECK_STR(m.name, "vm-off");
+    CHECK_INT(virt_machine_find_uuid("6695EB01-F6A4-8304-79AA-97F2502E1940", NULL, &m, &hosts),
+              -ENOTUNIQ);
+    strv_free(hosts);
+    hosts = NULL;
 
-        CHECK(a && b && a != b);
-        virt_machine_unlock(b);
-        virt_machine_unlock(a);
-    }
+    test_locks();
     virt_shutdown();
     return tap_done();
 }

@@ -1,0 +1,455 @@
+/* ops-boot.c: boot order, backups, restore and one-time orders for every
+ * front end (API.md section 2).
+ *
+ * Every redefinition goes: the caller's rights, the machine's lock, its
+ * inactive XML, the new XML (bootxml computes it), the backup of the old one
+ * (no backup, no change), then define.  One-time orders carry a marker in
+ * virtmcd's metadata that names the backup to return to and records what the
+ * machine was doing when it was armed; the worker undoes them once the
+ * machine has booted with them, also after an outage.  It never writes XML
+ * by hand (bootxml does) and never touches a file outside backup.c. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "ops-private.h"
+#include "strtable.h"
+#include "util.h"
+
+static const char *const boot_target_action_table[_BOOT_TARGET_MAX] = {
+    [BOOT_TARGET_NETWORK] = "pxeboot",
+    [BOOT_TARGET_DISK] = "diskboot",
+    [BOOT_TARGET_CDROM] = "cdromboot",
+    [BOOT_TARGET_DEFAULT] = "defaultboot",
+};
+DEFINE_STRING_TABLE_LOOKUP(boot_target_action, BootTarget)
+
+static const char *const boot_target_first_table[_BOOT_TARGET_MAX] = {
+    [BOOT_TARGET_NETWORK] = "network",
+    [BOOT_TARGET_DISK] = "disk",
+    [BOOT_TARGET_CDROM] = "cdrom",
+    [BOOT_TARGET_DEFAULT] = "default",
+};
+DEFINE_STRING_TABLE_LOOKUP(boot_target_first, BootTarget)
+
+static const BootClass target_class[_BOOT_TARGET_MAX] = {
+    [BOOT_TARGET_NETWORK] = BOOT_CLASS_NETWORK,
+    [BOOT_TARGET_DISK] = BOOT_CLASS_DISK,
+    [BOOT_TARGET_CDROM] = BOOT_CLASS_CDROM,
+    [BOOT_TARGET_DEFAULT] = _BOOT_CLASS_INVALID,
+};
+
+void ops_boot_result_clear(OpsBootResult *r)
+{
+    free(r->backup_id);
+    *r = (OpsBootResult){ 0 };
+}
+
+void ops_boot_state_clear(OpsBootState *s)
+{
+    boot_info_free(s->info);
+    *s = (OpsBootState){ 0 };
+}
+
+/* ---- reading ---- */
+
+int ops_boot_describe(const char *xml_inactive, const char *xml_live, OpsBootState *ret)
+{
+    _cleanup_(boot_info_freep) BootInfo *bi = NULL;
+    _cleanup_(boot_info_freep) BootInfo *live = NULL;
+    int r;
+
+    r = bootxml_parse(xml_inactive, &bi);
+    if (r < 0)
+        return r;
+    if (xml_live) {
+        r = bootxml_parse(xml_live, &live);
+        if (r < 0)
+            return r;
+    }
+    ret->pending = live && !boot_info_same_order(bi, live);
+    ret->info = steal_ptr(&bi);
+    return 0;
+}
+
+int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret)
+{
+    _cleanup_(machine_detail_clear) MachineDetail d = { 0 };
+    int r;
+
+    r = virt_machine_detail((Host *)m->host, m->name, &d);
+    if (r < 0)
+        return r;
+    return ops_boot_describe(d.xml_inactive, d.xml, ret);
+}
+
+bool ops_boot_pending(const Machine *m)
+{
+    OpsBootState st = { 0 };
+    bool pending;
+
+    if (ops_boot_get(NULL, m, &st) < 0)
+        return false;
+    pending = st.pending;
+    ops_boot_state_clear(&st);
+    return pending;
+}
+
+/* ---- changing ---- */
+
+static int compute_default(const Conf *conf, const Machine *m, const char *xml, char **ret_xml)
+{
+    _cleanup_free_ char *first_id = NULL, *first_xml = NULL;
+    int r;
+
+    r = backup_first(conf->backup_dir, m->uuid, &first_id);
+    if (r == -ENOENT) {
+        /* virtmcd never changed it: the order it has is the default. */
+        *ret_xml = NULL;
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    r = backup_read(conf->backup_dir, m->uuid, first_id, &first_xml);
+    if (r < 0)
+        return r;
+    return bootxml_apply_order(xml, first_xml, ret_xml);
+}
+
+/* Under m's lock: the definition change itself. */
+static int boot_change(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                       const Machine *now, OpsBootResult *res)
+{
+    _cleanup_free_ char *xml = NULL, *new_xml = NULL, *id = NULL;
+    _cleanup_(boot_info_freep) BootInfo *bi = NULL;
+    const char *reason = boot_target_action_to_string(req->target);
+    const char *armed = machine_state_to_string(now->state);
+    int r;
+
+    r = virt_machine_xml((Host *)m->host, m->name, true, &xml);
+    if (r < 0)
+        return r;
+    r = bootxml_parse(xml, &bi);
+    if (r < 0)
+        return r;
+
+    if (req->target == BOOT_TARGET_DEFAULT)
+        r = compute_default(who->conf, m, xml, &new_xml);
+    else {
+        r = bootxml_set_first(xml, target_class[req->target], &new_xml);
+        if (r == -ENODEV)
+            error_setf("machine '%s' has no %s device to boot from", m->name,
+                       boot_target_first_to_string(req->target));
+    }
+    if (r < 0)
+        return r;
+    if (!new_xml) {
+        new_xml = strdup(xml);
+        if (!new_xml)
+            return -ENOMEM;
+    }
+
+    /* The one-time marker: a new once keeps the order to return to from an
+     * earlier once; a persistent change disarms it. */
+    if (req->once || bi->once_restore) {
+        _cleanup_free_ char *marked = NULL;
+        const char *restore = NULL;
+
+        if (req->once)
+            restore = bi->once_restore ? bi->once_restore : "pending";
+        r = bootxml_set_once_armed(new_xml, restore, req->once ? armed : NULL, now->reason,
+                                   &marked);
+        if (r < 0)
+            return r;
+        free(new_xml);
+        new_xml = steal_ptr(&marked);
+    }
+    if (streq(new_xml, xml)) {
+        res->changed = false;
+        return 0;
+    }
+    if (req->once && !bi->once_restore) {
+        /* The backup about to be written holds the order to come back to;
+         * its id is only known once written, so write it, then mark. */
+        _cleanup_free_ char *marked = NULL;
+
+        r = ops_save_backup(who->conf, m, reason, xml, &id);
+        if (r < 0)
+            return r;
+        r = bootxml_set_once_armed(new_xml, id, armed, now->reason, &marked);
+        if (r < 0)
+            return r;
+        r = ops_define_backed_up(m, reason, id, marked, &res->machine);
+    } else
+        r = ops_backup_and_define(who->conf, m, reason, xml, new_xml, &id, &res->machine);
+    if (r < 0)
+        return r;
+    res->changed = true;
+    res->backup_id = steal_ptr(&id);
+    return 0;
+}
+
+int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                 OpsBootResult *ret)
+{
+    const char *action = boot_target_action_to_string(req->target);
+    OpsBootResult res = { 0 };
+    MachineLock *lock = NULL;
+    Machine now;
+    int r;
+
+    if (!action) {
+        error_setf("unknown boot device");
+        return -EINVAL;
+    }
+    r = ops_require(who, ROLE_OPERATOR, action);
+    if (r < 0)
+        return r;
+    if (req->target == BOOT_TARGET_DEFAULT && req->once) {
+        error_setf("defaultboot is always persistent");
+        return -EINVAL;
+    }
+    r = ops_lock(who->conf, m, action, &lock);
+    if (r < 0)
+        return r;
+    /* Under the lock and from libvirt: the state the change really meets. */
+    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    if (r == 0 && !now.persistent) {
+        error_setf("machine '%s' is transient: it has no persistent definition to change",
+                   m->name);
+        r = -EBUSY;
+    }
+    if (r == 0)
+        r = boot_change(who, m, req, &now, &res);
+    if (r == 0 && !res.changed)
+        res.machine = now;
+    if (r == 0 && req->restart && machine_state_is_active(now.state)) {
+        PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
+        PowerResult pr;
+
+        r = virt_power((Host *)m->host, m->name, POWER_CYCLE, &opts, &pr, &res.machine);
+        res.restarted = r == 0;
+    }
+    virt_machine_unlock(lock);
+    if (r < 0) {
+        ops_boot_result_clear(&res);
+        return r;
+    }
+    log_info("%s%s on '%s' by %s: %s%s, now %s", action, req->once ? " (once)" : "", m->name,
+             ops_who(who), res.changed ? "changed" : "unchanged",
+             res.restarted ? ", restarted" : "", machine_state_to_string(res.machine.state));
+    *ret = res;
+    return 0;
+}
+
+/* ---- backups ---- */
+
+int ops_backups_list(const OpsCaller *who, const Machine *m, BackupEntry **ret, size_t *ret_n)
+{
+    return backup_list(who->conf->backup_dir, m->uuid, ret, ret_n);
+}
+
+int ops_backup_read(const OpsCaller *who, const Machine *m, const char *id, char **ret_xml)
+{
+    int r = ops_require(who, ROLE_ADMIN, "reading a backup");
+
+    if (r < 0)
+        return r;
+    r = backup_read(who->conf->backup_dir, m->uuid, id, ret_xml);
+    if (r == -ENOENT)
+        error_setf("no backup '%s' of machine '%s'", id, m->name);
+    return r;
+}
+
+int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
+                       OpsRestoreResult *ret)
+{
+    _cleanup_free_ char *saved = NULL, *current = NULL, *new_id = NULL;
+    MachineLock *lock = NULL;
+    Machine after = { 0 };
+    int r;
+
+    r = ops_require(who, ROLE_ADMIN, "restore");
+    if (r < 0)
+        return r;
+    r = backup_read(who->conf->backup_dir, m->uuid, id, &saved);
+    if (r == -ENOENT)
+        error_setf("no backup '%s' of machine '%s'", id, m->name);
+    if (r < 0)
+        return r;
+    r = ops_lock(who->conf, m, "restore", &lock);
+    if (r < 0)
+        return r;
+    r = virt_machine_xml((Host *)m->host, m->name, true, &current);
+    if (r == 0)
+        r = ops_backup_and_define(who->conf, m, "restore", current, saved, &new_id, &after);
+    virt_machine_unlock(lock);
+    if (r < 0)
+        return r;
+    log_info("restore of '%s' by %s: backup %s, previous definition saved as %s", m->name,
+             ops_who(who), id, new_id);
+    ret->backup_id = steal_ptr(&new_id);
+    ret->machine = after;
+    return 0;
+}
+
+/* ---- one-time orders ---- */
+
+/* Whether the machine booted with its one-time order since it was armed.
+ * Running: libvirt copied the persistent definition, marker included, into
+ * the live one when it started, so the live marker says it (a machine armed
+ * while running and not restarted since has none).  Shut off: it ran and
+ * stopped since if the reason for being off changed since the arming (a
+ * machine armed while it ran, now off, cannot tell: it keeps its order for
+ * the next start, which is what the one-time order is for). */
+static int once_consumed(const Machine *m, const Machine *now, const BootInfo *bi,
+                         bool *ret)
+{
+    _cleanup_free_ char *live = NULL;
+    _cleanup_(boot_info_freep) BootInfo *lbi = NULL;
+    int r;
+
+    if (machine_state_is_active(now->state)) {
+        r = virt_machine_xml((Host *)m->host, m->name, false, &live);
+        if (r < 0)
+            return r;
+        r = bootxml_parse(live, &lbi);
+        if (r < 0)
+            return r;
+        *ret = lbi->once_restore && streq(lbi->once_restore, bi->once_restore);
+        return 0;
+    }
+    if (!bi->once_armed_state) {
+        /* Armed by a virtmcd that did not record the state: only a start
+         * event (seen while running) can tell; keep it. */
+        *ret = false;
+        return 0;
+    }
+    *ret = !machine_state_is_active(machine_state_from_string(bi->once_armed_state)) &&
+           bi->once_armed_reason >= 0 && now->reason != bi->once_armed_reason;
+    return 0;
+}
+
+int ops_boot_reconcile(const Conf *conf, const Machine *m)
+{
+    _cleanup_free_ char *xml = NULL, *prev = NULL, *restored = NULL, *clean = NULL;
+    _cleanup_(boot_info_freep) BootInfo *bi = NULL;
+    MachineLock *lock = NULL;
+    bool consumed = false;
+    Machine now;
+    int r;
+
+    r = ops_lock(conf, m, "once-restore", &lock);
+    if (r < 0)
+        return r;
+    r = virt_machine_xml((Host *)m->host, m->name, true, &xml);
+    if (r == 0)
+        r = bootxml_parse(xml, &bi);
+    if (r < 0 || !bi->once_restore)
+        goto out;
+    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    if (r == 0)
+        r = once_consumed(m, &now, bi, &consumed);
+    if (r < 0 || !consumed)
+        goto out;
+    r = backup_read(conf->backup_dir, m->uuid, bi->once_restore, &prev);
+    if (r == 0)
+        r = bootxml_apply_order(xml, prev, &restored);
+    if (r == 0)
+        r = bootxml_set_once(restored, NULL, &clean);
+    if (r == 0)
+        r = ops_backup_and_define(conf, m, "once-restore", xml, clean, NULL, NULL);
+    if (r == 0) {
+        log_info("'%s' booted with its one-time order; the order of backup %s is back",
+                 m->name, bi->once_restore);
+        r = 1;
+    }
+out:
+    virt_machine_unlock(lock);
+    if (r < 0)
+        log_error("Failed to restore the boot order of '%s' after its one-time boot: %s",
+                  m->name, error_get() ? error_get() : strerror(-r));
+    return r;
+}
+
+/* Cheap first: only machines whose metadata holds a marker are read whole. */
+static bool maybe_armed(Host *h, const char *name)
+{
+    _cleanup_free_ char *meta = NULL;
+
+    return virt_machine_metadata(h, name, false, &meta) == 0 && strstr(meta, "boot-once");
+}
+
+void ops_boot_on_started(const Conf *conf, Host *h, const char *name)
+{
+    Machine m;
+
+    if (!maybe_armed(h, name))
+        return;
+    if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
+        return;
+    (void)ops_boot_reconcile(conf, &m);
+}
+
+static bool uuid_shaped(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Backups used to be kept by machine name: move each such folder to its
+ * machine's UUID, when that is unambiguous (every host up, one machine of
+ * that name). */
+static void move_name_folders(const Conf *conf)
+{
+    _cleanup_strv_free_ char **keys = NULL;
+
+    if (virt_hosts_up() != virt_host_count() || backup_keys(conf->backup_dir, &keys) < 0)
+        return;
+    for (size_t i = 0; keys && keys[i]; i++) {
+        _cleanup_strv_free_ char **hosts = NULL;
+        Machine m;
+        int r;
+
+        if (uuid_shaped(keys[i]))
+            continue;
+        r = virt_machine_find(keys[i], NULL, &m, &hosts);
+        if (r == -ENOTUNIQ) {
+            log_warning("Backups of '%s' in %s/%s: several hosts have a machine of that name; "
+                        "left where they are", keys[i], conf->backup_dir, keys[i]);
+            continue;
+        }
+        if (r < 0)
+            continue; /* a machine that is gone: its old backups stay */
+        r = backup_move(conf->backup_dir, keys[i], m.uuid);
+        if (r < 0)
+            log_error_errno(r, "Cannot move the backups of '%s' from %s/%s to %s/%s: %m",
+                            keys[i], conf->backup_dir, keys[i], conf->backup_dir, m.uuid);
+        else
+            log_notice("Moved %d backups of '%s' from %s/%s to %s/%s (backups are kept by "
+                       "UUID now)", r, keys[i], conf->backup_dir, keys[i], conf->backup_dir,
+                       m.uuid);
+    }
+}
+
+void ops_boot_on_host_up(const Conf *conf, Host *h)
+{
+    _cleanup_free_ Machine *ms = NULL;
+    size_t n = 0;
+
+    move_name_folders(conf);
+    /* Starts missed while virtmcd was away or disconnected. */
+    if (virt_machines(&ms, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (ms[i].host != h || !ms[i].persistent || !maybe_armed(h, ms[i].name))
+            continue;
+        (void)ops_boot_reconcile(conf, &ms[i]);
+    }
+}

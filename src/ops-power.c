@@ -1,0 +1,93 @@
+/* ops-power.c: power actions for every front end (API.md section 1): the
+ * caller's rights, the machine's lock, the start guards, the pending-change
+ * policy of force_reset, then virt_power for the libvirt calls.
+ * It never edits a definition. */
+#include "config.h"
+
+#include "log.h"
+#include "ops-private.h"
+#include "util.h"
+
+#define MAX_GUARDS 8
+static struct {
+    OpsStartGuard fn;
+    void *userdata;
+} guards[MAX_GUARDS];
+static size_t n_guards;
+
+int ops_add_start_guard(OpsStartGuard fn, void *userdata)
+{
+    if (n_guards == MAX_GUARDS)
+        return -E2BIG;
+    guards[n_guards].fn = fn;
+    guards[n_guards].userdata = userdata;
+    n_guards++;
+    return 0;
+}
+
+static int check_start_guards(const OpsCaller *who, const Machine *m)
+{
+    for (size_t i = 0; i < n_guards; i++) {
+        int r = guards[i].fn(who, m, guards[i].userdata);
+
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
+              OpsPowerResult *ret)
+{
+    const char *action = power_action_to_string(a);
+    PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
+    OpsPowerResult res = { 0 };
+    MachineLock *lock = NULL;
+    Machine now;
+    int r;
+
+    if (!action) {
+        error_setf("unknown power action");
+        return -EINVAL;
+    }
+    r = ops_require(who, ROLE_OPERATOR, action);
+    if (r < 0)
+        return r;
+    if (force) {
+        r = ops_require(who, ROLE_ADMIN, "force=1");
+        if (r < 0)
+            return r;
+    }
+    r = ops_lock(who->conf, m, action, &lock);
+    if (r < 0)
+        return r;
+    if (n_guards > 0) {
+        /* Under the lock, from libvirt: the guards judge the state the
+         * action will really meet. */
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
+        if (r == 0 && power_action_starts(a, now.state)) {
+            if (force)
+                log_notice("%s on '%s' by %s from %s: start guards skipped (force=1)", action,
+                           m->name, ops_who(who), who->peer ? who->peer : "-");
+            else
+                r = check_start_guards(who, &now);
+        }
+        if (r < 0)
+            goto out;
+    }
+    if (a == POWER_FORCE_RESET) {
+        /* A warm reset keeps QEMU and the order it started with. */
+        opts.cold_reset = ops_boot_pending(m);
+        res.cold = opts.cold_reset;
+    }
+    r = virt_power((Host *)m->host, m->name, a, &opts, &res.result, &res.machine);
+out:
+    virt_machine_unlock(lock);
+    if (r < 0)
+        return r;
+    log_info("%s on '%s' by %s: %s, now %s%s", action, m->name, ops_who(who),
+             power_result_to_string(res.result), machine_state_to_string(res.machine.state),
+             res.cold ? " (restarted to apply a pending boot change)" : "");
+    *ret = res;
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* ops-private.h: what the ops-*.c files share, and nobody else. */
+#pragma once
+
+#include "ops.h"
+
+/* Take m's lock for operation `op` with the caller's bounds ([power]
+ * lock_timeout, lock_queue): -ETIMEDOUT or -EAGAIN (503) naming the
+ * operation that holds it. */
+int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **ret);
+
+/* Refuse with -EACCES (403) unless the caller has at least `needed`. */
+int ops_require(const OpsCaller *who, Role needed, const char *what);
+
+/* The caller for the audit log: "alice" or "anonymous". */
+const char *ops_who(const OpsCaller *who);
+
+/* Save old_xml as a backup of m (keyed by its UUID): no backup, no change
+ * (-EIO with the reason in error_get()). */
+int ops_save_backup(const Conf *conf, const Machine *m, const char *reason, const char *old_xml,
+                    char **ret_id);
+/* Define new_xml now that backup `id` holds what it replaces. */
+int ops_define_backed_up(const Machine *m, const char *reason, const char *id,
+                         const char *new_xml, Machine *ret);
+/* Both in turn.  Caller holds m's lock. */
+int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason,
+                          const char *old_xml, const char *new_xml, char **ret_id,
+                          Machine *ret);
+
+/* Whether m's persistent boot order differs from the running one. */
+bool ops_boot_pending(const Machine *m);
+
+/* The observer side of ops-boot.c, run on the ops worker. */
+void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
+void ops_boot_on_host_up(const Conf *conf, Host *h);

@@ -1,0 +1,269 @@
+/* ops.c: the operations layer's common parts: its worker thread and the
+ * observer that feeds it, machine lookup, locks with bounds, rights, start
+ * guards, and the backup-then-define transaction every change goes through.
+ *
+ * The worker runs what must not run on virt's event thread (a define, a
+ * backup's fsync), one job at a time, in the order the events came.  It
+ * never answers a request and never holds a machine lock between jobs. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+#include "ops-private.h"
+#include "util.h"
+
+typedef enum JobKind {
+    JOB_STARTED,   /* a machine started: undo its one-time order */
+    JOB_HOST_UP,   /* a host (re)connected: reconcile, move old backup folders */
+} JobKind;
+
+typedef struct Job {
+    JobKind kind;
+    Host *host;
+    char *name;
+    struct Job *next;
+} Job;
+
+/* jobs_lock guards the queue, stop and busy (a leaf lock: see virt.h). */
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
+static Job *jobs_head, *jobs_tail;
+static bool jobs_stop, busy, started;
+static pthread_t worker;
+static _Atomic bool worker_done;
+
+static OpsConfAcquire conf_acquire;
+static OpsConfRelease conf_release;
+
+static void job_free(Job *j)
+{
+    if (j) {
+        free(j->name);
+        free(j);
+    }
+}
+
+static void job_push(JobKind kind, Host *h, const char *name)
+{
+    Job *j = calloc(1, sizeof(*j));
+
+    if (!j || (name && !(j->name = strdup(name)))) {
+        log_error("Out of memory: a %s job for '%s' is lost",
+                  kind == JOB_STARTED ? "one-time boot" : "reconnect", name ? name : "");
+        job_free(j);
+        return;
+    }
+    j->kind = kind;
+    j->host = h;
+    pthread_mutex_lock(&jobs_lock);
+    if (jobs_tail)
+        jobs_tail->next = j;
+    else
+        jobs_head = j;
+    jobs_tail = j;
+    pthread_cond_broadcast(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+}
+
+static void run_job(const Job *j)
+{
+    void *ref = NULL;
+    const Conf *conf = conf_acquire ? conf_acquire(&ref) : NULL;
+
+    if (!conf)
+        return;
+    error_clear();
+    if (j->kind == JOB_STARTED)
+        ops_boot_on_started(conf, j->host, j->name);
+    else
+        ops_boot_on_host_up(conf, j->host);
+    conf_release(ref);
+}
+
+static void *worker_main(void *arg)
+{
+    for (;;) {
+        Job *j;
+
+        pthread_mutex_lock(&jobs_lock);
+        while (!jobs_head && !jobs_stop)
+            pthread_cond_wait(&jobs_cond, &jobs_lock);
+        if (jobs_stop) {
+            pthread_mutex_unlock(&jobs_lock);
+            break;
+        }
+        j = jobs_head;
+        jobs_head = j->next;
+        if (!jobs_head)
+            jobs_tail = NULL;
+        busy = true;
+        pthread_mutex_unlock(&jobs_lock);
+
+        run_job(j);
+        job_free(j);
+
+        pthread_mutex_lock(&jobs_lock);
+        busy = false;
+        pthread_cond_broadcast(&jobs_cond);
+        pthread_mutex_unlock(&jobs_lock);
+    }
+    atomic_store(&worker_done, true);
+    return NULL;
+}
+
+/* On virt's event thread: only queue. */
+static void on_event(const VirtEvent *ev, void *userdata)
+{
+    switch (ev->kind) {
+    case VIRT_EVENT_STARTED:
+        job_push(JOB_STARTED, ev->host, ev->name);
+        break;
+    case VIRT_EVENT_HOST_UP:
+        job_push(JOB_HOST_UP, ev->host, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+int ops_init(OpsConfAcquire acquire, OpsConfRelease release)
+{
+    int r;
+
+    conf_acquire = acquire;
+    conf_release = release;
+    r = virt_observe(on_event, NULL);
+    if (r < 0)
+        return r;
+    jobs_stop = false;
+    atomic_store(&worker_done, false);
+    if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
+        return -ENOMEM;
+    started = true;
+    return 0;
+}
+
+void ops_drain(void)
+{
+    pthread_mutex_lock(&jobs_lock);
+    while ((jobs_head || busy) && !jobs_stop)
+        pthread_cond_wait(&jobs_cond, &jobs_lock);
+    pthread_mutex_unlock(&jobs_lock);
+}
+
+bool ops_shutdown(unsigned timeout_ms)
+{
+    uint64_t deadline = realtime_usec() + (uint64_t)timeout_ms * 1000u;
+    struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+                           .tv_nsec = (long)(deadline % 1000000u) * 1000 };
+
+    if (!started)
+        return true;
+    pthread_mutex_lock(&jobs_lock);
+    jobs_stop = true;
+    pthread_cond_broadcast(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+    /* A job stuck in a libvirt call that never returns is left behind. */
+    if (pthread_timedjoin_np(worker, NULL, &ts) != 0) {
+        log_warning("The operations worker is still busy (stuck in libvirt?); not waiting");
+        return false;
+    }
+    started = false;
+    pthread_mutex_lock(&jobs_lock);
+    while (jobs_head) {
+        Job *j = jobs_head;
+
+        jobs_head = j->next;
+        job_free(j);
+    }
+    jobs_tail = NULL;
+    pthread_mutex_unlock(&jobs_lock);
+    return true;
+}
+
+/* ---- shared ---- */
+
+int ops_machine_find(const char *name_or_uuid, const char *host_name, Machine *ret,
+                     char ***ret_hosts)
+{
+    int r = virt_machine_find(name_or_uuid, host_name, ret, ret_hosts);
+
+    if (r == -ENOENT && strlen(name_or_uuid) == 36) {
+        int ru = virt_machine_find_uuid(name_or_uuid, host_name, ret, ret_hosts);
+
+        if (ru != -ENOENT)
+            return ru;
+        error_setf("machine '%s' not found", name_or_uuid);
+    }
+    return r;
+}
+
+int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **ret)
+{
+    return virt_machine_lock(m->host, m->name, op, conf->lock_timeout * 1000u, conf->lock_queue,
+                             ret);
+}
+
+const char *ops_who(const OpsCaller *who)
+{
+    return who->user && *who->user ? who->user : "anonymous";
+}
+
+int ops_require(const OpsCaller *who, Role needed, const char *what)
+{
+    if (who->role >= needed)
+        return 0;
+    error_setf("user '%s' has role '%s'; %s needs '%s'", ops_who(who), role_to_string(who->role),
+               what, role_to_string(needed));
+    return -EACCES;
+}
+
+int ops_save_backup(const Conf *conf, const Machine *m, const char *reason, const char *old_xml,
+                    char **ret_id)
+{
+    int r = backup_save(conf->backup_dir, m->uuid, m->name, reason, old_xml, conf->backup_keep,
+                        ret_id);
+
+    if (r < 0) {
+        error_setf("cannot write the backup of '%s' to %s: %s; nothing was changed", m->name,
+                   conf->backup_dir, strerror(-r));
+        log_error("%s", error_get());
+        return -EIO;
+    }
+    return 0;
+}
+
+int ops_define_backed_up(const Machine *m, const char *reason, const char *id,
+                         const char *new_xml, Machine *ret)
+{
+    int r = virt_machine_define((Host *)m->host, new_xml, ret);
+
+    if (r < 0) {
+        log_error("Failed to define '%s' (backup %s kept): %s", m->name, id,
+                  error_get() ? error_get() : "");
+        return r;
+    }
+    log_info("Redefined '%s' (%s); previous definition saved as %s", m->name, reason, id);
+    return 0;
+}
+
+int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason,
+                          const char *old_xml, const char *new_xml, char **ret_id, Machine *ret)
+{
+    _cleanup_free_ char *id = NULL;
+    int r;
+
+    r = ops_save_backup(conf, m, reason, old_xml, &id);
+    if (r < 0)
+        return r;
+    r = ops_define_backed_up(m, reason, id, new_xml, ret);
+    if (r < 0)
+        return r;
+    if (ret_id)
+        *ret_id = steal_ptr(&id);
+    return 0;
+}

@@ -1,0 +1,148 @@
+/* ops.h: the operations layer: every change to a machine, once, for every
+ * front end.
+ *
+ * /service (api*.c), and later Redfish, the pools' reaper and the
+ * Mr-Provisioner paths, decode a request, call one function here and encode
+ * its result.  Each operation takes the machine, its options and who asks,
+ * and does the whole transaction: the caller's rights for the policy parts
+ * (force, restore), the machine's lock (bounded), the start guards, the
+ * backup before any define ("no backup, no change"), the one-time marker,
+ * and the state after, read from libvirt rather than from the event-fed
+ * table.  It returns a result struct, or -errno with error_get() saying
+ * why.  No front end calls a changing virt_* function itself.
+ *
+ * ops also owns the work that follows libvirt's events: it observes virt
+ * and runs the slow part (restoring an order after a one-time boot,
+ * reconciling after an outage, moving old backup folders) on its own
+ * worker thread, never on virt's event thread.
+ *
+ * Never includes libmicrohttpd, libvirt or json-c: it speaks in virt, bootxml
+ * and backup terms.  Thread-safe: any thread may call any operation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backup.h"
+#include "bootxml.h"
+#include "conf.h"
+#include "virt.h"
+
+/* Who asks, with which settings.  conf is borrowed for the call. */
+typedef struct OpsCaller {
+    const Conf *conf;
+    const char *user;   /* NULL or "" when anonymous */
+    Role role;
+    const char *peer;   /* the client's address, for the audit log; may be NULL */
+} OpsCaller;
+
+/* The configuration for work outside a request (events, the worker):
+ * acquire returns it with a reference, release drops it. */
+typedef const Conf *(*OpsConfAcquire)(void **ret_ref);
+typedef void (*OpsConfRelease)(void *ref);
+
+/* Subscribe to virt's events and start the worker.  Call before virt_init(). */
+int ops_init(OpsConfAcquire acquire, OpsConfRelease release);
+/* Stop the worker, waiting for the job in hand at most timeout_ms; false if
+ * it is still stuck (in libvirt): then leave virt's hosts alone. */
+bool ops_shutdown(unsigned timeout_ms);
+
+/* Find a machine by name (or, failing that, by UUID) on every host or on
+ * host_name: see virt_machine_find for the errors (-ENOTUNIQ lists the hosts
+ * in ret_hosts). */
+int ops_machine_find(const char *name_or_uuid, const char *host_name, Machine *ret,
+                     char ***ret_hosts);
+
+/* ---- power ---- */
+
+typedef struct OpsPowerResult {
+    PowerResult result;
+    Machine machine;    /* the state after, from libvirt */
+    bool cold;          /* force_reset restarted QEMU to apply a pending boot change */
+} OpsPowerResult;
+
+/* A start guard (the inventory's checks: already running elsewhere, a MAC or
+ * disk in use, free memory): 0 lets the start go on, -errno with error_get()
+ * refuses it (-EBUSY: 409).  Called with the machine's lock held, for the
+ * actions that start it (power_action_starts), unless the caller is an admin
+ * who asked for force. */
+typedef int (*OpsStartGuard)(const OpsCaller *who, const Machine *m, void *userdata);
+int ops_add_start_guard(OpsStartGuard fn, void *userdata);
+
+/* Power action `a` on m.  force (admin only, else -EACCES) skips the start
+ * guards and is logged.  force_reset applies a pending boot change by
+ * restarting QEMU (cold reset), since a warm reset keeps the old order. */
+int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
+              OpsPowerResult *ret);
+
+/* ---- boot order ---- */
+
+typedef enum BootTarget {
+    BOOT_TARGET_NETWORK,
+    BOOT_TARGET_DISK,
+    BOOT_TARGET_CDROM,
+    BOOT_TARGET_DEFAULT,   /* the order before virtmcd first changed it */
+    _BOOT_TARGET_MAX,
+    _BOOT_TARGET_INVALID = -1,
+} BootTarget;
+
+/* "pxeboot", "diskboot", "cdromboot", "defaultboot" */
+const char *boot_target_action_to_string(BootTarget t);
+BootTarget boot_target_action_from_string(const char *s);
+/* "network", "disk", "cdrom", "default" */
+const char *boot_target_first_to_string(BootTarget t);
+BootTarget boot_target_first_from_string(const char *s);
+
+typedef struct OpsBootRequest {
+    BootTarget target;
+    bool once;     /* next start only, then the previous order comes back */
+    bool restart;  /* power cycle a running machine to apply it now */
+} OpsBootRequest;
+
+typedef struct OpsBootResult {
+    bool changed;
+    bool restarted;
+    char *backup_id;    /* the backup of what the change replaced; NULL if unchanged */
+    Machine machine;    /* the state after, from libvirt */
+} OpsBootResult;
+void ops_boot_result_clear(OpsBootResult *r);
+
+/* Change the boot order (operator).  -EBUSY for a transient machine,
+ * -ENODEV for a class the machine lacks, -EINVAL for defaultboot once. */
+int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                 OpsBootResult *ret);
+
+typedef struct OpsBootState {
+    BootInfo *info;     /* the persistent order */
+    bool pending;       /* the running machine has another order */
+} OpsBootState;
+void ops_boot_state_clear(OpsBootState *s);
+/* The boot order of the persistent definition, and whether the running one
+ * differs (xml_live NULL: not running).  Pure: no libvirt call. */
+int ops_boot_describe(const char *xml_inactive, const char *xml_live, OpsBootState *ret);
+/* The same, read from libvirt. */
+int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret);
+
+/* ---- backups ---- */
+
+/* Newest first; keyed by the machine's UUID. */
+int ops_backups_list(const OpsCaller *who, const Machine *m, BackupEntry **ret, size_t *ret_n);
+/* The saved XML (admin: it holds secrets).  -ENOENT for an unknown id. */
+int ops_backup_read(const OpsCaller *who, const Machine *m, const char *id, char **ret_xml);
+
+typedef struct OpsRestoreResult {
+    char *backup_id;    /* the backup of the definition the restore replaced */
+    Machine machine;
+} OpsRestoreResult;
+/* Redefine m from backup id (admin), saving the current definition first. */
+int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
+                       OpsRestoreResult *ret);
+
+/* ---- one-time orders ---- */
+
+/* Undo m's one-time order if it has booted since it was armed (the worker
+ * calls it after a start event and, for every armed machine, after every
+ * (re)connect).  0 nothing to do or kept (still to be used), 1 restored. */
+int ops_boot_reconcile(const Conf *conf, const Machine *m);
+/* Wait until the worker has nothing queued or in hand (tests). */
+void ops_drain(void);
