@@ -54,7 +54,7 @@ start_daemon() {
     [ -f "$T/virtmcd.conf" ] || write_conf
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
-    $VIRTMCD_WRAPPER "$VIRTMCD" -c "$T/virtmcd.conf" --listen "127.0.0.1:$PORT" --uri "$NODE" "$@" \
+    $VIRTMCD_WRAPPER "$VIRTMCD" -c "$T/virtmcd.conf" --listen "127.0.0.1:$PORT" ${NODE:+--uri "$NODE"} "$@" \
         > "$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
     for _ in $(seq 1 100); do
