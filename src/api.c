@@ -330,7 +330,7 @@ static bool resolve_machine(Ctx *c)
         api_reply_error(c, 404, "machine '%s' not found", c->name);
         return false;
     }
-    r = virt_machine_find(c->name, host, &c->machine, &hosts);
+    r = ops_machine_find(c->name, host, &c->machine, &hosts);
     if (r == -ENOTUNIQ) {
         Json *o = json_obj(), *a = json_arr();
 
@@ -346,6 +346,9 @@ static bool resolve_machine(Ctx *c)
         return false;
     }
     c->host = (Host *)c->machine.host;
+    /* Found by UUID: from here on the machine goes by its name. */
+    c->name = c->machine.name;
+    c->req->log_machine = c->name;
     if (c->machine.stale) {
         api_reply_error(c, 503, "host '%s' is unreachable", virt_host_name(c->host));
         return false;

@@ -36,11 +36,6 @@ Json *json_from_bool(bool v)
     return json_object_new_boolean(v);
 }
 
-Json *json_ref(Json *j)
-{
-    return json_object_get(j);
-}
-
 void json_unref(Json *j)
 {
     if (j)
@@ -81,16 +76,6 @@ void json_push(Json *a, Json *value)
 void json_push_str(Json *a, const char *s)
 {
     json_push(a, json_from_str(s));
-}
-
-size_t json_arr_len(const Json *a)
-{
-    return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-}
-
-Json *json_arr_get(const Json *a, size_t i)
-{
-    return json_object_array_get_idx(a, i);
 }
 
 char *json_dump(const Json *j, size_t *ret_len)

@@ -17,7 +17,6 @@ Json *json_arr(void);
 Json *json_from_str(const char *s); /* NULL gives JSON null */
 Json *json_from_int(long long v);
 Json *json_from_bool(bool v);
-Json *json_ref(Json *j);
 void json_unref(Json *j);
 static inline void json_unrefp(Json **j)
 {
@@ -33,8 +32,6 @@ void json_set_bool(Json *o, const char *key, bool v);
 void json_set_null(Json *o, const char *key);
 void json_push(Json *a, Json *value);
 void json_push_str(Json *a, const char *s);
-size_t json_arr_len(const Json *a);
-Json *json_arr_get(const Json *a, size_t i);
 
 /* Compact text; caller frees.  NULL on out of memory. */
 char *json_dump(const Json *j, size_t *ret_len);

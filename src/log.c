@@ -40,11 +40,6 @@ void log_setup(LogTarget target, int level)
     }
 }
 
-void log_set_max_level(int level)
-{
-    __atomic_store_n(&max_level, level, __ATOMIC_RELAXED);
-}
-
 int log_get_max_level(void)
 {
     return __atomic_load_n(&max_level, __ATOMIC_RELAXED);

@@ -16,7 +16,6 @@ typedef enum LogTarget {
 } LogTarget;
 
 void log_setup(LogTarget target, int max_level);
-void log_set_max_level(int level);
 int log_get_max_level(void);
 bool log_enabled(int level);
 

@@ -333,4 +333,13 @@ get /service/machines "the list at the end"
 check "the list is unchanged by all these reads" \
     sh -c 'jq -S -c . "$1" > "$1.a" && jq -S -c . "$2" > "$2.a" && cmp -s "$1.a" "$2.a"' _ "$T/list" "$T/body"
 
+# A UUID names a machine too (the operations layer's lookup), in any case.
+req GET /service/6695eb01-f6a4-8304-79aa-97f2502e193f/state_controller/status
+expect_status 200 "status by UUID"
+expect_jq .state running "the UUID's machine is vm-running"
+req GET /service/machines/6695EB01-F6A4-8304-79AA-97F2502E193F
+expect_jq .name vm-running "the detail by an upper-case UUID"
+req GET /service/6695eb01-f6a4-8304-79aa-97f2502effff/state_controller/status
+expect_error 404 "an unknown UUID is 404"
+
 finish
