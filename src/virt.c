@@ -36,6 +36,7 @@ struct Host {
     virConnectPtr conn;
     int lifecycle_cb;
     int metadata_cb;
+    int reboot_cb;
     bool up;
     uint64_t next_attempt_usec;
     Machine *machines; /* sorted by name */
@@ -97,6 +98,7 @@ static const char *const virt_event_kind_table[_VIRT_EVENT_KIND_MAX] = {
     [VIRT_EVENT_RESUMED] = "resumed",         [VIRT_EVENT_STOPPED] = "stopped",
     [VIRT_EVENT_SHUTDOWN] = "shutdown",       [VIRT_EVENT_PMSUSPENDED] = "pmsuspended",
     [VIRT_EVENT_CRASHED] = "crashed",         [VIRT_EVENT_METADATA] = "metadata",
+    [VIRT_EVENT_REBOOT] = "reboot",
     [VIRT_EVENT_HOST_UP] = "host up",         [VIRT_EVENT_HOST_DOWN] = "host down",
 };
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(virt_event_kind, VirtEventKind, )
@@ -844,6 +846,11 @@ static void on_metadata(virConnectPtr c, virDomainPtr dom, int type, const char 
     event_push(opaque, dom, VIRT_EVENT_METADATA);
 }
 
+static void on_reboot(virConnectPtr c, virDomainPtr dom, void *opaque)
+{
+    event_push(opaque, dom, VIRT_EVENT_REBOOT);
+}
+
 static void notify_observers(const VirtEvent *ev)
 {
     for (size_t i = 0; i < n_observers; i++)
@@ -926,8 +933,11 @@ static void host_disconnect(Host *h)
         (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
     if (h->metadata_cb >= 0)
         (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
+    if (h->reboot_cb >= 0)
+        (void)virConnectDomainEventDeregisterAny(c, h->reboot_cb);
     h->lifecycle_cb = -1;
     h->metadata_cb = -1;
+    h->reboot_cb = -1;
     (void)virConnectUnregisterCloseCallback(c, on_close);
     virConnectClose(c);
 }
@@ -958,13 +968,21 @@ static int host_connect(Host *h)
                                                       NULL);
     if (h->metadata_cb < 0)
         log_debug("Host '%s' sends no metadata events: %s", h->name, virGetLastErrorMessage());
+    h->reboot_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                    VIR_DOMAIN_EVENT_CALLBACK(on_reboot), h,
+                                                    NULL);
+    if (h->reboot_cb < 0)
+        log_debug("Host '%s' sends no reboot events: %s", h->name, virGetLastErrorMessage());
     r = table_rebuild(h, c);
     if (r < 0) {
         (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
         if (h->metadata_cb >= 0)
             (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
+        if (h->reboot_cb >= 0)
+            (void)virConnectDomainEventDeregisterAny(c, h->reboot_cb);
         h->lifecycle_cb = -1;
         h->metadata_cb = -1;
+        h->reboot_cb = -1;
         (void)virConnectUnregisterCloseCallback(c, on_close);
         virConnectClose(c);
         return r;
@@ -1083,6 +1101,7 @@ static Host *host_new(const char *name, const char *uri)
     h->uri = strdup(uri);
     h->lifecycle_cb = -1;
     h->metadata_cb = -1;
+    h->reboot_cb = -1;
     if (!h->name || !h->uri) {
         free(h->name);
         free(h->uri);
