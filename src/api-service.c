@@ -161,7 +161,10 @@ void api_machine_status(Ctx *c)
 {
     Json *o = json_obj();
 
-    json_set_str(o, "state", machine_state_to_string(c->machine.state));
+    if (c->conf->state_words == STATE_WORDS_IPMI)
+        json_set_str(o, "state", machine_state_is_active(c->machine.state) ? "on" : "off");
+    else
+        json_set_str(o, "state", machine_state_to_string(c->machine.state));
     api_reply_json(c, 200, o);
 }
 

@@ -58,6 +58,10 @@ static int lookup(const char *const *names, const char *s)
     return -1;
 }
 
+_Static_assert(sizeof(StateWords) == sizeof(int), "StateWords is not int-sized");
+static const char *const state_words_names[] = { "libvirt", "ipmi", NULL };
+_Static_assert(ELEMENTSOF(state_words_names) == _STATE_WORDS_MAX + 1, "state_words_names");
+
 const char *role_to_string(Role r)
 {
     return r >= 0 && r < _ROLE_MAX ? role_names[r] : NULL;
@@ -109,6 +113,7 @@ typedef enum Section {
     SEC_AUTH,
     SEC_USER,
     SEC_POOL,
+    SEC_COMPAT,
     _SEC_MAX,
     SEC_NONE = -1, /* before the first header */
     SEC_SKIP = -2, /* inside a section already reported as bad */
@@ -127,6 +132,7 @@ static const struct {
     [SEC_AUTH] = { "auth", false },
     [SEC_USER] = { "user", true },
     [SEC_POOL] = { "pool", true },
+    [SEC_COMPAT] = { "compat", false },
     /* clang-format on */
 };
 
@@ -196,8 +202,13 @@ static const Key keys[] = {
 
     { SEC_POWER, "force_off_timeout", KEY_UINT, C(force_off_timeout), 0, 3600,
       .default_value = "10" },
+    { SEC_POWER, "reboot_timeout", KEY_UINT, C(reboot_timeout), 0, 3600,
+      .default_value = "30" },
     { SEC_POWER, "lock_timeout", KEY_UINT, C(lock_timeout), 1, 3600, .default_value = "30" },
     { SEC_POWER, "lock_queue", KEY_UINT, C(lock_queue), 0, 1000, .default_value = "16" },
+
+    { SEC_COMPAT, "state_words", KEY_ENUM, C(state_words), .values = state_words_names,
+      .default_value = "libvirt" },
 
     { SEC_BOOT, "backup_dir", KEY_STRING, C(backup_dir), .check = check_no_control,
       .default_value = LOCALSTATEDIR "/lib/virtmcd/backups" },
@@ -312,8 +323,10 @@ Conf *conf_new(void)
     c->access_log = true;
     c->force_off_timeout = 10;
     c->lock_timeout = 30;
+    c->reboot_timeout = 30;
     c->lock_queue = 16;
     c->backup_keep = 50;
+    c->state_words = STATE_WORDS_LIBVIRT;
     c->digest_algorithm = DIGEST_MD5;
     c->basic = BASIC_TLS;
     c->nonce_timeout = 300;

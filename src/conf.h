@@ -39,6 +39,14 @@ typedef enum CloneMode {
     _CLONE_INVALID = -1,
 } CloneMode;
 
+/* [compat] state_words: what GET .../status says (Mr-Provisioner wants IPMI's). */
+typedef enum StateWords {
+    STATE_WORDS_LIBVIRT, /* virsh's words: "running", "shut off", ... */
+    STATE_WORDS_IPMI,    /* the IPMI chassis words: "on" or "off" */
+    _STATE_WORDS_MAX,
+    _STATE_WORDS_INVALID = -1,
+} StateWords;
+
 typedef enum ReadyCheck {
     READY_CHECK_NONE,
     READY_CHECK_ADDRESS,
@@ -102,8 +110,12 @@ typedef struct Conf {
 
     /* [power] */
     unsigned force_off_timeout;     /* seconds, 10 */
+    unsigned reboot_timeout;        /* seconds before an ignored ACPI reboot becomes a reset, 30 */
     unsigned lock_timeout;          /* seconds a request waits for a busy machine, 30 */
     unsigned lock_queue;            /* requests that may wait for one machine, 16 */
+
+    /* [compat] */
+    StateWords state_words;         /* libvirt */
 
     /* [boot] */
     char *backup_dir;               /* LOCALSTATEDIR "/lib/virtmcd/backups" */

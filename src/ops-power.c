@@ -4,6 +4,8 @@
  * It never edits a definition. */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "log.h"
 #include "ops-private.h"
 #include "util.h"
@@ -81,6 +83,8 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
         res.cold = opts.cold_reset;
     }
     r = virt_power((Host *)m->host, m->name, a, &opts, &res.result, &res.machine);
+    if (r == 0 && a == POWER_REBOOT && res.result == POWER_RESULT_REQUESTED)
+        ops_watch_reboot(&res.machine, who->conf->reboot_timeout);
 out:
     virt_machine_unlock(lock);
     if (r < 0)
@@ -90,4 +94,44 @@ out:
              res.cold ? " (restarted to apply a pending boot change)" : "");
     *ret = res;
     return 0;
+}
+
+void ops_power_escalate(const Conf *conf, Host *h, const char *name)
+{
+    PowerOpts opts = { .force_off_timeout = conf->force_off_timeout };
+    MachineLock *lock = NULL;
+    PowerResult pr;
+    Machine m, after;
+    int r;
+
+    if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
+        return;
+    r = ops_lock(conf, &m, "reboot escalation", &lock);
+    if (r < 0) {
+        log_error("'%s' ignored its reboot request, and it cannot be reset now: %s", name,
+                  error_get() ? error_get() : strerror(-r));
+        return;
+    }
+    r = virt_machine_refresh(h, name, &m);
+    if (r == 0 && machine_state_is_active(m.state)) {
+        opts.cold_reset = ops_boot_pending(&m);
+        r = virt_power(h, name, POWER_FORCE_RESET, &opts, &pr, &after);
+        if (r == 0) {
+            char f_machine[300];
+            const char *fields[] = { f_machine, "ACTION=reboot-escalation", NULL };
+
+            /* The journal's MACHINE=/ACTION= fields make it part of the
+             * same audit trail as the request that asked for the reboot. */
+            snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", name);
+            (void)log_internal(LOG_NOTICE, 0, fields,
+                               "reboot of '%s': the guest did not reboot within %u s of the "
+                               "ACPI request; reset it hard%s", name, conf->reboot_timeout,
+                               opts.cold_reset ? " (restarted to apply a pending boot change)"
+                                               : "");
+        }
+        else
+            log_error("reboot of '%s': the guest ignored the ACPI request and the hard reset "
+                      "failed: %s", name, error_get() ? error_get() : strerror(-r));
+    }
+    virt_machine_unlock(lock);
 }

@@ -29,6 +29,12 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
 /* Whether m's persistent boot order differs from the running one. */
 bool ops_boot_pending(const Machine *m);
 
+/* Reset m hard if it has not reset, stopped or started within timeout_s
+ * (0: never); ops-power.c calls it after an ACPI reboot request. */
+void ops_watch_reboot(const Machine *m, unsigned timeout_s);
+/* The escalation itself, run on the ops worker. */
+void ops_power_escalate(const Conf *conf, Host *h, const char *name);
+
 /* The observer side of ops-boot.c, run on the ops worker. */
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
 void ops_boot_on_host_up(const Conf *conf, Host *h);

@@ -19,7 +19,17 @@
 typedef enum JobKind {
     JOB_STARTED,   /* a machine started: undo its one-time order */
     JOB_HOST_UP,   /* a host (re)connected: reconcile, move old backup folders */
+    JOB_ESCALATE,  /* an ACPI reboot was ignored: reset hard */
 } JobKind;
+
+/* A reboot asked of a guest, watched until its deadline: a reset or a stop
+ * of that machine before then ends the watch. */
+typedef struct Watch {
+    Host *host;
+    char name[256];
+    uint64_t deadline_usec;  /* now_usec() clock */
+    struct Watch *next;
+} Watch;
 
 typedef struct Job {
     JobKind kind;
@@ -32,6 +42,7 @@ typedef struct Job {
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
 static Job *jobs_head, *jobs_tail;
+static Watch *watches;
 static bool jobs_stop, busy, started;
 static pthread_t worker;
 static _Atomic bool worker_done;
@@ -47,26 +58,113 @@ static void job_free(Job *j)
     }
 }
 
-static void job_push(JobKind kind, Host *h, const char *name)
+static void job_append(Job *j)
 {
-    Job *j = calloc(1, sizeof(*j));
-
-    if (!j || (name && !(j->name = strdup(name)))) {
-        log_error("Out of memory: a %s job for '%s' is lost",
-                  kind == JOB_STARTED ? "one-time boot" : "reconnect", name ? name : "");
-        job_free(j);
-        return;
-    }
-    j->kind = kind;
-    j->host = h;
-    pthread_mutex_lock(&jobs_lock);
     if (jobs_tail)
         jobs_tail->next = j;
     else
         jobs_head = j;
     jobs_tail = j;
+}
+
+static Job *job_new(JobKind kind, Host *h, const char *name)
+{
+    Job *j = calloc(1, sizeof(*j));
+
+    if (!j || (name && !(j->name = strdup(name)))) {
+        log_error("Out of memory: a job for '%s' is lost", name ? name : "a host");
+        job_free(j);
+        return NULL;
+    }
+    j->kind = kind;
+    j->host = h;
+    return j;
+}
+
+static void job_push(JobKind kind, Host *h, const char *name)
+{
+    Job *j = job_new(kind, h, name);
+
+    if (!j)
+        return;
+    pthread_mutex_lock(&jobs_lock);
+    job_append(j);
     pthread_cond_broadcast(&jobs_cond);
     pthread_mutex_unlock(&jobs_lock);
+}
+
+void ops_watch_reboot(const Machine *m, unsigned timeout_s)
+{
+    Watch *w;
+
+    if (timeout_s == 0)
+        return;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return;
+    w->host = (Host *)m->host;
+    snprintf(w->name, sizeof(w->name), "%s", m->name);
+    w->deadline_usec = now_usec() + (uint64_t)timeout_s * 1000000u;
+    pthread_mutex_lock(&jobs_lock);
+    /* A second reboot request restarts the clock. */
+    for (Watch **p = &watches; *p; p = &(*p)->next)
+        if ((*p)->host == w->host && streq((*p)->name, w->name)) {
+            Watch *old = *p;
+
+            *p = old->next;
+            free(old);
+            break;
+        }
+    w->next = watches;
+    watches = w;
+    pthread_cond_broadcast(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+}
+
+/* The guest reset, stopped or went away: its reboot happened.  Returns
+ * whether a watch ended. */
+static bool unwatch(Host *h, const char *name)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&jobs_lock);
+    for (Watch **p = &watches; *p;) {
+        Watch *w = *p;
+
+        if (w->host == h && streq(w->name, name)) {
+            *p = w->next;
+            free(w);
+            found = true;
+        } else
+            p = &w->next;
+    }
+    pthread_mutex_unlock(&jobs_lock);
+    return found;
+}
+
+/* jobs_lock held: turn the watches past their deadline into jobs; the
+ * earliest deadline left, or 0. */
+static uint64_t expire_watches(void)
+{
+    uint64_t now = now_usec(), next = 0;
+
+    for (Watch **p = &watches; *p;) {
+        Watch *w = *p;
+
+        if (w->deadline_usec <= now) {
+            Job *j = job_new(JOB_ESCALATE, w->host, w->name);
+
+            if (j)
+                job_append(j);
+            *p = w->next;
+            free(w);
+            continue;
+        }
+        if (!next || w->deadline_usec < next)
+            next = w->deadline_usec;
+        p = &w->next;
+    }
+    return next;
 }
 
 static void run_job(const Job *j)
@@ -77,10 +175,17 @@ static void run_job(const Job *j)
     if (!conf)
         return;
     error_clear();
-    if (j->kind == JOB_STARTED)
+    switch (j->kind) {
+    case JOB_STARTED:
         ops_boot_on_started(conf, j->host, j->name);
-    else
+        break;
+    case JOB_HOST_UP:
         ops_boot_on_host_up(conf, j->host);
+        break;
+    case JOB_ESCALATE:
+        ops_power_escalate(conf, j->host, j->name);
+        break;
+    }
     conf_release(ref);
 }
 
@@ -90,8 +195,23 @@ static void *worker_main(void *arg)
         Job *j;
 
         pthread_mutex_lock(&jobs_lock);
-        while (!jobs_head && !jobs_stop)
-            pthread_cond_wait(&jobs_cond, &jobs_lock);
+        for (;;) {
+            uint64_t next = expire_watches();
+
+            if (jobs_head || jobs_stop)
+                break;
+            if (!next)
+                pthread_cond_wait(&jobs_cond, &jobs_lock);
+            else {
+                /* Deadlines are on the monotonic clock; the wait is on the
+                 * real-time one: convert the distance. */
+                uint64_t until = realtime_usec() + (next - now_usec());
+                struct timespec ts = { .tv_sec = (time_t)(until / 1000000u),
+                                       .tv_nsec = (long)(until % 1000000u) * 1000 };
+
+                (void)pthread_cond_timedwait(&jobs_cond, &jobs_lock, &ts);
+            }
+        }
         if (jobs_stop) {
             pthread_mutex_unlock(&jobs_lock);
             break;
@@ -120,7 +240,16 @@ static void on_event(const VirtEvent *ev, void *userdata)
 {
     switch (ev->kind) {
     case VIRT_EVENT_STARTED:
+        (void)unwatch(ev->host, ev->name);
         job_push(JOB_STARTED, ev->host, ev->name);
+        break;
+    case VIRT_EVENT_REBOOT:
+    case VIRT_EVENT_STOPPED:
+    case VIRT_EVENT_SHUTDOWN:
+    case VIRT_EVENT_UNDEFINED:
+        if (unwatch(ev->host, ev->name))
+            log_debug("'%s' acted on its reboot request (%s)", ev->name,
+                      virt_event_kind_to_string(ev->kind));
         break;
     case VIRT_EVENT_HOST_UP:
         job_push(JOB_HOST_UP, ev->host, NULL);
@@ -181,6 +310,12 @@ bool ops_shutdown(unsigned timeout_ms)
         job_free(j);
     }
     jobs_tail = NULL;
+    while (watches) {
+        Watch *w = watches;
+
+        watches = w->next;
+        free(w);
+    }
     pthread_mutex_unlock(&jobs_lock);
     return true;
 }

@@ -136,6 +136,17 @@ static int do_force_off(virDomainPtr dom, const char *name, unsigned timeout_s)
     return do_destroy(dom, name);
 }
 
+/* A paused or suspended guest cannot see an ACPI button, and a reset alone
+ * leaves it paused: let it run first (issue 10: a reset resumes it). */
+static int wake(virDomainPtr dom, const char *name, MachineState st)
+{
+    if (st == MACHINE_PAUSED && virDomainResume(dom) < 0)
+        return virt_errno("resume", name);
+    if (st == MACHINE_PMSUSPENDED && virDomainPMWakeup(dom, 0) < 0)
+        return virt_errno("wake up", name);
+    return 0;
+}
+
 static int refuse_off(const char *name, const char *action)
 {
     error_setf("machine '%s' is not running: %s needs a running machine", name, action);
@@ -182,6 +193,8 @@ int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
     case POWER_SOFT_OFF:
         if (!active)
             result = POWER_RESULT_UNCHANGED;
+        else if ((r = wake(dom, name, st)) < 0)
+            break;
         else if (virDomainShutdown(dom) < 0)
             r = virt_errno("shut down", name);
         else
@@ -199,12 +212,16 @@ int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
         else if (opts && opts->cold_reset) {
             /* A warm reset keeps the QEMU process and its old boot order. */
             r = do_restart(dom, name, m.persistent);
-        } else if (virDomainReset(dom, 0) < 0)
+        } else if ((r = wake(dom, name, st)) < 0)
+            break;
+        else if (virDomainReset(dom, 0) < 0)
             r = virt_errno("reset", name);
         break;
     case POWER_REBOOT:
         if (!active)
             r = refuse_off(name, "reboot");
+        else if ((r = wake(dom, name, st)) < 0)
+            break;
         else if (virDomainReboot(dom, 0) < 0)
             r = virt_errno("reboot", name);
         else
@@ -228,6 +245,8 @@ int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
             if (virDomainReset(dom, 0) < 0)
                 r = virt_errno("reset", name);
         } else if (active) {
+            if ((r = wake(dom, name, st)) < 0)
+                break;
             if (virDomainShutdown(dom) < 0)
                 r = virt_errno("shut down", name);
             else

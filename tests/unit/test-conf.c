@@ -119,6 +119,8 @@ static void test_defaults(void)
     CHECK_INT(c->n_hosts, 0);
     CHECK_INT(c->force_off_timeout, 10);
     CHECK_INT(c->lock_timeout, 30);
+    CHECK_INT(c->reboot_timeout, 30);
+    CHECK_INT(c->state_words, STATE_WORDS_LIBVIRT);
     CHECK_INT(c->lock_queue, 16);
     CHECK(endswith(c->backup_dir, "/lib/virtmcd/backups"));
     CHECK_INT(c->backup_keep, 50);
@@ -406,6 +408,7 @@ static void test_ranges(void)
         { "server", "request_timeout", 1, 3600 },
         { "server", "threads", 0, 256 },
         { "power", "force_off_timeout", 0, 3600 },
+        { "power", "reboot_timeout", 0, 3600 },
         { "power", "lock_timeout", 1, 3600 },
         { "power", "lock_queue", 0, 1000 },
         { "boot", "backup_keep", 0, 100000 },
