@@ -73,16 +73,28 @@ void reply_set(Reply *rep, unsigned status, const char *content_type, char *body
 
 int reply_add_header(Reply *rep, const char *name, const char *value)
 {
-    if (rep->n_headers == HTTP_MAX_HEADERS)
-        return -E2BIG;
-    rep->header_names[rep->n_headers] = strdup(name);
-    rep->header_values[rep->n_headers] = strdup(value);
-    if (!rep->header_names[rep->n_headers] || !rep->header_values[rep->n_headers]) {
-        free(rep->header_names[rep->n_headers]);
-        free(rep->header_values[rep->n_headers]);
+    char *n, *v;
+
+    if (rep->n_headers == rep->n_alloc) {
+        size_t na = rep->n_alloc ? rep->n_alloc * 2 : 8;
+        ReplyHeader *nh = realloc(rep->headers, na * sizeof(*nh));
+
+        if (!nh) {
+            rep->oom = true;
+            return -ENOMEM;
+        }
+        rep->headers = nh;
+        rep->n_alloc = na;
+    }
+    n = strdup(name);
+    v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        rep->oom = true;
         return -ENOMEM;
     }
-    rep->n_headers++;
+    rep->headers[rep->n_headers++] = (ReplyHeader){ n, v };
     return 0;
 }
 
@@ -148,9 +160,10 @@ void reply_clear(Reply *rep)
     free(rep->challenge);
     free(rep->body);
     for (size_t i = 0; i < rep->n_headers; i++) {
-        free(rep->header_names[i]);
-        free(rep->header_values[i]);
+        free(rep->headers[i].name);
+        free(rep->headers[i].value);
     }
+    free(rep->headers);
     *rep = (Reply){ 0 };
 }
 
@@ -243,18 +256,22 @@ static enum MHD_Result queue_reply(HttpReq *h)
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (rep->status == 0) {
+    if (rep->status == 0 || rep->oom) {
         static const char body[] = "{\"error\": \"internal error: no reply\"}";
+
+        reply_clear(rep);
         reply_set(rep, 500, "application/json", strdup(body), strlen(body));
     }
     resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
     if (!resp)
         return MHD_NO;
     rep->body = NULL; /* the response owns it now */
-    if (rep->content_type)
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    if (rep->content_type &&
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type) != MHD_YES)
+        goto fail;
     for (size_t i = 0; i < rep->n_headers; i++)
-        (void)MHD_add_response_header(resp, rep->header_names[i], rep->header_values[i]);
+        if (MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value) != MHD_YES)
+            goto fail;
     h->sent_bytes = rep->len;
     if (rep->challenge) {
         char basic[200];
@@ -275,6 +292,12 @@ static enum MHD_Result queue_reply(HttpReq *h)
     ret = MHD_queue_response(h->conn, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
+fail:
+    /* A header libmicrohttpd refused (out of memory, or a line break in a
+     * value): better no answer than a wrong one. */
+    MHD_destroy_response(resp);
+    log_error("Cannot add a response header for %s %s", h->req.method_str, h->path);
+    return MHD_NO;
 }
 
 static void reply_static_error(HttpReq *h, unsigned status, const char *json)

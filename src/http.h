@@ -17,19 +17,23 @@
 
 #include "route.h"
 
-#define HTTP_MAX_HEADERS 8
-
 struct HttpChallenge;
+
+typedef struct ReplyHeader {
+    char *name;  /* owned */
+    char *value; /* owned */
+} ReplyHeader;
 
 typedef struct Reply {
     unsigned status;
     char *body; /* owned */
     size_t len;
     const char *content_type; /* static string */
+    ReplyHeader *headers;     /* owned, grows as needed */
     size_t n_headers;
-    char *header_names[HTTP_MAX_HEADERS];  /* owned */
-    char *header_values[HTTP_MAX_HEADERS]; /* owned */
-    struct HttpChallenge *challenge;       /* owned; a 401 that challenges */
+    size_t n_alloc;
+    bool oom;                 /* a header could not be added: answered 500 */
+    struct HttpChallenge *challenge; /* owned; a 401 that challenges */
 } Reply;
 
 typedef struct Request {
@@ -91,6 +95,8 @@ const char *http_header(Request *req, const char *name);
 
 /* Replies. */
 void reply_set(Reply *rep, unsigned status, const char *content_type, char *body, size_t len);
+/* Headers are kept in order, as many as given.  On out of memory the reply
+ * is marked and becomes a 500 when sent, so no header is lost silently. */
 int reply_add_header(Reply *rep, const char *name, const char *value);
 void reply_clear(Reply *rep);
 
