@@ -38,7 +38,10 @@ typedef struct HttpReq {
     bool too_large;
     _Atomic int phase;
     size_t sent_bytes;
-    char **decoded; /* query values decoded on demand, freed with the request */
+    /* The query, split and decoded once (http_query_each, http_query). */
+    bool query_parsed;
+    int query_error;
+    char **qkeys, **qvalues;
     struct HttpReq *next_job;
 } HttpReq;
 
@@ -167,75 +170,83 @@ void reply_clear(Reply *rep)
     *rep = (Reply){ 0 };
 }
 
-static const char *decode_keep(HttpReq *h, const char *raw)
+static int decode_component(const char *s, char **ret)
 {
-    _cleanup_free_ char *plus = NULL;
-    char *out = NULL;
-    size_t n;
+    _cleanup_free_ char *plus = strdup(s);
 
-    if (!raw)
-        return NULL;
-    plus = strdup(raw);
     if (!plus)
-        return NULL;
+        return -ENOMEM;
     for (char *p = plus; *p; p++)
         if (*p == '+')
             *p = ' ';
-    if (percent_decode(plus, strlen(plus), &out, NULL) < 0)
-        return NULL;
-    n = strv_length(h->decoded);
-    {
-        char **nv = realloc(h->decoded, (n + 2) * sizeof(char *));
+    return percent_decode(plus, strlen(plus), ret, NULL);
+}
 
-        if (!nv) {
-            free(out);
-            return NULL;
-        }
-        nv[n] = out;
-        nv[n + 1] = NULL;
-        h->decoded = nv;
+static enum MHD_Result query_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    HttpReq *h = cls;
+    char *k = NULL, *v = NULL;
+    int r;
+
+    /* libmicrohttpd split the query at '&' and '='; unescape_none() kept
+     * the escapes, so each key and value is decoded here, once. */
+    r = decode_component(key, &k);
+    if (r >= 0)
+        r = decode_component(value ? value : "", &v);
+    if (r >= 0 && (strv_push(&h->qkeys, k) < 0 || strv_push(&h->qvalues, v) < 0))
+        r = -ENOMEM;
+    free(k);
+    free(v);
+    if (r < 0) {
+        h->query_error = r == -ENOMEM ? r : -EINVAL;
+        return MHD_NO;
     }
-    return out;
+    return MHD_YES;
+}
+
+/* The query as one list of decoded keys and values, built on first use.
+ * Every reader goes through it, so a check and a use can never see two
+ * spellings of one key ("?%66orce=1" is "?force=1" for both). */
+static int parse_query(HttpReq *h)
+{
+    if (h->query_parsed)
+        return h->query_error;
+    h->query_parsed = true;
+    (void)MHD_get_connection_values(h->conn, MHD_GET_ARGUMENT_KIND, query_cb, h);
+    if (h->query_error < 0) {
+        strv_free(h->qkeys);
+        strv_free(h->qvalues);
+        h->qkeys = h->qvalues = NULL;
+    }
+    return h->query_error;
 }
 
 const char *http_query(Request *req, const char *key)
 {
     HttpReq *h = (HttpReq *)req;
-    const char *raw = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, key);
 
-    if (!raw)
+    if (parse_query(h) < 0)
         return NULL;
-    return decode_keep(h, raw);
-}
-
-typedef struct QueryEach {
-    HttpReq *h;
-    HttpQueryFn fn;
-    void *userdata;
-    int r;
-} QueryEach;
-
-static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    QueryEach *q = cls;
-    const char *dk = decode_keep(q->h, key);
-    const char *dv = value ? decode_keep(q->h, value) : "";
-
-    if (!dk || !dv) {
-        q->r = -EINVAL;
-        return MHD_NO;
-    }
-    q->r = q->fn(dk, dv, q->userdata);
-    return q->r < 0 ? MHD_NO : MHD_YES;
+    for (size_t i = 0; h->qkeys && h->qkeys[i]; i++)
+        if (streq(h->qkeys[i], key))
+            return h->qvalues[i];
+    return NULL;
 }
 
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata)
 {
-    QueryEach q = { .h = (HttpReq *)req, .fn = fn, .userdata = userdata };
+    HttpReq *h = (HttpReq *)req;
+    int r = parse_query(h);
 
-    (void)MHD_get_connection_values(q.h->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
-    return q.r;
+    if (r < 0)
+        return r;
+    for (size_t i = 0; h->qkeys && h->qkeys[i]; i++) {
+        r = fn(h->qkeys[i], h->qvalues[i], userdata);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 const char *http_header(Request *req, const char *name)
@@ -495,7 +506,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         h->req.app_free(h->req.app);
     reply_clear(&h->rep);
     buf_free(&h->body);
-    strv_free(h->decoded);
+    strv_free(h->qkeys);
+    strv_free(h->qvalues);
     free(h->path);
     free(h);
     atomic_fetch_sub(&in_flight_, 1);

@@ -87,9 +87,12 @@ void http_stop(unsigned timeout_ms);
 unsigned http_port(void);
 uint64_t http_requests_total(void);
 
-/* Request accessors (any thread while the request lives). */
-const char *http_query(Request *req, const char *key); /* decoded; NULL when absent */
+/* Request accessors (the thread that runs the request's handler).  The query
+ * is split and percent-decoded once, keys and values alike ('+' is a
+ * space); every lookup is by decoded key, so "?%6fnce=1" is "?once=1". */
+const char *http_query(Request *req, const char *key); /* the first value; NULL when absent */
 typedef int (*HttpQueryFn)(const char *key, const char *value, void *userdata);
+/* -EINVAL when the query holds a bad escape, else fn's first error or 0. */
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata);
 const char *http_header(Request *req, const char *name);
 

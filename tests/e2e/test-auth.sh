@@ -552,4 +552,28 @@ for pw in "$PW_NEW" "$PW_USER"; do
 done
 stop_daemon
 
+# ---------------------------------------------------------------------------
+# 7. Query keys are decoded once, and every reader sees the decoded key.
+# ---------------------------------------------------------------------------
+auth_conf "max_failures = 0"
+start_daemon || exit 1
+dreq mop "$PW_OP" POST '/service/vm-off/state_controller/power_on?%66orce=1'
+expect_error 403 "?%66orce=1 is force=1: the operator is refused"
+dreq mop "$PW_OP" GET /service/vm-off/state_controller/status
+expect_jq .state "shut off" "the refused %66orce action did not run"
+dreq mop "$PW_OP" POST '/service/vm-off/state_controller/pxeboot?%6fnce=1'
+expect_status 200 "?%6fnce=1 is accepted as once=1"
+expect_jq .once true "?%6fnce=1 made a one-time change"
+expect_jq .persistent false "?%6fnce=1 made no persistent change"
+dreq mop "$PW_OP" POST /service/vm-off/state_controller/diskboot
+dreq muser "$PW_USER" GET '/service/machines?state=running'
+cp "$T/body" "$T/plain.json"
+dreq muser "$PW_USER" GET '/service/machines?%73tate=running'
+expect_status 200 "?%73tate=running is answered"
+check "?%73tate=running filters as ?state=running does" cmp -s "$T/plain.json" "$T/body"
+check "and it does filter (fewer than all 8 machines)" sh -c '[ "$(jq length "$1")" -lt 8 ]' _ "$T/body"
+dreq muser "$PW_USER" GET '/service/machines?st%61te=running&bogus%3d=1'
+expect_error 400 "an unknown decoded key is refused"
+stop_daemon
+
 finish
