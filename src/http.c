@@ -1,19 +1,24 @@
 /* http.c: libmicrohttpd behind the Request/Reply interface of http.h.
  *
- * Owns the daemon, the listening socket, request bodies and their limits,
+ * Owns the daemon, the listening socket, request framing, bodies and their
+ * limits, the per-connection deadlines, the decoded query of each request,
  * the worker pool for deferred handlers and the access log.  It must never
  * interpret a path or call libvirt, and never queue a response while body
- * data is still arriving. */
+ * data is still arriving, except to refuse a request whose body it will
+ * then not read (libmicrohttpd closes such a connection after the answer). */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,13 +33,25 @@ typedef enum Phase {
     PHASE_REPLIED,  /* the worker filled the reply */
 } Phase;
 
+/* One per connection (libmicrohttpd's socket context), on the list that the
+ * sweeper walks.  libmicrohttpd's own timeout is an idle timer that every
+ * byte restarts, so a client trickling one byte at a time keeps a connection
+ * (and a per-address slot) for ever; the deadline here is absolute. */
+typedef struct HttpConn {
+    int fd;
+    uint64_t deadline; /* monotonic usec, 0 = none; under conns_lock */
+    struct HttpConn *prev, *next;
+} HttpConn;
+
 typedef struct HttpReq {
     Request req;
     Reply rep;
     struct MHD_Connection *conn;
+    HttpConn *hc;
     char *path;
     char peer[INET6_ADDRSTRLEN];
     Buf body;
+    bool has_body;
     bool too_large;
     _Atomic int phase;
     size_t sent_bytes;
@@ -54,8 +71,21 @@ static _Atomic bool access_log_;
 static _Atomic uint64_t requests_total_;
 static _Atomic long in_flight_;
 static unsigned port_;
+static bool listen_unix_;
 static uint8_t nonce_seed[32];
 static bool verbose_libs;
+static _Atomic unsigned header_timeout_ = 10, body_timeout_ = 30;
+
+/* Open connections and their deadlines: one list, one lock.  The sweeper
+ * thread cuts (shutdown(2)) a connection whose deadline passed; the socket is
+ * still open then, since libmicrohttpd reports a connection closed (and it
+ * leaves this list) before it closes the descriptor. */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sweep_cond = PTHREAD_COND_INITIALIZER;
+static HttpConn *conns_head;
+static bool sweep_stop;
+static pthread_t sweeper_;
+static bool sweeper_started;
 
 /* The worker pool: one queue, one lock, one condition. */
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -261,6 +291,15 @@ static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+static void conn_set_deadline(HttpConn *hc, unsigned seconds)
+{
+    if (!hc)
+        return;
+    pthread_mutex_lock(&conns_lock);
+    hc->deadline = seconds ? now_usec() + (uint64_t)seconds * 1000000u : 0;
+    pthread_mutex_unlock(&conns_lock);
+}
+
 static enum MHD_Result queue_reply(HttpReq *h)
 {
     Reply *rep = &h->rep;
@@ -284,6 +323,8 @@ static enum MHD_Result queue_reply(HttpReq *h)
         if (MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value) != MHD_YES)
             goto fail;
     h->sent_bytes = rep->len;
+    /* The answer is on its way: no deadline cuts it. */
+    conn_set_deadline(h->hc, 0);
     if (rep->challenge) {
         char basic[200];
 
@@ -380,12 +421,95 @@ static enum MHD_Result run_handler(HttpReq *h)
     error_clear();
     r = handler_(&h->req, &h->rep, false);
     if (r == HTTP_DEFER) {
+        conn_set_deadline(h->hc, 0);
         atomic_store(&h->phase, PHASE_WORKING);
         MHD_suspend_connection(h->conn);
         job_push(h);
         return MHD_YES;
     }
     return queue_reply(h);
+}
+
+typedef struct Framing {
+    size_t content_length, transfer_encoding, host;
+    const char *te;
+    bool bad_name;
+} Framing;
+
+/* RFC 9110 section 5.6.2: a header name is a token. */
+static bool is_token(const char *s)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    return *s && !s[strspn(s, tchar)];
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum MHD_Result framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    Framing *f = cls;
+
+    /* libmicrohttpd 0.9.75 appends an obs-fold continuation line to the
+     * header *name* ("Transfer-Encoding:\r\n chunked" becomes a header
+     * "Transfer-Encodingchunked"), and keeps "Host :" as the name "Host ".
+     * Such a name is not a token, or only looks like a framing header. */
+    if (!is_token(key) ||
+        ((has_prefix_ci(key, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+          has_prefix_ci(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+          has_prefix_ci(key, MHD_HTTP_HEADER_HOST)) &&
+         strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0 &&
+         strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) != 0 &&
+         strcasecmp(key, MHD_HTTP_HEADER_HOST) != 0))
+        f->bad_name = true;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    return MHD_YES;
+}
+
+/* RFC 9112 section 6.3: where two parsers could disagree on where a request
+ * ends (a proxy in front, or libmicrohttpd 0.9.75 itself, which takes the
+ * first of two Content-Lengths and ignores a Transfer-Encoding it does not
+ * understand), refuse the request rather than pick one reading. */
+static const char *framing_error(struct MHD_Connection *conn, bool *ret_has_body)
+{
+    Framing f = { 0 };
+    const char *cl;
+
+    (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_cb, &f);
+    if (f.bad_name)
+        return "a header name that is not a token, or a folded header line";
+    if (f.host > 1)
+        return "more than one Host header";
+    if (f.content_length > 1)
+        return "more than one Content-Length header";
+    if (f.transfer_encoding > 1)
+        return "more than one Transfer-Encoding header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Transfer-Encoding and Content-Length";
+    if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0)
+        return "a Transfer-Encoding other than chunked";
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    *ret_has_body = f.transfer_encoding || (cl && !streq(cl, "0"));
+    return NULL;
+}
+
+static HttpConn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return si ? si->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -396,8 +520,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     HttpReq *h = *req_cls;
 
     if (!h) {
-        const char *cl;
         const union MHD_ConnectionInfo *di;
+        const char *cl, *why;
 
         h = calloc(1, sizeof(*h));
         if (!h)
@@ -405,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = h;
         atomic_fetch_add(&in_flight_, 1);
         h->conn = conn;
+        h->hc = conn_of(conn);
         h->path = strdup(url);
         if (!h->path)
             return MHD_NO;
@@ -419,6 +544,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             .start_usec = now_usec(),
             .conn = conn,
         };
+        /* From here the body has its own deadline. */
+        conn_set_deadline(h->hc, atomic_load(&body_timeout_));
+        why = framing_error(conn, &h->has_body);
+        if (why) {
+            _cleanup_free_ char *msg = strdup_printf("{\"error\": \"bad request: %s\"}", why);
+
+            reply_static_error(h, 400, msg ? msg : "{\"error\": \"bad request\"}");
+            return queue_reply(h);
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             unsigned long long n;
@@ -464,6 +598,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return run_handler(h);
 }
 
+static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe)
+{
+    char f_remote[80], f_user[300], f_machine[300], f_action[64];
+    const char *fields[5];
+    size_t nf = 0;
+    uint64_t us = now_usec() - h->req.start_usec;
+
+    if (!atomic_load(&access_log_) || !log_enabled(LOG_INFO))
+        return;
+    snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
+    fields[nf++] = f_remote;
+    if (h->req.log_user) {
+        snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
+        fields[nf++] = f_user;
+    }
+    if (h->req.log_machine) {
+        snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
+        fields[nf++] = f_machine;
+    }
+    if (h->req.log_action) {
+        snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
+        fields[nf++] = f_action;
+    }
+    fields[nf] = NULL;
+    (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
+                       h->req.method_str ? h->req.method_str : "-", h->path ? h->path : "-",
+                       h->rep.status, h->sent_bytes, (unsigned long long)us, h->peer,
+                       h->req.log_user ? " user=" : "", h->req.log_user ? h->req.log_user : "",
+                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -472,36 +637,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!h)
         return;
     *req_cls = NULL;
+    /* A kept-alive connection gets a new deadline for its next request head. */
+    if (h->hc)
+        conn_set_deadline(h->hc, atomic_load(&header_timeout_));
     atomic_fetch_add(&requests_total_, 1);
-    if (atomic_load(&access_log_) && log_enabled(LOG_INFO)) {
-        char f_remote[80], f_user[300], f_machine[300], f_action[64];
-        const char *fields[5];
-        size_t nf = 0;
-        uint64_t us = now_usec() - h->req.start_usec;
-
-        snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
-        fields[nf++] = f_remote;
-        if (h->req.log_user) {
-            snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
-            fields[nf++] = f_user;
-        }
-        if (h->req.log_machine) {
-            snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
-            fields[nf++] = f_machine;
-        }
-        if (h->req.log_action) {
-            snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
-            fields[nf++] = f_action;
-        }
-        fields[nf] = NULL;
-        (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
-                           h->req.method_str ? h->req.method_str : "-",
-                           h->path ? h->path : "-", h->rep.status, h->sent_bytes,
-                           (unsigned long long)us, h->peer,
-                           h->req.log_user ? " user=" : "",
-                           h->req.log_user ? h->req.log_user : "",
-                           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-    }
+    access_log(h, toe);
     if (h->req.app_free && h->req.app)
         h->req.app_free(h->req.app);
     reply_clear(&h->rep);
@@ -513,30 +653,162 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&in_flight_, 1);
 }
 
-static int bind_listen(const char *addr)
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
+    HttpConn *hc = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        hc = calloc(1, sizeof(*hc));
+        if (!hc)
+            return; /* no deadline for this one; the idle timeout still holds */
+        hc->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&conns_lock);
+        hc->deadline = now_usec() + (uint64_t)atomic_load(&header_timeout_) * 1000000u;
+        hc->next = conns_head;
+        if (conns_head)
+            conns_head->prev = hc;
+        conns_head = hc;
+        pthread_mutex_unlock(&conns_lock);
+        *socket_context = hc;
+        return;
+    }
+    if (!hc)
+        return;
+    pthread_mutex_lock(&conns_lock);
+    if (hc->prev)
+        hc->prev->next = hc->next;
+    else
+        conns_head = hc->next;
+    if (hc->next)
+        hc->next->prev = hc->prev;
+    pthread_mutex_unlock(&conns_lock);
+    *socket_context = NULL;
+    free(hc);
+}
+
+/* Cut every connection past its deadline.  shutdown(2) rather than close(2):
+ * libmicrohttpd owns the descriptor; it reads the end of the stream, closes
+ * the connection and reports it closed. */
+static void *sweeper_main(void *arg)
+{
+    pthread_mutex_lock(&conns_lock);
+    while (!sweep_stop) {
+        struct timespec ts;
+        uint64_t now = now_usec();
+        unsigned cut = 0;
+
+        for (HttpConn *hc = conns_head; hc; hc = hc->next)
+            if (hc->deadline && hc->deadline <= now && hc->fd >= 0) {
+                (void)shutdown(hc->fd, SHUT_RDWR);
+                hc->deadline = 0;
+                cut++;
+            }
+        if (cut)
+            log_debug("Closed %u connections past their header or body deadline", cut);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&sweep_cond, &conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&conns_lock);
+    return NULL;
+}
+
+static int unix_path_prepare(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, r;
+
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return log_error_errno(errno, "Cannot check unix:%s: %m", path);
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        log_error("Refusing to listen on unix:%s: something that is not a socket is there "
+                  "(remove it, or choose another path)", path);
+        return -EEXIST;
+    }
+    /* A socket: stale if nobody answers on it. */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error_errno(errno, "Failed to create a Unix socket: %m");
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    r = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
+    close(fd);
+    if (r == 0) {
+        log_error("Refusing to listen on unix:%s: another process is listening there", path);
+        return -EADDRINUSE;
+    }
+    if (r != -ECONNREFUSED)
+        return log_error_errno(r, "Refusing to listen on unix:%s: cannot tell whether the "
+                               "socket there is in use: %m", path);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return log_error_errno(errno, "Cannot remove the stale socket unix:%s: %m", path);
+    log_info("Removed the stale socket unix:%s", path);
+    return 0;
+}
+
+static int bind_unix(const char *path, unsigned mode, const char *group)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    gid_t gid = (gid_t)-1;
+    int fd, r;
+
+    if (group && *group) {
+        struct group *gr = getgrnam(group);
+
+        if (!gr) {
+            log_error("Unknown group '%s' for unix:%s ([server] socket_group)", group, path);
+            return -ENOENT;
+        }
+        gid = gr->gr_gid;
+    }
+    r = unix_path_prepare(path);
+    if (r < 0)
+        return r;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error_errno(errno, "Failed to create a Unix socket: %m");
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        r = -errno;
+        close(fd);
+        return log_error_errno(r, "Failed to listen on unix:%s: %m", path);
+    }
+    /* Mode and group before listen(): nobody can connect before it. */
+    if (chmod(path, mode) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+        listen(fd, 512) < 0) {
+        r = -errno;
+        close(fd);
+        (void)unlink(path);
+        return log_error_errno(r, "Failed to set up unix:%s: %m", path);
+    }
+    snprintf(unix_path_, sizeof(unix_path_), "%s", path);
+    listen_unix_ = true;
+    return fd;
+}
+
+static int bind_listen(const HttpConfig *cfg)
+{
+    const char *addr = cfg->listen;
     ListenAddr a;
     int fd, r, one = 1;
 
     r = conf_parse_listen(addr, &a);
     if (r < 0)
         return log_error_errno(r, "Invalid listen address '%s'", addr);
-    if (a.is_unix) {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a.path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return log_error_errno(errno, "Failed to create a Unix socket: %m");
-        (void)unlink(a.path);
-        if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 512) < 0) {
-            r = -errno;
-            close(fd);
-            return log_error_errno(r, "Failed to listen on unix:%s: %m", a.path);
-        }
-        snprintf(unix_path_, sizeof(unix_path_), "%s", a.path);
-        return fd;
-    } else {
+    if (a.is_unix)
+        return bind_unix(a.path, cfg->socket_mode, cfg->socket_group);
+    else {
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                                   .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
         struct addrinfo *res = NULL;
@@ -574,7 +846,9 @@ static void read_port(int fd)
     port_ = 0;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return;
-    if (ss.ss_family == AF_INET)
+    if (ss.ss_family == AF_UNIX)
+        listen_unix_ = true;
+    else if (ss.ss_family == AF_INET)
         port_ = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     else if (ss.ss_family == AF_INET6)
         port_ = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -595,9 +869,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", msg);
 }
 
+/* TLS 1.3, and on TLS 1.2 only forward-secret key exchange (ECDHE, DHE)
+ * with AEAD ciphers (AES-GCM, ChaCha20-Poly1305): no static RSA key
+ * exchange, no CBC, no SHA-1 MACs, nothing older than TLS 1.2. */
+#define TLS_PRIORITIES                                                                        \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:"     \
+    "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
+
 int http_start(const HttpConfig *cfg, HttpHandler handler)
 {
-    struct MHD_OptionItem opts[20];
+    struct MHD_OptionItem opts[24];
     size_t n = 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_DEBUG;
@@ -607,11 +888,12 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
     handler_ = handler;
     atomic_store(&max_body_, cfg->max_body_bytes);
     atomic_store(&access_log_, cfg->access_log);
+    http_set_deadlines(cfg->header_timeout, cfg->body_timeout);
 
     if (cfg->listen_fd >= 0)
         listen_fd_ = cfg->listen_fd;
     else {
-        listen_fd_ = bind_listen(cfg->listen);
+        listen_fd_ = bind_listen(cfg);
         if (listen_fd_ < 0)
             return listen_fd_;
     }
@@ -625,6 +907,10 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
     for (size_t i = 0; i < n_workers_; i++)
         if (pthread_create(&workers_[i], NULL, worker_main, NULL) != 0)
             return log_error_errno(ENOMEM, "Failed to start worker threads");
+    sweep_stop = false;
+    if (pthread_create(&sweeper_, NULL, sweeper_main, NULL) != 0)
+        return log_error_errno(ENOMEM, "Failed to start the deadline thread");
+    sweeper_started = true;
 
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd_, NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
@@ -638,9 +924,15 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
                                          NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection,
+                                         NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+    /* 0.9.75 has no MHD_OPTION_CLIENT_DISCIPLINE_LVL; this is its strict
+     * mode (HTTP/1.1 needs Host, no white space in the request line).
+     * framing_error() refuses the rest. */
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
     /* Digest nonces: a secret of our own, and room to remember nonce
      * counts so that a replayed one is refused. */
     if (getrandom(nonce_seed, sizeof(nonce_seed), 0) != (ssize_t)sizeof(nonce_seed))
@@ -654,11 +946,8 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
                                              (void *)cfg->tls_cert_pem };
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
                                              (void *)cfg->tls_key_pem };
-        /* TLS 1.2 is the oldest version a management interface should speak. */
-        opts[n++] = (struct MHD_OptionItem){
-            MHD_OPTION_HTTPS_PRIORITIES, 0,
-            (void *)"NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS1.0"
-        };
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                             (void *)TLS_PRIORITIES };
     }
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
@@ -683,6 +972,17 @@ void http_set_max_body(size_t max_body_bytes)
 void http_set_access_log(bool on)
 {
     atomic_store(&access_log_, on);
+}
+
+void http_set_deadlines(unsigned header_timeout, unsigned body_timeout)
+{
+    atomic_store(&header_timeout_, header_timeout);
+    atomic_store(&body_timeout_, body_timeout);
+}
+
+bool http_listen_is_unix(void)
+{
+    return listen_unix_;
 }
 
 unsigned http_port(void)
@@ -718,6 +1018,14 @@ void http_stop(unsigned timeout_ms)
             pthread_join(workers_[i], NULL);
     MHD_stop_daemon(daemon_);
     daemon_ = NULL;
+    if (sweeper_started) {
+        pthread_mutex_lock(&conns_lock);
+        sweep_stop = true;
+        pthread_cond_signal(&sweep_cond);
+        pthread_mutex_unlock(&conns_lock);
+        pthread_join(sweeper_, NULL);
+        sweeper_started = false;
+    }
     if (listen_fd_ >= 0)
         close(listen_fd_);
     listen_fd_ = -1;

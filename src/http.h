@@ -1,8 +1,9 @@
 /* http.h: the HTTP server: the only <microhttpd.h> user.
  *
- * http owns the listening socket, the connection limits, request bodies,
- * the worker threads that run slow handlers, and the access log.  It knows
- * nothing of routes or libvirt: one handler gets every complete request.
+ * http owns the listening socket, the connection limits and deadlines,
+ * request framing and bodies, the worker threads that run slow handlers,
+ * and the access log.  It knows nothing of routes or libvirt: one handler
+ * gets every complete request.
  *
  * Threads: the handler runs first on an HTTP thread (on_worker = false); it
  * answers there when it can do so from memory, or returns HTTP_DEFER, and is
@@ -69,7 +70,11 @@ typedef struct HttpConfig {
     unsigned max_connections_per_ip;
     size_t connection_memory;
     size_t max_body_bytes;
-    unsigned request_timeout;
+    unsigned request_timeout;  /* seconds idle */
+    unsigned header_timeout;   /* seconds for the request head, from the connection's start */
+    unsigned body_timeout;     /* seconds for the body, from the end of the head */
+    unsigned socket_mode;      /* a Unix listener's mode (0660) */
+    const char *socket_group;  /* a Unix listener's group; NULL or "" = the process's */
     unsigned threads;          /* 0 = one per CPU */
     unsigned workers;          /* worker threads for deferred requests */
     bool access_log;
@@ -81,10 +86,13 @@ void http_set_verbose(bool on);
 /* Settings that may change on SIGHUP. */
 void http_set_max_body(size_t max_body_bytes);
 void http_set_access_log(bool on);
+void http_set_deadlines(unsigned header_timeout, unsigned body_timeout);
 /* Stop accepting, let requests in flight finish for up to timeout_ms, stop. */
 void http_stop(unsigned timeout_ms);
 /* The bound port (for ADDR:0), 0 for a Unix socket. */
 unsigned http_port(void);
+/* Whether the listener is a Unix socket (bound or inherited). */
+bool http_listen_is_unix(void);
 uint64_t http_requests_total(void);
 
 /* Request accessors (the thread that runs the request's handler).  The query
@@ -94,7 +102,7 @@ const char *http_query(Request *req, const char *key); /* the first value; NULL 
 typedef int (*HttpQueryFn)(const char *key, const char *value, void *userdata);
 /* -EINVAL when the query holds a bad escape, else fn's first error or 0. */
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata);
-const char *http_header(Request *req, const char *name);
+const char *http_header(Request *req, const char *name); /* the first one */
 
 /* Replies. */
 void reply_set(Reply *rep, unsigned status, const char *content_type, char *body, size_t len);
