@@ -16,7 +16,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,6 +39,12 @@ typedef enum Phase {
 typedef struct HttpConn {
     int fd;
     uint64_t deadline; /* monotonic usec, 0 = none; under conns_lock */
+    /* The raw request-target of the request being read, from the URI log
+     * callback (the access handler only gets the path).  Kept here, not in
+     * a request, because libmicrohttpd 0.9.75 does not report a request
+     * completed when it refuses it while reading the headers (a URI or
+     * header too long), and this is freed with the connection in any case. */
+    char *target;
     struct HttpConn *prev, *next;
 } HttpConn;
 
@@ -49,6 +54,7 @@ typedef struct HttpReq {
     struct MHD_Connection *conn;
     HttpConn *hc;
     char *path;
+    char *target;
     char peer[INET6_ADDRSTRLEN];
     Buf body;
     bool has_body;
@@ -72,8 +78,8 @@ static _Atomic uint64_t requests_total_;
 static _Atomic long in_flight_;
 static unsigned port_;
 static bool listen_unix_;
-static uint8_t nonce_seed[32];
 static bool verbose_libs;
+static HttpEarlyHandler early_;
 static _Atomic unsigned header_timeout_ = 10, body_timeout_ = 30;
 
 /* Open connections and their deadlines: one list, one lock.  The sweeper
@@ -131,38 +137,6 @@ int reply_add_header(Reply *rep, const char *name, const char *value)
     return 0;
 }
 
-void reply_set_challenge(Reply *rep, const HttpChallenge *ch)
-{
-    free(rep->challenge);
-    rep->challenge = malloc(sizeof(*ch));
-    if (rep->challenge)
-        *rep->challenge = *ch;
-}
-
-char *http_digest_user(Request *req)
-{
-    char *u = MHD_digest_auth_get_username(((HttpReq *)req)->conn);
-    char *copy;
-
-    if (!u)
-        return NULL;
-    copy = strdup(u);
-    MHD_free(u);
-    return copy;
-}
-
-int http_digest_check(Request *req, const char *realm, const char *user, const uint8_t *ha1,
-                      size_t ha1_len, bool sha256, unsigned nonce_timeout)
-{
-    int r = MHD_digest_auth_check_digest2(((HttpReq *)req)->conn, realm, user, ha1, ha1_len,
-                                          nonce_timeout,
-                                          sha256 ? MHD_DIGEST_ALG_SHA256 : MHD_DIGEST_ALG_MD5);
-
-    if (r == MHD_INVALID_NONCE)
-        return -ESTALE;
-    return r == MHD_YES ? 1 : 0;
-}
-
 int http_basic_credentials(Request *req, char **ret_user, char **ret_password)
 {
     char *pass = NULL;
@@ -190,7 +164,6 @@ int http_basic_credentials(Request *req, char **ret_user, char **ret_password)
 
 void reply_clear(Reply *rep)
 {
-    free(rep->challenge);
     free(rep->body);
     for (size_t i = 0; i < rep->n_headers; i++) {
         free(rep->headers[i].name);
@@ -325,22 +298,6 @@ static enum MHD_Result queue_reply(HttpReq *h)
     h->sent_bytes = rep->len;
     /* The answer is on its way: no deadline cuts it. */
     conn_set_deadline(h->hc, 0);
-    if (rep->challenge) {
-        char basic[200];
-
-        if (rep->challenge->basic) {
-            snprintf(basic, sizeof(basic), "Basic realm=\"%s\", charset=\"UTF-8\"",
-                     rep->challenge->realm);
-            (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, basic);
-        }
-        /* libmicrohttpd writes the one Digest challenge (and the 401). */
-        ret = MHD_queue_auth_fail_response2(h->conn, rep->challenge->realm, PACKAGE_NAME, resp,
-                                            rep->challenge->stale ? MHD_YES : MHD_NO,
-                                            rep->challenge->sha256 ? MHD_DIGEST_ALG_SHA256
-                                                                   : MHD_DIGEST_ALG_MD5);
-        MHD_destroy_response(resp);
-        return ret;
-    }
     ret = MHD_queue_response(h->conn, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -512,6 +469,18 @@ static HttpConn *conn_of(struct MHD_Connection *conn)
     return si ? si->socket_context : NULL;
 }
 
+/* Called when the request line is in: keep the raw request-target. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    HttpConn *hc = conn_of(conn);
+
+    if (hc) {
+        free(hc->target);
+        hc->target = strdup(uri);
+    }
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -530,8 +499,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&in_flight_, 1);
         h->conn = conn;
         h->hc = conn_of(conn);
+        if (h->hc && h->hc->target) {
+            h->target = h->hc->target;
+            h->hc->target = NULL;
+        } else
+            h->target = strdup(url);
         h->path = strdup(url);
-        if (!h->path)
+        if (!h->path || !h->target)
             return MHD_NO;
         peer_string(conn, h->peer, sizeof(h->peer));
         di = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
@@ -539,6 +513,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             .method = http_method_from_string(method),
             .method_str = method,
             .path = h->path,
+            .target = h->target,
             .peer = h->peer,
             .tls = di && di->tls_session != NULL,
             .start_usec = now_usec(),
@@ -561,6 +536,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 /* Refused before it arrives: MHD closes the connection after. */
                 reply_static_error(h, 413, "{\"error\": \"request body too large\"}");
                 return queue_reply(h);
+            }
+        }
+        if (early_) {
+            error_clear();
+            if (early_(&h->req, &h->rep) == HTTP_DONE) {
+                /* Refused on the headers: a body is not read at all. */
+                if (h->has_body)
+                    return queue_reply(h);
+                atomic_store(&h->phase, PHASE_REPLIED);
             }
         }
         /* Answer on the next call even without a body: a response queued
@@ -649,6 +633,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     strv_free(h->qkeys);
     strv_free(h->qvalues);
     free(h->path);
+    free(h->target);
     free(h);
     atomic_fetch_sub(&in_flight_, 1);
 }
@@ -678,6 +663,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
     if (!hc)
         return;
+    free(hc->target);
     pthread_mutex_lock(&conns_lock);
     if (hc->prev)
         hc->prev->next = hc->next;
@@ -886,6 +872,7 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cpus > 0 ? cpus : 1);
 
     handler_ = handler;
+    early_ = cfg->early;
     atomic_store(&max_body_, cfg->max_body_bytes);
     atomic_store(&access_log_, cfg->access_log);
     http_set_deadlines(cfg->header_timeout, cfg->body_timeout);
@@ -926,6 +913,7 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection,
                                          NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
@@ -933,13 +921,6 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
      * mode (HTTP/1.1 needs Host, no white space in the request line).
      * framing_error() refuses the rest. */
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
-    /* Digest nonces: a secret of our own, and room to remember nonce
-     * counts so that a replayed one is refused. */
-    if (getrandom(nonce_seed, sizeof(nonce_seed), 0) != (ssize_t)sizeof(nonce_seed))
-        return log_error_errno(EIO, "Cannot read random bytes for Digest nonces");
-    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(nonce_seed),
-                                         nonce_seed };
-    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NONCE_NC_SIZE, 4096, NULL };
     if (cfg->tls_cert_pem && cfg->tls_key_pem) {
         flags |= MHD_USE_TLS;
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,

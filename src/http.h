@@ -2,14 +2,15 @@
  *
  * http owns the listening socket, the connection limits and deadlines,
  * request framing and bodies, the worker threads that run slow handlers,
- * and the access log.  It knows nothing of routes or libvirt: one handler
- * gets every complete request.
+ * and the access log.  It knows nothing of routes, users or libvirt: an
+ * optional early handler sees each request once its headers are complete
+ * (before any body is read), and one handler gets every complete request.
  *
- * Threads: the handler runs first on an HTTP thread (on_worker = false); it
- * answers there when it can do so from memory, or returns HTTP_DEFER, and is
- * then called again on a worker thread (on_worker = true) while the
- * connection is suspended, so a slow libvirt call never stalls the other
- * connections of that HTTP thread. */
+ * Threads: the early handler runs on an HTTP thread.  The handler runs
+ * first on an HTTP thread (on_worker = false); it answers there when it can
+ * do so from memory, or returns HTTP_DEFER, and is then called again on a
+ * worker thread (on_worker = true) while the connection is suspended, so a
+ * slow libvirt call never stalls the other connections of that HTTP thread. */
 #pragma once
 
 #include <stdbool.h>
@@ -17,8 +18,6 @@
 #include <stdint.h>
 
 #include "route.h"
-
-struct HttpChallenge;
 
 typedef struct ReplyHeader {
     char *name;  /* owned */
@@ -34,13 +33,13 @@ typedef struct Reply {
     size_t n_headers;
     size_t n_alloc;
     bool oom;                 /* a header could not be added: answered 500 */
-    struct HttpChallenge *challenge; /* owned; a 401 that challenges */
 } Reply;
 
 typedef struct Request {
     HttpMethod method;
     const char *method_str;
     const char *path;          /* raw, still percent-encoded, no query */
+    const char *target;        /* the request-target as sent: path and query, raw */
     const char *peer;          /* "127.0.0.1", "::1", "unix" */
     const char *body;          /* NUL-terminated; NULL when empty */
     size_t body_len;
@@ -56,10 +55,15 @@ typedef struct Request {
 } Request;
 
 enum {
-    HTTP_DONE = 0,
-    HTTP_DEFER = 1,
+    HTTP_DONE = 0,     /* rep holds the answer */
+    HTTP_DEFER = 1,    /* call again on a worker */
+    HTTP_CONTINUE = 2, /* early handler: read the body and call the handler */
 };
 typedef int (*HttpHandler)(Request *req, Reply *rep, bool on_worker);
+/* Called once per request when its headers are complete and before any of
+ * its body is read (authentication).  HTTP_DONE answers with rep at once:
+ * a body is then never read, and the connection closes after the answer. */
+typedef int (*HttpEarlyHandler)(Request *req, Reply *rep);
 
 typedef struct HttpConfig {
     const char *listen;        /* ADDR:PORT, [IPv6]:PORT or unix:/path */
@@ -78,6 +82,7 @@ typedef struct HttpConfig {
     unsigned threads;          /* 0 = one per CPU */
     unsigned workers;          /* worker threads for deferred requests */
     bool access_log;
+    HttpEarlyHandler early;    /* may be NULL */
 } HttpConfig;
 
 int http_start(const HttpConfig *cfg, HttpHandler handler);
@@ -111,20 +116,5 @@ void reply_set(Reply *rep, unsigned status, const char *content_type, char *body
 int reply_add_header(Reply *rep, const char *name, const char *value);
 void reply_clear(Reply *rep);
 
-/* Authentication, through libmicrohttpd (auth.c decides, http talks). */
-typedef struct HttpChallenge {
-    bool set;
-    bool sha256; /* the Digest algorithm: MD5 or SHA-256 */
-    bool stale;
-    bool basic;  /* also announce Basic */
-    char realm[128];
-} HttpChallenge;
-/* The user name of a Digest Authorization header; NULL when there is none.
- * Caller frees. */
-char *http_digest_user(Request *req);
-/* 1 good, 0 bad, -ESTALE a good answer to an expired nonce. */
-int http_digest_check(Request *req, const char *realm, const char *user, const uint8_t *ha1,
-                      size_t ha1_len, bool sha256, unsigned nonce_timeout);
 /* Basic credentials; -ENOENT when there are none.  Caller frees both. */
 int http_basic_credentials(Request *req, char **ret_user, char **ret_password);
-void reply_set_challenge(Reply *rep, const HttpChallenge *ch);

@@ -393,6 +393,7 @@ int main(int argc, char **argv)
         .body_timeout = running->body_timeout,
         .socket_mode = running->socket_mode,
         .socket_group = running->socket_group,
+        .early = api_handle_early,
         .threads = running->threads,
         .workers = running->workers,
         .access_log = running->access_log,
