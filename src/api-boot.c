@@ -210,6 +210,7 @@ void api_backup_get(Ctx *c)
         return;
     }
     reply_set(c->rep, 200, "application/xml", xml, strlen(xml));
+    (void)reply_add_header(c->rep, "Cache-Control", "no-store");
 }
 
 void api_backup_restore(Ctx *c)

@@ -245,9 +245,17 @@ static bool authenticate(Ctx *c)
         c->req->log_user = c->id.anonymous ? NULL : c->id.user;
         return true;
     }
+    if (r == AUTH_THROTTLED) {
+        char ra[16];
+
+        api_reply_error(c, 429, "too many failed logins: try again in %u s", c->id.retry_after);
+        snprintf(ra, sizeof(ra), "%u", c->id.retry_after);
+        (void)reply_add_header(c->rep, "Retry-After", ra);
+        return false;
+    }
     api_reply_error(c, 401, "%s",
                     r == AUTH_MISSING ? "authentication required"
-                    : r == AUTH_STALE ? "the nonce expired: answer the new challenge"
+                    : r == AUTH_STALE ? "the nonce is expired or unknown: answer the new challenge"
                     : r == AUTH_BASIC_REFUSED
                         ? "Basic authentication is not accepted here; use Digest"
                         : "wrong user name or password");
@@ -356,18 +364,10 @@ static bool resolve_machine(Ctx *c)
     return true;
 }
 
-int api_handle(Request *req, Reply *rep, bool on_worker)
+int api_handle_early(Request *req, Reply *rep)
 {
-    Ctx *c = req->app;
-    const Route *route;
-    RouteResult rr;
+    Ctx *c = calloc(1, sizeof(*c));
 
-    if (on_worker) {
-        handlers[c->m.route->handler](c);
-        return HTTP_DONE;
-    }
-
-    c = calloc(1, sizeof(*c));
     if (!c) {
         static const char oom[] = "{\"error\": \"out of memory\"}";
 
@@ -384,9 +384,26 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
         return HTTP_DONE;
     }
     c->conf = c->holder->conf;
-    /* Authentication comes before any answer that could reveal a machine. */
-    if (!authenticate(c))
+    /* Authentication comes before any answer that could reveal a machine,
+     * and (called by http once the headers are in) before any body is read. */
+    return authenticate(c) ? HTTP_CONTINUE : HTTP_DONE;
+}
+
+int api_handle(Request *req, Reply *rep, bool on_worker)
+{
+    Ctx *c = req->app;
+    const Route *route;
+    RouteResult rr;
+
+    if (on_worker) {
+        handlers[c->m.route->handler](c);
         return HTTP_DONE;
+    }
+    if (!c) {
+        if (api_handle_early(req, rep) != HTTP_CONTINUE)
+            return HTTP_DONE;
+        c = req->app;
+    }
 
     rr = route_match(&api_route_table, req->method, req->path, c->conf->legacy_get_actions, &c->m);
     switch (rr) {
@@ -426,7 +443,13 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     }
     {
         bool acting = !(req->method & (HTTP_GET | HTTP_HEAD)) || c->m.legacy_get;
+        const char *why = NULL;
+        unsigned refused = auth_check_origin(req, c->conf, !c->holder->users, acting, &why);
 
+        if (refused) {
+            api_reply_error(c, refused, "%s", why);
+            return HTTP_DONE;
+        }
         if (!resolve_machine(c))
             return HTTP_DONE;
         int needed = acting ? route->role : route->read_role;

@@ -34,8 +34,9 @@ typedef struct Ctx {
 
 typedef void (*ApiHandler)(Ctx *c);
 
-/* The HttpHandler. */
+/* The HttpHandler, and the HttpEarlyHandler (authentication on the headers). */
 int api_handle(Request *req, Reply *rep, bool on_worker);
+int api_handle_early(Request *req, Reply *rep);
 /* Install a new configuration (takes ownership); requests in flight keep
  * the one they started with. */
 void api_set_conf(Conf *conf, Users *users);

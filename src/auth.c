@@ -1,11 +1,14 @@
-/* auth.c: the users file, Digest and Basic, roles and the machine ACL.
+/* auth.c: the users file, Digest and Basic, throttling of failures, the
+ * cross-site and Host checks, roles and the machine ACL.
  *
- * Owns the users (immutable once loaded) and the hashing (GnuTLS, which
- * libmicrohttpd already uses for TLS).  It never logs a secret: not a
- * password, not an HA1, not an Authorization header. */
+ * Owns the users (immutable once loaded), the hashing (GnuTLS, which
+ * libmicrohttpd already uses for TLS), the Digest nonces and their counts,
+ * and the failure counts per address and user.  It never logs a secret: not
+ * a password, not an HA1, not an Authorization header. */
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <gnutls/crypto.h>
@@ -233,17 +236,558 @@ static void fill_identity(const Conf *conf, const char *user, Identity *ret)
     snprintf(ret->user, sizeof(ret->user), "%s", user);
 }
 
-static AuthResult fail(Request *req, AuthResult r, const char *user, const char *why)
+/* ---- throttling of failed logins ----
+ *
+ * One slot per client address ("a:ADDR") and per user name given ("u:NAME",
+ * known or not, so that the answers cannot tell users apart).  max_failures
+ * failures within failure_window seconds block the key for failure_window
+ * seconds: its requests get 429 and Retry-After, and no password is checked
+ * meanwhile, so guessing is slowed to max_failures per window.  The first
+ * failures of a window are logged one by one; once a key is throttled, one
+ * line says so and one line when it is released counts what was refused, and
+ * a key that is throttled again right after its release is logged only in
+ * those lines.  The table is bounded: a full table reuses the slot used
+ * longest ago, so a flood of made-up user names costs memory once. */
+#define STRIKE_SLOTS 2048
+
+typedef struct Strike {
+    char key[136];        /* "" = free */
+    uint64_t window_start; /* usec */
+    uint64_t blocked_until;
+    uint64_t released_at;
+    uint64_t last;
+    unsigned failures;
+    unsigned refused;     /* requests refused while blocked */
+} Strike;
+
+static pthread_mutex_t strikes_lock = PTHREAD_MUTEX_INITIALIZER;
+static Strike strikes[STRIKE_SLOTS];
+
+static Strike *strike_find(const char *key, bool create, uint64_t now)
 {
+    Strike *oldest = NULL, *free_slot = NULL;
+
+    for (size_t i = 0; i < STRIKE_SLOTS; i++) {
+        Strike *e = &strikes[i];
+
+        if (!e->key[0]) {
+            if (!free_slot)
+                free_slot = e;
+            continue;
+        }
+        if (streq(e->key, key))
+            return e;
+        if (!oldest || e->last < oldest->last)
+            oldest = e;
+    }
+    if (!create)
+        return NULL;
+    if (!free_slot) {
+        free_slot = oldest;
+        if (free_slot->blocked_until > now)
+            log_notice("Forgetting the throttled %s to make room (%u requests refused)",
+                       free_slot->key, free_slot->refused);
+    }
+    *free_slot = (Strike){ .last = now };
+    snprintf(free_slot->key, sizeof(free_slot->key), "%s", key);
+    return free_slot;
+}
+
+/* Seconds the key stays blocked; 0 when it is not. */
+static unsigned strike_blocked(const char *key, uint64_t now)
+{
+    unsigned left = 0;
+    Strike *e;
+
+    pthread_mutex_lock(&strikes_lock);
+    e = strike_find(key, false, now);
+    if (e && e->blocked_until) {
+        if (e->blocked_until > now) {
+            e->refused++;
+            e->last = now;
+            left = (unsigned)((e->blocked_until - now + 999999u) / 1000000u);
+        } else {
+            log_notice("No longer throttling %s: %u requests refused meanwhile", e->key,
+                       e->refused);
+            e->blocked_until = 0;
+            e->released_at = now;
+            e->failures = 0;
+            e->refused = 0;
+            e->window_start = now;
+        }
+    }
+    pthread_mutex_unlock(&strikes_lock);
+    return left;
+}
+
+/* Count a failure; returns whether to log it on a line of its own. */
+static bool strike_fail(const char *key, const Conf *conf, uint64_t now)
+{
+    uint64_t window = (uint64_t)conf->failure_window * 1000000u;
+    bool log_it;
+    Strike *e;
+
+    if (conf->max_failures == 0)
+        return true;
+    pthread_mutex_lock(&strikes_lock);
+    e = strike_find(key, true, now);
+    if (e->blocked_until && e->blocked_until <= now) {
+        log_notice("No longer throttling %s: %u requests refused meanwhile", e->key, e->refused);
+        e->blocked_until = 0;
+        e->released_at = now;
+        e->refused = 0;
+        e->failures = 0;
+        e->window_start = now;
+    }
+    if (e->blocked_until) {
+        /* Checked in parallel before the block began. */
+        e->refused++;
+        pthread_mutex_unlock(&strikes_lock);
+        return false;
+    }
+    if (now - e->window_start >= window) {
+        e->window_start = now;
+        e->failures = 0;
+    }
+    e->failures++;
+    e->last = now;
+    log_it = !(e->released_at && now - e->released_at < window);
+    if (e->failures >= conf->max_failures) {
+        e->blocked_until = now + window;
+        log_warning("Throttling %s: %u failed logins in %u s; its requests get 429 for %u s",
+                    e->key, e->failures, conf->failure_window, conf->failure_window);
+    }
+    pthread_mutex_unlock(&strikes_lock);
+    return log_it;
+}
+
+static void strike_key(char *buf, size_t size, char kind, const char *name)
+{
+    snprintf(buf, size, "%c:%s", kind, name);
+}
+
+static AuthResult fail(Request *req, const Conf *conf, AuthResult r, const char *user,
+                       const char *why)
+{
+    char key[136];
+    uint64_t now = now_usec();
+    bool log_it;
+
     atomic_fetch_add(&failures_total, 1);
-    log_warning("Authentication failed from %s for user '%s' on %s %s: %s", req->peer,
-                user ? user : "-", req->method_str, req->path, why);
+    strike_key(key, sizeof(key), 'a', req->peer);
+    log_it = strike_fail(key, conf, now);
+    if (user) {
+        strike_key(key, sizeof(key), 'u', user);
+        log_it = strike_fail(key, conf, now) && log_it;
+    }
+    if (log_it)
+        log_warning("Authentication failed from %s for user '%s' on %s %s: %s", req->peer,
+                    user ? user : "-", req->method_str, req->path, why);
     return r;
+}
+
+static AuthResult throttled(const char *peer, const char *user, Identity *ret)
+{
+    char key[136];
+    unsigned left;
+
+    strike_key(key, sizeof(key), 'a', peer);
+    left = strike_blocked(key, now_usec());
+    if (!left && user) {
+        strike_key(key, sizeof(key), 'u', user);
+        left = strike_blocked(key, now_usec());
+    }
+    if (!left)
+        return AUTH_OK;
+    *ret = (Identity){ .retry_after = left };
+    return AUTH_THROTTLED;
+}
+
+/* ---- Digest (RFC 7616), verified here ----
+ *
+ * libmicrohttpd 0.9.75 (Debian 12) cannot be used for this: it resets a
+ * nonce's count when a request says nc=00000000 and stores a new count
+ * before it checks the response, so a captured request can be replayed at
+ * will; and its nonce is a hash of the second, method, URL and realm only,
+ * so clients asking in the same second share one nonce and one count (lost
+ * logins, with no stale=true to retry on), while any flood of challenges
+ * pushes real clients' nonces out of its table.
+ *
+ * A nonce here is T || R || MAC: T the issue time (monotonic usec), R 16
+ * random bytes, MAC = HMAC-SHA-256(secret, T || R || algorithm || realm)
+ * cut to 16 bytes, the secret drawn once per process.  So each challenge
+ * gets a nonce of its own that nobody can predict, and a nonce we issued is
+ * recognised (and its age known) without storing anything: a challenge
+ * costs no memory, and a flood of challenges cannot push anything out.
+ *
+ * State is kept only for nonces that have been used successfully: the last
+ * nonce count accepted.  A count is accepted only after the response is
+ * verified, and only when it is greater than the last one accepted, so a
+ * replayed request (same nc) and a forged count (nc=0 or any other with a
+ * wrong response) change nothing.  The table is bounded; when it must drop
+ * a nonce still in use, it raises a watermark to that nonce's issue time.
+ * A valid nonce that is not in the table is then either new (issued after
+ * the watermark: it cannot have been used, since every use is stored until
+ * it is dropped, and a drop raises the watermark past it) or possibly used
+ * before (issued at or before the watermark): the first is accepted as a
+ * first use, the second gets stale=true and the client asks again.  Only
+ * successful logins fill the table, so only someone who knows a password can
+ * push other clients' nonces out, and then they get stale=true, never a
+ * replay. */
+#define NONCE_RAND 16
+#define NONCE_MAC 16
+#define NONCE_BYTES (8 + NONCE_RAND + NONCE_MAC)
+#define NONCE_SLOTS 8192
+#define NONCE_PROBE 32
+
+typedef struct NonceUse {
+    uint8_t rnd[NONCE_RAND];
+    uint64_t issued; /* 0 = free */
+    uint64_t last_used;
+    uint32_t nc;
+} NonceUse;
+
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
+static uint8_t secret[32];
+static char opaque[33];
+static bool secret_ok;
+static pthread_mutex_t nonces_lock = PTHREAD_MUTEX_INITIALIZER;
+static NonceUse nonces[NONCE_SLOTS];
+static uint64_t nonce_watermark;
+
+static void hex_encode(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void secret_init(void)
+{
+    uint8_t mac[32];
+
+    if (gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret)) < 0)
+        return;
+    if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, sizeof(secret), "opaque", 6, mac) < 0)
+        return;
+    hex_encode(mac, 16, opaque);
+    secret_ok = true;
+}
+
+static int nonce_mac(const uint8_t *tr, bool sha256, const char *realm, uint8_t *ret)
+{
+    uint8_t buf[8 + NONCE_RAND + 1 + 256], mac[32];
+    size_t rl = strnlen(realm, 256);
+
+    memcpy(buf, tr, 8 + NONCE_RAND);
+    buf[8 + NONCE_RAND] = sha256 ? 'S' : 'M';
+    memcpy(buf + 8 + NONCE_RAND + 1, realm, rl);
+    if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, sizeof(secret), buf, 8 + NONCE_RAND + 1 + rl,
+                         mac) < 0)
+        return -EIO;
+    memcpy(ret, mac, NONCE_MAC);
+    return 0;
+}
+
+static int nonce_new(bool sha256, const char *realm, char ret[2 * NONCE_BYTES + 1])
+{
+    uint8_t n[NONCE_BYTES];
+    uint64_t t = now_usec();
+
+    pthread_once(&secret_once, secret_init);
+    if (!secret_ok)
+        return -EIO;
+    for (size_t i = 0; i < 8; i++)
+        n[i] = (uint8_t)(t >> (56 - 8 * i));
+    if (gnutls_rnd(GNUTLS_RND_RANDOM, n + 8, NONCE_RAND) < 0 || nonce_mac(n, sha256, realm,
+                                                                        n + 8 + NONCE_RAND) < 0)
+        return -EIO;
+    hex_encode(n, sizeof(n), ret);
+    return 0;
+}
+
+/* 0: one of ours and fresh (issue time and random part returned); -EINVAL:
+ * not one of ours (forged, or from before a restart); -ESTALE: expired. */
+static int nonce_check(const char *hex, bool sha256, const char *realm, unsigned timeout,
+                       uint64_t *ret_issued, uint8_t *ret_rnd)
+{
+    uint8_t n[NONCE_BYTES], mac[NONCE_MAC];
+    uint64_t t = 0, now = now_usec();
+
+    pthread_once(&secret_once, secret_init);
+    if (!secret_ok || strlen(hex) != 2 * NONCE_BYTES || unhex_bytes(hex, 2 * NONCE_BYTES, n) < 0)
+        return -EINVAL;
+    if (nonce_mac(n, sha256, realm, mac) < 0 || !equal_ct(mac, n + 8 + NONCE_RAND, NONCE_MAC))
+        return -EINVAL;
+    for (size_t i = 0; i < 8; i++)
+        t = t << 8 | n[i];
+    if (t > now || now - t > (uint64_t)timeout * 1000000u)
+        return -ESTALE;
+    *ret_issued = t;
+    memcpy(ret_rnd, n + 8, NONCE_RAND);
+    return 0;
+}
+
+/* Accept nonce count nc for a verified response: 0, or -ESTALE (possibly
+ * used before and forgotten since), or -EALREADY (nc is not above the last
+ * count accepted: a replay). */
+static int nonce_use(const uint8_t *rnd, uint64_t issued, uint32_t nc, unsigned timeout)
+{
+    uint64_t now = now_usec(), life = (uint64_t)timeout * 1000000u;
+    size_t start = ((size_t)rnd[0] << 8 | rnd[1]) % NONCE_SLOTS;
+    NonceUse *slot = NULL, *victim = NULL;
+    int r = 0;
+
+    pthread_mutex_lock(&nonces_lock);
+    for (size_t i = 0; i < NONCE_PROBE; i++) {
+        NonceUse *e = &nonces[(start + i) % NONCE_SLOTS];
+
+        if (e->issued == issued && memcmp(e->rnd, rnd, NONCE_RAND) == 0) {
+            slot = e;
+            break;
+        }
+        /* A free or expired slot first, else the one used longest ago. */
+        if (!victim || (victim->issued && (!e->issued || now - e->issued > life ||
+                                           (now - victim->issued <= life &&
+                                            e->last_used < victim->last_used))))
+            victim = e;
+    }
+    if (slot) {
+        if (nc <= slot->nc)
+            r = -EALREADY;
+        else {
+            slot->nc = nc;
+            slot->last_used = now;
+        }
+    } else if (issued <= nonce_watermark)
+        r = -ESTALE;
+    else {
+        if (victim->issued && victim->issued > nonce_watermark)
+            nonce_watermark = victim->issued;
+        *victim = (NonceUse){ .issued = issued, .last_used = now, .nc = nc };
+        memcpy(victim->rnd, rnd, NONCE_RAND);
+    }
+    pthread_mutex_unlock(&nonces_lock);
+    return r;
+}
+
+/* The parameters of a Digest Authorization header. */
+typedef struct DigestParams {
+    char *username, *realm, *nonce, *uri, *response, *algorithm, *qop, *nc, *cnonce, *opaque,
+        *userhash;
+} DigestParams;
+
+static void digest_params_clear(DigestParams *p)
+{
+    char **f[] = { &p->username, &p->realm, &p->nonce,  &p->uri,    &p->response, &p->algorithm,
+                   &p->qop,      &p->nc,    &p->cnonce, &p->opaque, &p->userhash };
+
+    for (size_t i = 0; i < ELEMENTSOF(f); i++) {
+        free(*f[i]);
+        *f[i] = NULL;
+    }
+}
+
+/* RFC 7616 section 3.4 / RFC 9110 section 11: a comma-separated list of
+ * name=token or name="quoted-string" (backslash escapes any character).
+ * Unknown names are skipped; a name given twice refuses the header. */
+static int digest_parse(const char *s, DigestParams *p)
+{
+    static const char *const names[] = { "username", "realm", "nonce",  "uri",
+                                         "response", "algorithm", "qop", "nc",
+                                         "cnonce", "opaque", "userhash" };
+    char **fields[] = { &p->username, &p->realm, &p->nonce, &p->uri,
+                        &p->response, &p->algorithm, &p->qop, &p->nc,
+                        &p->cnonce, &p->opaque, &p->userhash };
+
+    for (;;) {
+        const char *name;
+        size_t nlen;
+        Buf v = { 0 };
+        char **field = NULL;
+
+        while (*s == ' ' || *s == '\t' || *s == ',')
+            s++;
+        if (!*s)
+            return 0;
+        name = s;
+        while (*s && *s != '=' && *s != ' ' && *s != '\t' && *s != ',')
+            s++;
+        nlen = (size_t)(s - name);
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s != '=' || nlen == 0)
+            return -EINVAL;
+        s++;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '"') {
+            for (s++; *s && *s != '"'; s++) {
+                if (*s == '\\' && s[1])
+                    s++;
+                buf_append(&v, s, 1);
+            }
+            if (*s != '"') {
+                buf_free(&v);
+                return -EINVAL;
+            }
+            s++;
+        } else {
+            const char *t = s;
+
+            while (*s && *s != ',' && *s != ' ' && *s != '\t')
+                s++;
+            if (s == t) {
+                buf_free(&v);
+                return -EINVAL;
+            }
+            buf_append(&v, t, (size_t)(s - t));
+        }
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s && *s != ',') {
+            buf_free(&v);
+            return -EINVAL;
+        }
+        if (!v.data)
+            buf_append(&v, "", 0);
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+            if (strlen(names[i]) == nlen && strncasecmp(names[i], name, nlen) == 0)
+                field = fields[i];
+        if (field && *field) {
+            buf_free(&v);
+            return -EINVAL; /* a duplicate */
+        }
+        if (v.oom) {
+            buf_free(&v);
+            return -ENOMEM;
+        }
+        if (field)
+            *field = buf_steal(&v);
+        else
+            buf_free(&v);
+    }
+}
+
+static int digest_hash(bool sha256, const char *s, uint8_t *ret)
+{
+    return gnutls_hash_fast(sha256 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_MD5, s, strlen(s), ret) < 0
+               ? -EIO
+               : 0;
+}
+
+/* The expected response of RFC 7616 section 3.4.1, qop=auth. */
+static int digest_expected(bool sha256, const uint8_t *ha1, const DigestParams *p,
+                           const char *method, uint8_t *ret)
+{
+    size_t hl = sha256 ? 32 : 16;
+    char ha1hex[65], ha2hex[65];
+    uint8_t ha2[32];
+    _cleanup_free_ char *a2 = strdup_printf("%s:%s", method, p->uri);
+    _cleanup_free_ char *kd = NULL;
+    int r;
+
+    if (!a2)
+        return -ENOMEM;
+    r = digest_hash(sha256, a2, ha2);
+    if (r < 0)
+        return r;
+    hex_encode(ha1, hl, ha1hex);
+    hex_encode(ha2, hl, ha2hex);
+    kd = strdup_printf("%s:%s:%s:%s:%s:%s", ha1hex, p->nonce, p->nc, p->cnonce, p->qop, ha2hex);
+    explicit_bzero(ha1hex, sizeof(ha1hex));
+    if (!kd)
+        return -ENOMEM;
+    r = digest_hash(sha256, kd, ret);
+    explicit_bzero(kd, strlen(kd));
+    return r;
+}
+
+static AuthResult digest_check(Request *req, const Conf *conf, const Users *users,
+                               const char *params, Identity *ret)
+{
+    _cleanup_(digest_params_clear) DigestParams p = { 0 };
+    bool sha256 = conf->digest_algorithm == DIGEST_SHA256;
+    size_t hl = sha256 ? 32 : 16;
+    uint8_t expected[32], given[32], rnd[NONCE_RAND];
+    static const uint8_t no_ha1[32];
+    unsigned long long nc;
+    uint64_t issued = 0;
+    const User *u;
+    AuthResult t;
+    int r;
+
+    if (digest_parse(params, &p) < 0)
+        return fail(req, conf, AUTH_BAD, NULL, "malformed Digest credentials");
+    t = throttled(req->peer, p.username, ret);
+    if (t != AUTH_OK)
+        return t;
+    if (!p.username || !p.realm || !p.nonce || !p.uri || !p.response)
+        return fail(req, conf, AUTH_BAD, p.username, "incomplete Digest credentials");
+    if (p.userhash && strcasecmp(p.userhash, "false") != 0)
+        return fail(req, conf, AUTH_BAD, p.username, "userhash is not supported");
+    if (!streq(p.realm, conf->realm))
+        return fail(req, conf, AUTH_BAD, p.username, "wrong realm");
+    if (p.algorithm ? strcasecmp(p.algorithm, sha256 ? "SHA-256" : "MD5") != 0 : sha256)
+        return fail(req, conf, AUTH_BAD, p.username,
+                    sha256 ? "the server asks for SHA-256" : "the server asks for MD5");
+    if (!p.qop || strcasecmp(p.qop, "auth") != 0 || !p.cnonce || !p.nc)
+        return fail(req, conf, AUTH_BAD, p.username, "qop=auth with nc and cnonce is required");
+    /* The answer covers the request-target: it must be this request's. */
+    if (!req->target || !streq(p.uri, req->target))
+        return fail(req, conf, AUTH_BAD, p.username, "the uri is not the request's");
+    if (strlen(p.nc) != 8 || p.nc[strspn(p.nc, "0123456789abcdefABCDEF")] ||
+        (nc = strtoull(p.nc, NULL, 16)) == 0)
+        return fail(req, conf, AUTH_BAD, p.username, "the nonce count is not 1 to ffffffff");
+    if (strlen(p.response) != 2 * hl || unhex_bytes(p.response, 2 * hl, given) < 0)
+        return fail(req, conf, AUTH_BAD, p.username, "malformed response");
+
+    /* A nonce that is not ours, or expired: stale=true for every user,
+     * known or not, before any password is looked at. */
+    r = nonce_check(p.nonce, sha256, conf->realm, conf->nonce_timeout, &issued, rnd);
+    if (r == 0 && p.opaque && !streq(p.opaque, opaque))
+        r = -EINVAL;
+    if (r < 0) {
+        log_notice("Digest nonce from %s for user '%s' on %s %s is %s: stale challenge",
+                   req->peer, p.username, req->method_str, req->path,
+                   r == -ESTALE ? "expired" : "not one this process issued");
+        return AUTH_STALE;
+    }
+
+    /* An unknown user costs the same hashing as a known one. */
+    u = find_user(users, p.username);
+    if (u && u->ha1_len != hl)
+        u = NULL;
+    r = digest_expected(sha256, u ? u->ha1 : no_ha1, &p, req->method_str, expected);
+    if (r < 0)
+        return fail(req, conf, AUTH_BAD, p.username, "cannot compute the Digest response");
+    if (!equal_ct(expected, given, hl) || !u)
+        return fail(req, conf, AUTH_BAD, p.username,
+                    u ? "wrong password"
+                      : find_user(users, p.username) ? "the user's hash is not in the algorithm "
+                                                       "the server asks for"
+                                                     : "unknown user");
+    r = nonce_use(rnd, issued, (uint32_t)nc, conf->nonce_timeout);
+    if (r == -EALREADY)
+        return fail(req, conf, AUTH_STALE, p.username,
+                    "nonce count not above the last one accepted (a replay?)");
+    if (r < 0) {
+        log_notice("Digest nonce from %s for user '%s' was forgotten: stale challenge", req->peer,
+                   p.username);
+        return AUTH_STALE;
+    }
+    fill_identity(conf, u->name, ret);
+    return AUTH_OK;
 }
 
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret)
 {
     const char *authz;
+    AuthResult t;
 
     if (!users) {
         *ret = (Identity){ .anonymous = true, .role = ROLE_ADMIN };
@@ -252,29 +796,13 @@ AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identi
     authz = http_header(req, "Authorization");
     if (!authz)
         return AUTH_MISSING; /* the normal first step of Digest: not a failure */
+    /* A blocked address is refused before anything else is looked at. */
+    t = throttled(req->peer, NULL, ret);
+    if (t != AUTH_OK)
+        return t;
 
-    if (strncasecmp(authz, "Digest ", 7) == 0) {
-        _cleanup_free_ char *name = http_digest_user(req);
-        const User *u = name ? find_user(users, name) : NULL;
-        bool sha256 = conf->digest_algorithm == DIGEST_SHA256;
-        int r;
-
-        if (!u)
-            return fail(req, AUTH_BAD, name, "unknown user");
-        if (u->ha1_len != (sha256 ? 32u : 16u))
-            return fail(req, AUTH_BAD, name, sha256 ? "the user's hash is MD5; the server asks "
-                                                      "for SHA-256"
-                                                    : "the user's hash is SHA-256; the server "
-                                                      "asks for MD5");
-        r = http_digest_check(req, conf->realm, u->name, u->ha1, u->ha1_len, sha256,
-                              conf->nonce_timeout);
-        if (r == -ESTALE)
-            return AUTH_STALE;
-        if (r != 1)
-            return fail(req, AUTH_BAD, name, "wrong password or replayed nonce");
-        fill_identity(conf, u->name, ret);
-        return AUTH_OK;
-    }
+    if (strncasecmp(authz, "Digest ", 7) == 0)
+        return digest_check(req, conf, users, authz + 7, ret);
     if (strncasecmp(authz, "Basic ", 6) == 0) {
         _cleanup_free_ char *name = NULL, *pass = NULL;
         uint8_t ha1[32];
@@ -283,34 +811,147 @@ AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identi
         bool ok;
 
         if (!auth_basic_accepted(conf, req->tls))
-            return fail(req, AUTH_BASIC_REFUSED, NULL,
+            return fail(req, conf, AUTH_BASIC_REFUSED, NULL,
                         req->tls ? "Basic is disabled" : "Basic needs TLS");
         if (http_basic_credentials(req, &name, &pass) < 0)
-            return fail(req, AUTH_BAD, NULL, "malformed Basic credentials");
+            return fail(req, conf, AUTH_BAD, NULL, "malformed Basic credentials");
+        t = throttled(req->peer, name, ret);
+        if (t != AUTH_OK) {
+            explicit_bzero(pass, strlen(pass));
+            return t;
+        }
         u = find_user(users, name);
         ok = u && auth_ha1(name, conf->realm, pass, u->ha1_len == 32, ha1, &len) == 0 &&
              len == u->ha1_len && equal_ct(ha1, u->ha1, len);
         explicit_bzero(pass, strlen(pass));
         explicit_bzero(ha1, sizeof(ha1));
         if (!ok)
-            return fail(req, AUTH_BAD, name, u ? "wrong password" : "unknown user");
+            return fail(req, conf, AUTH_BAD, name, u ? "wrong password" : "unknown user");
         fill_identity(conf, u->name, ret);
         return AUTH_OK;
     }
-    return fail(req, AUTH_BAD, NULL, "unsupported authentication scheme");
+    return fail(req, conf, AUTH_BAD, NULL, "unsupported authentication scheme");
+}
+
+/* A quoted-string of RFC 9110 section 5.6.4. */
+static void buf_quoted(Buf *b, const char *s)
+{
+    buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_puts(b, "\\");
+        buf_append(b, s, 1);
+    }
+    buf_puts(b, "\"");
 }
 
 void auth_challenge(Request *req, const Conf *conf, bool stale, Reply *rep)
 {
-    HttpChallenge ch = {
-        .set = true,
-        .sha256 = conf->digest_algorithm == DIGEST_SHA256,
-        .stale = stale,
-        .basic = auth_basic_accepted(conf, req->tls),
-    };
+    bool sha256 = conf->digest_algorithm == DIGEST_SHA256;
+    char nonce[2 * NONCE_BYTES + 1];
+    _cleanup_free_ char *digest = NULL, *basic = NULL;
+    Buf b = { 0 };
 
-    snprintf(ch.realm, sizeof(ch.realm), "%s", conf->realm);
-    reply_set_challenge(rep, &ch);
+    if (nonce_new(sha256, conf->realm, nonce) == 0) {
+        buf_puts(&b, "Digest realm=");
+        buf_quoted(&b, conf->realm);
+        buf_printf(&b, ", qop=\"auth\", algorithm=%s, nonce=\"%s\", opaque=\"%s\"%s",
+                   sha256 ? "SHA-256" : "MD5", nonce, opaque, stale ? ", stale=true" : "");
+        digest = buf_steal(&b);
+        if (!digest || reply_add_header(rep, "WWW-Authenticate", digest) < 0)
+            rep->oom = true;
+    } else
+        log_error("Cannot make a Digest nonce: no random bytes from GnuTLS");
+    if (auth_basic_accepted(conf, req->tls)) {
+        buf_puts(&b, "Basic realm=");
+        buf_quoted(&b, conf->realm);
+        buf_puts(&b, ", charset=\"UTF-8\"");
+        basic = buf_steal(&b);
+        if (!basic || reply_add_header(rep, "WWW-Authenticate", basic) < 0)
+            rep->oom = true;
+    }
+}
+
+/* ---- requests from browsers ---- */
+
+/* Whether host[:port] of a Host header names this listener. */
+static bool host_is_ours(const Conf *conf, const char *value)
+{
+    char name[300];
+    const char *port = NULL;
+    ListenAddr la;
+    size_t n;
+
+    if (value[0] == '[') {
+        const char *end = strchr(value, ']');
+
+        if (!end)
+            return false;
+        n = (size_t)(end - value) + 1;
+        if (end[1] == ':')
+            port = end + 2;
+        else if (end[1])
+            return false;
+    } else {
+        n = strcspn(value, ":");
+        if (value[n] == ':')
+            port = value + n + 1;
+    }
+    if (n == 0 || n >= sizeof(name))
+        return false;
+    memcpy(name, value, n);
+    name[n] = '\0';
+    if (port) {
+        unsigned long long p;
+
+        if (parse_uint(port, 1, 65535, &p) < 0 || p != http_port())
+            return false;
+    }
+    if (strcasecmp(name, "localhost") == 0 || streq(name, "127.0.0.1") || streq(name, "[::1]"))
+        return true;
+    if (conf_parse_listen(conf->listen, &la) == 0 && !la.is_unix && la.host[0]) {
+        if (strchr(la.host, ':'))
+            return n == strlen(la.host) + 2 && strncasecmp(name + 1, la.host, n - 2) == 0;
+        return strcasecmp(name, la.host) == 0;
+    }
+    return false;
+}
+
+unsigned auth_check_origin(Request *req, const Conf *conf, bool protected_mode, bool acting,
+                           const char **ret_why)
+{
+    const char *host = http_header(req, "Host");
+    const char *site = http_header(req, "Sec-Fetch-Site");
+    const char *origin = http_header(req, "Origin");
+
+    /* DNS rebinding: a page of evil.example, its name now pointing at
+     * 127.0.0.1, reaches a listener that asks no password.  Its requests
+     * still carry Host: evil.example. */
+    if (protected_mode && host && !http_listen_is_unix() && !host_is_ours(conf, host)) {
+        *ret_why = "without authentication virtmcd answers only to its own names "
+                   "(localhost, 127.0.0.1, [::1] or the listen address, with its port) in Host";
+        return 421;
+    }
+    if (!acting)
+        return 0;
+    /* Fetch metadata: a browser says where a request comes from; "same-site"
+     * includes another port of localhost. */
+    if (site && (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0)) {
+        *ret_why = "actions are refused on requests a browser sends from another site "
+                   "(Sec-Fetch-Site)";
+        return 403;
+    }
+    if (origin) {
+        const char *scheme = req->tls ? "https://" : "http://";
+        size_t sl = strlen(scheme);
+
+        if (!host || strncasecmp(origin, scheme, sl) != 0 || strcasecmp(origin + sl, host) != 0) {
+            *ret_why = "actions are refused on requests a browser sends from another origin "
+                       "(Origin)";
+            return 403;
+        }
+    }
+    return 0;
 }
 
 bool auth_machine_visible(const Identity *id, const char *name)

@@ -27,22 +27,31 @@ typedef struct Identity {
     bool anonymous;
     Role role;
     char *const *machines; /* globs, borrowed from the Conf; NULL = all */
+    unsigned retry_after; /* seconds; set with AUTH_THROTTLED */
 } Identity;
 
 typedef enum AuthResult {
     AUTH_OK,
     AUTH_MISSING,   /* no credentials: 401 */
     AUTH_BAD,       /* wrong user or password: 401 */
-    AUTH_STALE,     /* a good answer to an expired nonce: 401 stale=true */
+    AUTH_STALE,     /* an unknown, expired or forgotten nonce: 401 stale=true */
     AUTH_BASIC_REFUSED, /* Basic where it is not accepted: 401 */
+    AUTH_THROTTLED, /* too many failures from this address or for this user: 429 */
 } AuthResult;
 
-/* Decide who the request is.  With users == NULL every request is the
- * anonymous admin (protected mode).  Logs each failure with the peer. */
+/* Decide who the request is, from its headers alone.  With users == NULL
+ * every request is the anonymous admin (protected mode).  Logs failures
+ * with the peer (in aggregate once an address or user is throttled). */
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret);
-/* Fill the 401 challenge of rep: Digest in conf's algorithm, and Basic
- * when conf and the connection accept it. */
+/* Add the 401 challenges to rep: Digest in conf's algorithm with a fresh
+ * nonce, and Basic when conf and the connection accept it. */
 void auth_challenge(Request *req, const Conf *conf, bool stale, Reply *rep);
+/* Browser requests from elsewhere (API.md section 8): 0 when the request
+ * may go on, else the status to refuse it with (403: an action a browser
+ * marks cross-site; 421: in protected mode, a Host that is not a name of
+ * this listener, as DNS rebinding sends) and why in *ret_why. */
+unsigned auth_check_origin(Request *req, const Conf *conf, bool protected_mode, bool acting,
+                           const char **ret_why);
 bool auth_basic_accepted(const Conf *conf, bool tls);
 /* The machine ACL: false means the machine does not exist for this user. */
 bool auth_machine_visible(const Identity *id, const char *name);

@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,6 +144,7 @@ typedef enum KeyType {
     KEY_UINT,         /* unsigned in [min, max] */
     KEY_SIZE,         /* size_t in [min, max], optional K/M/G suffix */
     KEY_BOOL,
+    KEY_MODE,        /* octal file mode in [min, max] */
     KEY_ENUM,        /* int index into values */
     KEY_GLOBS,       /* comma-separated, NULL-terminated char ** */
     KEY_READY_CHECK, /* none | address | tcp:PORT, sets ready_check and ready_port */
@@ -183,12 +185,17 @@ static const Key keys[] = {
     { SEC_SERVER, "max_connections", KEY_UINT, C(max_connections), 1, 100000,
       .default_value = "1024" },
     { SEC_SERVER, "max_connections_per_ip", KEY_UINT, C(max_connections_per_ip), 0, 100000,
-      .default_value = "0" },
+      .default_value = "64" },
     { SEC_SERVER, "connection_memory", KEY_SIZE, C(connection_memory), 4096, 16777216,
       .default_value = "65536" },
     { SEC_SERVER, "max_body_bytes", KEY_SIZE, C(max_body_bytes), 1024, 67108864,
       .default_value = "65536" },
     { SEC_SERVER, "request_timeout", KEY_UINT, C(request_timeout), 1, 3600, .default_value = "30" },
+    { SEC_SERVER, "header_timeout", KEY_UINT, C(header_timeout), 1, 3600, .default_value = "10" },
+    { SEC_SERVER, "body_timeout", KEY_UINT, C(body_timeout), 1, 3600, .default_value = "30" },
+    { SEC_SERVER, "socket_mode", KEY_MODE, C(socket_mode), 0, 0777, .default_value = "0660" },
+    { SEC_SERVER, "socket_group", KEY_OPT_STRING, C(socket_group), .check = check_no_control,
+      .default_value = "" },
     { SEC_SERVER, "threads", KEY_UINT, C(threads), 0, 256, .default_value = "0" },
     { SEC_SERVER, "workers", KEY_UINT, C(workers), 1, 1024, .default_value = "16" },
     { SEC_SERVER, "legacy_get_actions", KEY_BOOL, C(legacy_get_actions), .default_value = "true" },
@@ -223,6 +230,9 @@ static const Key keys[] = {
     { SEC_AUTH, "basic", KEY_ENUM, C(basic), .values = basic_names, .default_value = "tls" },
     { SEC_AUTH, "nonce_timeout", KEY_UINT, C(nonce_timeout), 1, 86400,
       .default_value = "300" },
+    { SEC_AUTH, "max_failures", KEY_UINT, C(max_failures), 0, 100000, .default_value = "10" },
+    { SEC_AUTH, "failure_window", KEY_UINT, C(failure_window), 1, 86400,
+      .default_value = "60" },
 
     { SEC_USER, "role", KEY_ENUM, U(role), .values = role_names, .default_value = "user" },
     { SEC_USER, "machines", KEY_GLOBS, U(machines), .default_value = "*" },
@@ -313,10 +323,13 @@ Conf *conf_new(void)
     if (!c)
         return NULL;
     c->max_connections = 1024;
-    c->max_connections_per_ip = 0;
+    c->max_connections_per_ip = 64;
     c->connection_memory = 65536;
     c->max_body_bytes = 65536;
     c->request_timeout = 30;
+    c->header_timeout = 10;
+    c->body_timeout = 30;
+    c->socket_mode = 0660;
     c->threads = 0;
     c->workers = 16;
     c->legacy_get_actions = true;
@@ -330,6 +343,8 @@ Conf *conf_new(void)
     c->digest_algorithm = DIGEST_MD5;
     c->basic = BASIC_TLS;
     c->nonce_timeout = 300;
+    c->max_failures = 10;
+    c->failure_window = 60;
 
     c->listen = strdup("127.0.0.1:9001");
     c->uri = strdup("qemu:///system");
@@ -350,6 +365,7 @@ void conf_free(Conf *c)
     free(c->listen);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->socket_group);
     free(c->uri);
     for (size_t i = 0; i < c->n_hosts; i++)
         host_done(&c->hosts[i]);
@@ -1003,6 +1019,22 @@ static void set_value(Parser *p, const Key *k, const char *value)
         }
         *(bool *)field = b;
         return;
+
+    case KEY_MODE: {
+        char *end = NULL;
+        unsigned long m;
+
+        errno = 0;
+        m = *value >= '0' && *value <= '7' ? strtoul(value, &end, 8) : ULONG_MAX;
+        if (errno || !end || *end || m < k->min || m > k->max) {
+            snprintf(buf, sizeof(buf), "expected an octal mode from %04llo to %04llo", k->min,
+                     k->max);
+            bad_value(p, k, value, buf);
+            return;
+        }
+        *(unsigned *)field = (unsigned)m;
+        return;
+    }
 
     case KEY_ENUM:
         r = lookup(k->values, value);

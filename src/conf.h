@@ -92,10 +92,14 @@ typedef struct Conf {
     char *tls_cert;                 /* NULL = plain HTTP */
     char *tls_key;
     unsigned max_connections;       /* 1024 */
-    unsigned max_connections_per_ip; /* 0 = no limit; default 0 */
+    unsigned max_connections_per_ip; /* 0 = no limit; default 64 */
     size_t connection_memory;       /* bytes per connection, default 65536 */
     size_t max_body_bytes;          /* 65536 */
-    unsigned request_timeout;       /* seconds, 30 */
+    unsigned request_timeout;       /* seconds idle, 30 */
+    unsigned header_timeout;        /* seconds for a request head, 10 */
+    unsigned body_timeout;          /* seconds for a request body, 30 */
+    unsigned socket_mode;           /* a Unix listener's mode, 0660 */
+    char *socket_group;             /* a Unix listener's group; NULL = the process's */
     unsigned threads;               /* 0 = one per CPU */
     unsigned workers;               /* threads for libvirt calls, 16 */
     bool legacy_get_actions;        /* true */
@@ -127,6 +131,8 @@ typedef struct Conf {
     DigestAlgo digest_algorithm;    /* md5 */
     BasicMode basic;                /* tls */
     unsigned nonce_timeout;         /* seconds a digest nonce lives, 300 */
+    unsigned max_failures;          /* failed logins per window before 429; 0 = off; 10 */
+    unsigned failure_window;        /* seconds, 60 */
 
     /* [user "NAME"] */
     ConfUser *users;

@@ -1,19 +1,23 @@
 /* http.c: libmicrohttpd behind the Request/Reply interface of http.h.
  *
- * Owns the daemon, the listening socket, request bodies and their limits,
+ * Owns the daemon, the listening socket, request framing, bodies and their
+ * limits, the per-connection deadlines, the decoded query of each request,
  * the worker pool for deferred handlers and the access log.  It must never
  * interpret a path or call libvirt, and never queue a response while body
- * data is still arriving. */
+ * data is still arriving, except to refuse a request whose body it will
+ * then not read (libmicrohttpd closes such a connection after the answer). */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <sys/random.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,17 +32,39 @@ typedef enum Phase {
     PHASE_REPLIED,  /* the worker filled the reply */
 } Phase;
 
+/* One per connection (libmicrohttpd's socket context), on the list that the
+ * sweeper walks.  libmicrohttpd's own timeout is an idle timer that every
+ * byte restarts, so a client trickling one byte at a time keeps a connection
+ * (and a per-address slot) for ever; the deadline here is absolute. */
+typedef struct HttpConn {
+    int fd;
+    uint64_t deadline; /* monotonic usec, 0 = none; under conns_lock */
+    /* The raw request-target of the request being read, from the URI log
+     * callback (the access handler only gets the path).  Kept here, not in
+     * a request, because libmicrohttpd 0.9.75 does not report a request
+     * completed when it refuses it while reading the headers (a URI or
+     * header too long), and this is freed with the connection in any case. */
+    char *target;
+    struct HttpConn *prev, *next;
+} HttpConn;
+
 typedef struct HttpReq {
     Request req;
     Reply rep;
     struct MHD_Connection *conn;
+    HttpConn *hc;
     char *path;
+    char *target;
     char peer[INET6_ADDRSTRLEN];
     Buf body;
+    bool has_body;
     bool too_large;
     _Atomic int phase;
     size_t sent_bytes;
-    char **decoded; /* query values decoded on demand, freed with the request */
+    /* The query, split and decoded once (http_query_each, http_query). */
+    bool query_parsed;
+    int query_error;
+    char **qkeys, **qvalues;
     struct HttpReq *next_job;
 } HttpReq;
 
@@ -51,8 +77,21 @@ static _Atomic bool access_log_;
 static _Atomic uint64_t requests_total_;
 static _Atomic long in_flight_;
 static unsigned port_;
-static uint8_t nonce_seed[32];
+static bool listen_unix_;
 static bool verbose_libs;
+static HttpEarlyHandler early_;
+static _Atomic unsigned header_timeout_ = 10, body_timeout_ = 30;
+
+/* Open connections and their deadlines: one list, one lock.  The sweeper
+ * thread cuts (shutdown(2)) a connection whose deadline passed; the socket is
+ * still open then, since libmicrohttpd reports a connection closed (and it
+ * leaves this list) before it closes the descriptor. */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sweep_cond = PTHREAD_COND_INITIALIZER;
+static HttpConn *conns_head;
+static bool sweep_stop;
+static pthread_t sweeper_;
+static bool sweeper_started;
 
 /* The worker pool: one queue, one lock, one condition. */
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -73,49 +112,29 @@ void reply_set(Reply *rep, unsigned status, const char *content_type, char *body
 
 int reply_add_header(Reply *rep, const char *name, const char *value)
 {
-    if (rep->n_headers == HTTP_MAX_HEADERS)
-        return -E2BIG;
-    rep->header_names[rep->n_headers] = strdup(name);
-    rep->header_values[rep->n_headers] = strdup(value);
-    if (!rep->header_names[rep->n_headers] || !rep->header_values[rep->n_headers]) {
-        free(rep->header_names[rep->n_headers]);
-        free(rep->header_values[rep->n_headers]);
+    char *n, *v;
+
+    if (rep->n_headers == rep->n_alloc) {
+        size_t na = rep->n_alloc ? rep->n_alloc * 2 : 8;
+        ReplyHeader *nh = realloc(rep->headers, na * sizeof(*nh));
+
+        if (!nh) {
+            rep->oom = true;
+            return -ENOMEM;
+        }
+        rep->headers = nh;
+        rep->n_alloc = na;
+    }
+    n = strdup(name);
+    v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        rep->oom = true;
         return -ENOMEM;
     }
-    rep->n_headers++;
+    rep->headers[rep->n_headers++] = (ReplyHeader){ n, v };
     return 0;
-}
-
-void reply_set_challenge(Reply *rep, const HttpChallenge *ch)
-{
-    free(rep->challenge);
-    rep->challenge = malloc(sizeof(*ch));
-    if (rep->challenge)
-        *rep->challenge = *ch;
-}
-
-char *http_digest_user(Request *req)
-{
-    char *u = MHD_digest_auth_get_username(((HttpReq *)req)->conn);
-    char *copy;
-
-    if (!u)
-        return NULL;
-    copy = strdup(u);
-    MHD_free(u);
-    return copy;
-}
-
-int http_digest_check(Request *req, const char *realm, const char *user, const uint8_t *ha1,
-                      size_t ha1_len, bool sha256, unsigned nonce_timeout)
-{
-    int r = MHD_digest_auth_check_digest2(((HttpReq *)req)->conn, realm, user, ha1, ha1_len,
-                                          nonce_timeout,
-                                          sha256 ? MHD_DIGEST_ALG_SHA256 : MHD_DIGEST_ALG_MD5);
-
-    if (r == MHD_INVALID_NONCE)
-        return -ESTALE;
-    return r == MHD_YES ? 1 : 0;
 }
 
 int http_basic_credentials(Request *req, char **ret_user, char **ret_password)
@@ -145,84 +164,92 @@ int http_basic_credentials(Request *req, char **ret_user, char **ret_password)
 
 void reply_clear(Reply *rep)
 {
-    free(rep->challenge);
     free(rep->body);
     for (size_t i = 0; i < rep->n_headers; i++) {
-        free(rep->header_names[i]);
-        free(rep->header_values[i]);
+        free(rep->headers[i].name);
+        free(rep->headers[i].value);
     }
+    free(rep->headers);
     *rep = (Reply){ 0 };
 }
 
-static const char *decode_keep(HttpReq *h, const char *raw)
+static int decode_component(const char *s, char **ret)
 {
-    _cleanup_free_ char *plus = NULL;
-    char *out = NULL;
-    size_t n;
+    _cleanup_free_ char *plus = strdup(s);
 
-    if (!raw)
-        return NULL;
-    plus = strdup(raw);
     if (!plus)
-        return NULL;
+        return -ENOMEM;
     for (char *p = plus; *p; p++)
         if (*p == '+')
             *p = ' ';
-    if (percent_decode(plus, strlen(plus), &out, NULL) < 0)
-        return NULL;
-    n = strv_length(h->decoded);
-    {
-        char **nv = realloc(h->decoded, (n + 2) * sizeof(char *));
+    return percent_decode(plus, strlen(plus), ret, NULL);
+}
 
-        if (!nv) {
-            free(out);
-            return NULL;
-        }
-        nv[n] = out;
-        nv[n + 1] = NULL;
-        h->decoded = nv;
+static enum MHD_Result query_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    HttpReq *h = cls;
+    char *k = NULL, *v = NULL;
+    int r;
+
+    /* libmicrohttpd split the query at '&' and '='; unescape_none() kept
+     * the escapes, so each key and value is decoded here, once. */
+    r = decode_component(key, &k);
+    if (r >= 0)
+        r = decode_component(value ? value : "", &v);
+    if (r >= 0 && (strv_push(&h->qkeys, k) < 0 || strv_push(&h->qvalues, v) < 0))
+        r = -ENOMEM;
+    free(k);
+    free(v);
+    if (r < 0) {
+        h->query_error = r == -ENOMEM ? r : -EINVAL;
+        return MHD_NO;
     }
-    return out;
+    return MHD_YES;
+}
+
+/* The query as one list of decoded keys and values, built on first use.
+ * Every reader goes through it, so a check and a use can never see two
+ * spellings of one key ("?%66orce=1" is "?force=1" for both). */
+static int parse_query(HttpReq *h)
+{
+    if (h->query_parsed)
+        return h->query_error;
+    h->query_parsed = true;
+    (void)MHD_get_connection_values(h->conn, MHD_GET_ARGUMENT_KIND, query_cb, h);
+    if (h->query_error < 0) {
+        strv_free(h->qkeys);
+        strv_free(h->qvalues);
+        h->qkeys = h->qvalues = NULL;
+    }
+    return h->query_error;
 }
 
 const char *http_query(Request *req, const char *key)
 {
     HttpReq *h = (HttpReq *)req;
-    const char *raw = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, key);
 
-    if (!raw)
+    if (parse_query(h) < 0)
         return NULL;
-    return decode_keep(h, raw);
-}
-
-typedef struct QueryEach {
-    HttpReq *h;
-    HttpQueryFn fn;
-    void *userdata;
-    int r;
-} QueryEach;
-
-static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    QueryEach *q = cls;
-    const char *dk = decode_keep(q->h, key);
-    const char *dv = value ? decode_keep(q->h, value) : "";
-
-    if (!dk || !dv) {
-        q->r = -EINVAL;
-        return MHD_NO;
-    }
-    q->r = q->fn(dk, dv, q->userdata);
-    return q->r < 0 ? MHD_NO : MHD_YES;
+    for (size_t i = 0; h->qkeys && h->qkeys[i]; i++)
+        if (streq(h->qkeys[i], key))
+            return h->qvalues[i];
+    return NULL;
 }
 
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata)
 {
-    QueryEach q = { .h = (HttpReq *)req, .fn = fn, .userdata = userdata };
+    HttpReq *h = (HttpReq *)req;
+    int r = parse_query(h);
 
-    (void)MHD_get_connection_values(q.h->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
-    return q.r;
+    if (r < 0)
+        return r;
+    for (size_t i = 0; h->qkeys && h->qkeys[i]; i++) {
+        r = fn(h->qkeys[i], h->qvalues[i], userdata);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 const char *http_header(Request *req, const char *name)
@@ -237,44 +264,49 @@ static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+static void conn_set_deadline(HttpConn *hc, unsigned seconds)
+{
+    if (!hc)
+        return;
+    pthread_mutex_lock(&conns_lock);
+    hc->deadline = seconds ? now_usec() + (uint64_t)seconds * 1000000u : 0;
+    pthread_mutex_unlock(&conns_lock);
+}
+
 static enum MHD_Result queue_reply(HttpReq *h)
 {
     Reply *rep = &h->rep;
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (rep->status == 0) {
+    if (rep->status == 0 || rep->oom) {
         static const char body[] = "{\"error\": \"internal error: no reply\"}";
+
+        reply_clear(rep);
         reply_set(rep, 500, "application/json", strdup(body), strlen(body));
     }
     resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
     if (!resp)
         return MHD_NO;
     rep->body = NULL; /* the response owns it now */
-    if (rep->content_type)
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    if (rep->content_type &&
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type) != MHD_YES)
+        goto fail;
     for (size_t i = 0; i < rep->n_headers; i++)
-        (void)MHD_add_response_header(resp, rep->header_names[i], rep->header_values[i]);
+        if (MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value) != MHD_YES)
+            goto fail;
     h->sent_bytes = rep->len;
-    if (rep->challenge) {
-        char basic[200];
-
-        if (rep->challenge->basic) {
-            snprintf(basic, sizeof(basic), "Basic realm=\"%s\", charset=\"UTF-8\"",
-                     rep->challenge->realm);
-            (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, basic);
-        }
-        /* libmicrohttpd writes the one Digest challenge (and the 401). */
-        ret = MHD_queue_auth_fail_response2(h->conn, rep->challenge->realm, PACKAGE_NAME, resp,
-                                            rep->challenge->stale ? MHD_YES : MHD_NO,
-                                            rep->challenge->sha256 ? MHD_DIGEST_ALG_SHA256
-                                                                   : MHD_DIGEST_ALG_MD5);
-        MHD_destroy_response(resp);
-        return ret;
-    }
+    /* The answer is on its way: no deadline cuts it. */
+    conn_set_deadline(h->hc, 0);
     ret = MHD_queue_response(h->conn, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
+fail:
+    /* A header libmicrohttpd refused (out of memory, or a line break in a
+     * value): better no answer than a wrong one. */
+    MHD_destroy_response(resp);
+    log_error("Cannot add a response header for %s %s", h->req.method_str, h->path);
+    return MHD_NO;
 }
 
 static void reply_static_error(HttpReq *h, unsigned status, const char *json)
@@ -346,12 +378,107 @@ static enum MHD_Result run_handler(HttpReq *h)
     error_clear();
     r = handler_(&h->req, &h->rep, false);
     if (r == HTTP_DEFER) {
+        conn_set_deadline(h->hc, 0);
         atomic_store(&h->phase, PHASE_WORKING);
         MHD_suspend_connection(h->conn);
         job_push(h);
         return MHD_YES;
     }
     return queue_reply(h);
+}
+
+typedef struct Framing {
+    size_t content_length, transfer_encoding, host;
+    const char *te;
+    bool bad_name;
+} Framing;
+
+/* RFC 9110 section 5.6.2: a header name is a token. */
+static bool is_token(const char *s)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    return *s && !s[strspn(s, tchar)];
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum MHD_Result framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    Framing *f = cls;
+
+    /* libmicrohttpd 0.9.75 appends an obs-fold continuation line to the
+     * header *name* ("Transfer-Encoding:\r\n chunked" becomes a header
+     * "Transfer-Encodingchunked"), and keeps "Host :" as the name "Host ".
+     * Such a name is not a token, or only looks like a framing header. */
+    if (!is_token(key) ||
+        ((has_prefix_ci(key, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+          has_prefix_ci(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+          has_prefix_ci(key, MHD_HTTP_HEADER_HOST)) &&
+         strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0 &&
+         strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) != 0 &&
+         strcasecmp(key, MHD_HTTP_HEADER_HOST) != 0))
+        f->bad_name = true;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    return MHD_YES;
+}
+
+/* RFC 9112 section 6.3: where two parsers could disagree on where a request
+ * ends (a proxy in front, or libmicrohttpd 0.9.75 itself, which takes the
+ * first of two Content-Lengths and ignores a Transfer-Encoding it does not
+ * understand), refuse the request rather than pick one reading. */
+static const char *framing_error(struct MHD_Connection *conn, bool *ret_has_body)
+{
+    Framing f = { 0 };
+    const char *cl;
+
+    (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_cb, &f);
+    if (f.bad_name)
+        return "a header name that is not a token, or a folded header line";
+    if (f.host > 1)
+        return "more than one Host header";
+    if (f.content_length > 1)
+        return "more than one Content-Length header";
+    if (f.transfer_encoding > 1)
+        return "more than one Transfer-Encoding header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Transfer-Encoding and Content-Length";
+    if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0)
+        return "a Transfer-Encoding other than chunked";
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    *ret_has_body = f.transfer_encoding || (cl && !streq(cl, "0"));
+    return NULL;
+}
+
+static HttpConn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return si ? si->socket_context : NULL;
+}
+
+/* Called when the request line is in: keep the raw request-target. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    HttpConn *hc = conn_of(conn);
+
+    if (hc) {
+        free(hc->target);
+        hc->target = strdup(uri);
+    }
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -362,8 +489,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     HttpReq *h = *req_cls;
 
     if (!h) {
-        const char *cl;
         const union MHD_ConnectionInfo *di;
+        const char *cl, *why;
 
         h = calloc(1, sizeof(*h));
         if (!h)
@@ -371,8 +498,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = h;
         atomic_fetch_add(&in_flight_, 1);
         h->conn = conn;
+        h->hc = conn_of(conn);
+        if (h->hc && h->hc->target) {
+            h->target = h->hc->target;
+            h->hc->target = NULL;
+        } else
+            h->target = strdup(url);
         h->path = strdup(url);
-        if (!h->path)
+        if (!h->path || !h->target)
             return MHD_NO;
         peer_string(conn, h->peer, sizeof(h->peer));
         di = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
@@ -380,11 +513,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             .method = http_method_from_string(method),
             .method_str = method,
             .path = h->path,
+            .target = h->target,
             .peer = h->peer,
             .tls = di && di->tls_session != NULL,
             .start_usec = now_usec(),
             .conn = conn,
         };
+        /* From here the body has its own deadline. */
+        conn_set_deadline(h->hc, atomic_load(&body_timeout_));
+        why = framing_error(conn, &h->has_body);
+        if (why) {
+            _cleanup_free_ char *msg = strdup_printf("{\"error\": \"bad request: %s\"}", why);
+
+            reply_static_error(h, 400, msg ? msg : "{\"error\": \"bad request\"}");
+            return queue_reply(h);
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             unsigned long long n;
@@ -393,6 +536,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 /* Refused before it arrives: MHD closes the connection after. */
                 reply_static_error(h, 413, "{\"error\": \"request body too large\"}");
                 return queue_reply(h);
+            }
+        }
+        if (early_) {
+            error_clear();
+            if (early_(&h->req, &h->rep) == HTTP_DONE) {
+                /* Refused on the headers: a body is not read at all. */
+                if (h->has_body)
+                    return queue_reply(h);
+                atomic_store(&h->phase, PHASE_REPLIED);
             }
         }
         /* Answer on the next call even without a body: a response queued
@@ -430,6 +582,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return run_handler(h);
 }
 
+static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe)
+{
+    char f_remote[80], f_user[300], f_machine[300], f_action[64];
+    const char *fields[5];
+    size_t nf = 0;
+    uint64_t us = now_usec() - h->req.start_usec;
+
+    if (!atomic_load(&access_log_) || !log_enabled(LOG_INFO))
+        return;
+    snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
+    fields[nf++] = f_remote;
+    if (h->req.log_user) {
+        snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
+        fields[nf++] = f_user;
+    }
+    if (h->req.log_machine) {
+        snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
+        fields[nf++] = f_machine;
+    }
+    if (h->req.log_action) {
+        snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
+        fields[nf++] = f_action;
+    }
+    fields[nf] = NULL;
+    (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
+                       h->req.method_str ? h->req.method_str : "-", h->path ? h->path : "-",
+                       h->rep.status, h->sent_bytes, (unsigned long long)us, h->peer,
+                       h->req.log_user ? " user=" : "", h->req.log_user ? h->req.log_user : "",
+                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -438,70 +621,180 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!h)
         return;
     *req_cls = NULL;
+    /* A kept-alive connection gets a new deadline for its next request head. */
+    if (h->hc)
+        conn_set_deadline(h->hc, atomic_load(&header_timeout_));
     atomic_fetch_add(&requests_total_, 1);
-    if (atomic_load(&access_log_) && log_enabled(LOG_INFO)) {
-        char f_remote[80], f_user[300], f_machine[300], f_action[64];
-        const char *fields[5];
-        size_t nf = 0;
-        uint64_t us = now_usec() - h->req.start_usec;
-
-        snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
-        fields[nf++] = f_remote;
-        if (h->req.log_user) {
-            snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
-            fields[nf++] = f_user;
-        }
-        if (h->req.log_machine) {
-            snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
-            fields[nf++] = f_machine;
-        }
-        if (h->req.log_action) {
-            snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
-            fields[nf++] = f_action;
-        }
-        fields[nf] = NULL;
-        (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
-                           h->req.method_str ? h->req.method_str : "-",
-                           h->path ? h->path : "-", h->rep.status, h->sent_bytes,
-                           (unsigned long long)us, h->peer,
-                           h->req.log_user ? " user=" : "",
-                           h->req.log_user ? h->req.log_user : "",
-                           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-    }
+    access_log(h, toe);
     if (h->req.app_free && h->req.app)
         h->req.app_free(h->req.app);
     reply_clear(&h->rep);
     buf_free(&h->body);
-    strv_free(h->decoded);
+    strv_free(h->qkeys);
+    strv_free(h->qvalues);
     free(h->path);
+    free(h->target);
     free(h);
     atomic_fetch_sub(&in_flight_, 1);
 }
 
-static int bind_listen(const char *addr)
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
+    HttpConn *hc = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        hc = calloc(1, sizeof(*hc));
+        if (!hc)
+            return; /* no deadline for this one; the idle timeout still holds */
+        hc->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&conns_lock);
+        hc->deadline = now_usec() + (uint64_t)atomic_load(&header_timeout_) * 1000000u;
+        hc->next = conns_head;
+        if (conns_head)
+            conns_head->prev = hc;
+        conns_head = hc;
+        pthread_mutex_unlock(&conns_lock);
+        *socket_context = hc;
+        return;
+    }
+    if (!hc)
+        return;
+    free(hc->target);
+    pthread_mutex_lock(&conns_lock);
+    if (hc->prev)
+        hc->prev->next = hc->next;
+    else
+        conns_head = hc->next;
+    if (hc->next)
+        hc->next->prev = hc->prev;
+    pthread_mutex_unlock(&conns_lock);
+    *socket_context = NULL;
+    free(hc);
+}
+
+/* Cut every connection past its deadline.  shutdown(2) rather than close(2):
+ * libmicrohttpd owns the descriptor; it reads the end of the stream, closes
+ * the connection and reports it closed. */
+static void *sweeper_main(void *arg)
+{
+    pthread_mutex_lock(&conns_lock);
+    while (!sweep_stop) {
+        struct timespec ts;
+        uint64_t now = now_usec();
+        unsigned cut = 0;
+
+        for (HttpConn *hc = conns_head; hc; hc = hc->next)
+            if (hc->deadline && hc->deadline <= now && hc->fd >= 0) {
+                (void)shutdown(hc->fd, SHUT_RDWR);
+                hc->deadline = 0;
+                cut++;
+            }
+        if (cut)
+            log_debug("Closed %u connections past their header or body deadline", cut);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&sweep_cond, &conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&conns_lock);
+    return NULL;
+}
+
+static int unix_path_prepare(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, r;
+
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return log_error_errno(errno, "Cannot check unix:%s: %m", path);
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        log_error("Refusing to listen on unix:%s: something that is not a socket is there "
+                  "(remove it, or choose another path)", path);
+        return -EEXIST;
+    }
+    /* A socket: stale if nobody answers on it. */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error_errno(errno, "Failed to create a Unix socket: %m");
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    r = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
+    close(fd);
+    if (r == 0) {
+        log_error("Refusing to listen on unix:%s: another process is listening there", path);
+        return -EADDRINUSE;
+    }
+    if (r != -ECONNREFUSED)
+        return log_error_errno(r, "Refusing to listen on unix:%s: cannot tell whether the "
+                               "socket there is in use: %m", path);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return log_error_errno(errno, "Cannot remove the stale socket unix:%s: %m", path);
+    log_info("Removed the stale socket unix:%s", path);
+    return 0;
+}
+
+static int bind_unix(const char *path, unsigned mode, const char *group)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    gid_t gid = (gid_t)-1;
+    int fd, r;
+
+    if (group && *group) {
+        struct group *gr = getgrnam(group);
+
+        if (!gr) {
+            log_error("Unknown group '%s' for unix:%s ([server] socket_group)", group, path);
+            return -ENOENT;
+        }
+        gid = gr->gr_gid;
+    }
+    r = unix_path_prepare(path);
+    if (r < 0)
+        return r;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error_errno(errno, "Failed to create a Unix socket: %m");
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        r = -errno;
+        close(fd);
+        return log_error_errno(r, "Failed to listen on unix:%s: %m", path);
+    }
+    /* Mode and group before listen(): nobody can connect before it. */
+    if (chmod(path, mode) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+        listen(fd, 512) < 0) {
+        r = -errno;
+        close(fd);
+        (void)unlink(path);
+        return log_error_errno(r, "Failed to set up unix:%s: %m", path);
+    }
+    snprintf(unix_path_, sizeof(unix_path_), "%s", path);
+    listen_unix_ = true;
+    return fd;
+}
+
+static int bind_listen(const HttpConfig *cfg)
+{
+    const char *addr = cfg->listen;
     ListenAddr a;
     int fd, r, one = 1;
 
     r = conf_parse_listen(addr, &a);
     if (r < 0)
         return log_error_errno(r, "Invalid listen address '%s'", addr);
-    if (a.is_unix) {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a.path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return log_error_errno(errno, "Failed to create a Unix socket: %m");
-        (void)unlink(a.path);
-        if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 512) < 0) {
-            r = -errno;
-            close(fd);
-            return log_error_errno(r, "Failed to listen on unix:%s: %m", a.path);
-        }
-        snprintf(unix_path_, sizeof(unix_path_), "%s", a.path);
-        return fd;
-    } else {
+    if (a.is_unix)
+        return bind_unix(a.path, cfg->socket_mode, cfg->socket_group);
+    else {
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                                   .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
         struct addrinfo *res = NULL;
@@ -539,7 +832,9 @@ static void read_port(int fd)
     port_ = 0;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return;
-    if (ss.ss_family == AF_INET)
+    if (ss.ss_family == AF_UNIX)
+        listen_unix_ = true;
+    else if (ss.ss_family == AF_INET)
         port_ = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     else if (ss.ss_family == AF_INET6)
         port_ = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -560,9 +855,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", msg);
 }
 
+/* TLS 1.3, and on TLS 1.2 only forward-secret key exchange (ECDHE, DHE)
+ * with AEAD ciphers (AES-GCM, ChaCha20-Poly1305): no static RSA key
+ * exchange, no CBC, no SHA-1 MACs, nothing older than TLS 1.2. */
+#define TLS_PRIORITIES                                                                        \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:"     \
+    "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
+
 int http_start(const HttpConfig *cfg, HttpHandler handler)
 {
-    struct MHD_OptionItem opts[20];
+    struct MHD_OptionItem opts[24];
     size_t n = 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_DEBUG;
@@ -570,13 +872,15 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cpus > 0 ? cpus : 1);
 
     handler_ = handler;
+    early_ = cfg->early;
     atomic_store(&max_body_, cfg->max_body_bytes);
     atomic_store(&access_log_, cfg->access_log);
+    http_set_deadlines(cfg->header_timeout, cfg->body_timeout);
 
     if (cfg->listen_fd >= 0)
         listen_fd_ = cfg->listen_fd;
     else {
-        listen_fd_ = bind_listen(cfg->listen);
+        listen_fd_ = bind_listen(cfg);
         if (listen_fd_ < 0)
             return listen_fd_;
     }
@@ -590,6 +894,10 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
     for (size_t i = 0; i < n_workers_; i++)
         if (pthread_create(&workers_[i], NULL, worker_main, NULL) != 0)
             return log_error_errno(ENOMEM, "Failed to start worker threads");
+    sweep_stop = false;
+    if (pthread_create(&sweeper_, NULL, sweeper_main, NULL) != 0)
+        return log_error_errno(ENOMEM, "Failed to start the deadline thread");
+    sweeper_started = true;
 
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd_, NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
@@ -603,27 +911,24 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
                                          NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection,
+                                         NULL };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
                                          NULL };
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
-    /* Digest nonces: a secret of our own, and room to remember nonce
-     * counts so that a replayed one is refused. */
-    if (getrandom(nonce_seed, sizeof(nonce_seed), 0) != (ssize_t)sizeof(nonce_seed))
-        return log_error_errno(EIO, "Cannot read random bytes for Digest nonces");
-    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(nonce_seed),
-                                         nonce_seed };
-    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NONCE_NC_SIZE, 4096, NULL };
+    /* 0.9.75 has no MHD_OPTION_CLIENT_DISCIPLINE_LVL; this is its strict
+     * mode (HTTP/1.1 needs Host, no white space in the request line).
+     * framing_error() refuses the rest. */
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
     if (cfg->tls_cert_pem && cfg->tls_key_pem) {
         flags |= MHD_USE_TLS;
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
                                              (void *)cfg->tls_cert_pem };
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
                                              (void *)cfg->tls_key_pem };
-        /* TLS 1.2 is the oldest version a management interface should speak. */
-        opts[n++] = (struct MHD_OptionItem){
-            MHD_OPTION_HTTPS_PRIORITIES, 0,
-            (void *)"NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS1.0"
-        };
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                             (void *)TLS_PRIORITIES };
     }
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
@@ -648,6 +953,17 @@ void http_set_max_body(size_t max_body_bytes)
 void http_set_access_log(bool on)
 {
     atomic_store(&access_log_, on);
+}
+
+void http_set_deadlines(unsigned header_timeout, unsigned body_timeout)
+{
+    atomic_store(&header_timeout_, header_timeout);
+    atomic_store(&body_timeout_, body_timeout);
+}
+
+bool http_listen_is_unix(void)
+{
+    return listen_unix_;
 }
 
 unsigned http_port(void)
@@ -683,6 +999,14 @@ void http_stop(unsigned timeout_ms)
             pthread_join(workers_[i], NULL);
     MHD_stop_daemon(daemon_);
     daemon_ = NULL;
+    if (sweeper_started) {
+        pthread_mutex_lock(&conns_lock);
+        sweep_stop = true;
+        pthread_cond_signal(&sweep_cond);
+        pthread_mutex_unlock(&conns_lock);
+        pthread_join(sweeper_, NULL);
+        sweeper_started = false;
+    }
     if (listen_fd_ >= 0)
         close(listen_fd_);
     listen_fd_ = -1;

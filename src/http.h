@@ -1,14 +1,16 @@
 /* http.h: the HTTP server: the only <microhttpd.h> user.
  *
- * http owns the listening socket, the connection limits, request bodies,
- * the worker threads that run slow handlers, and the access log.  It knows
- * nothing of routes or libvirt: one handler gets every complete request.
+ * http owns the listening socket, the connection limits and deadlines,
+ * request framing and bodies, the worker threads that run slow handlers,
+ * and the access log.  It knows nothing of routes, users or libvirt: an
+ * optional early handler sees each request once its headers are complete
+ * (before any body is read), and one handler gets every complete request.
  *
- * Threads: the handler runs first on an HTTP thread (on_worker = false); it
- * answers there when it can do so from memory, or returns HTTP_DEFER, and is
- * then called again on a worker thread (on_worker = true) while the
- * connection is suspended, so a slow libvirt call never stalls the other
- * connections of that HTTP thread. */
+ * Threads: the early handler runs on an HTTP thread.  The handler runs
+ * first on an HTTP thread (on_worker = false); it answers there when it can
+ * do so from memory, or returns HTTP_DEFER, and is then called again on a
+ * worker thread (on_worker = true) while the connection is suspended, so a
+ * slow libvirt call never stalls the other connections of that HTTP thread. */
 #pragma once
 
 #include <stdbool.h>
@@ -17,25 +19,27 @@
 
 #include "route.h"
 
-#define HTTP_MAX_HEADERS 8
-
-struct HttpChallenge;
+typedef struct ReplyHeader {
+    char *name;  /* owned */
+    char *value; /* owned */
+} ReplyHeader;
 
 typedef struct Reply {
     unsigned status;
     char *body; /* owned */
     size_t len;
     const char *content_type; /* static string */
+    ReplyHeader *headers;     /* owned, grows as needed */
     size_t n_headers;
-    char *header_names[HTTP_MAX_HEADERS];  /* owned */
-    char *header_values[HTTP_MAX_HEADERS]; /* owned */
-    struct HttpChallenge *challenge;       /* owned; a 401 that challenges */
+    size_t n_alloc;
+    bool oom;                 /* a header could not be added: answered 500 */
 } Reply;
 
 typedef struct Request {
     HttpMethod method;
     const char *method_str;
     const char *path;          /* raw, still percent-encoded, no query */
+    const char *target;        /* the request-target as sent: path and query, raw */
     const char *peer;          /* "127.0.0.1", "::1", "unix" */
     const char *body;          /* NUL-terminated; NULL when empty */
     size_t body_len;
@@ -51,10 +55,15 @@ typedef struct Request {
 } Request;
 
 enum {
-    HTTP_DONE = 0,
-    HTTP_DEFER = 1,
+    HTTP_DONE = 0,     /* rep holds the answer */
+    HTTP_DEFER = 1,    /* call again on a worker */
+    HTTP_CONTINUE = 2, /* early handler: read the body and call the handler */
 };
 typedef int (*HttpHandler)(Request *req, Reply *rep, bool on_worker);
+/* Called once per request when its headers are complete and before any of
+ * its body is read (authentication).  HTTP_DONE answers with rep at once:
+ * a body is then never read, and the connection closes after the answer. */
+typedef int (*HttpEarlyHandler)(Request *req, Reply *rep);
 
 typedef struct HttpConfig {
     const char *listen;        /* ADDR:PORT, [IPv6]:PORT or unix:/path */
@@ -65,10 +74,15 @@ typedef struct HttpConfig {
     unsigned max_connections_per_ip;
     size_t connection_memory;
     size_t max_body_bytes;
-    unsigned request_timeout;
+    unsigned request_timeout;  /* seconds idle */
+    unsigned header_timeout;   /* seconds for the request head, from the connection's start */
+    unsigned body_timeout;     /* seconds for the body, from the end of the head */
+    unsigned socket_mode;      /* a Unix listener's mode (0660) */
+    const char *socket_group;  /* a Unix listener's group; NULL or "" = the process's */
     unsigned threads;          /* 0 = one per CPU */
     unsigned workers;          /* worker threads for deferred requests */
     bool access_log;
+    HttpEarlyHandler early;    /* may be NULL */
 } HttpConfig;
 
 int http_start(const HttpConfig *cfg, HttpHandler handler);
@@ -77,37 +91,30 @@ void http_set_verbose(bool on);
 /* Settings that may change on SIGHUP. */
 void http_set_max_body(size_t max_body_bytes);
 void http_set_access_log(bool on);
+void http_set_deadlines(unsigned header_timeout, unsigned body_timeout);
 /* Stop accepting, let requests in flight finish for up to timeout_ms, stop. */
 void http_stop(unsigned timeout_ms);
 /* The bound port (for ADDR:0), 0 for a Unix socket. */
 unsigned http_port(void);
+/* Whether the listener is a Unix socket (bound or inherited). */
+bool http_listen_is_unix(void);
 uint64_t http_requests_total(void);
 
-/* Request accessors (any thread while the request lives). */
-const char *http_query(Request *req, const char *key); /* decoded; NULL when absent */
+/* Request accessors (the thread that runs the request's handler).  The query
+ * is split and percent-decoded once, keys and values alike ('+' is a
+ * space); every lookup is by decoded key, so "?%6fnce=1" is "?once=1". */
+const char *http_query(Request *req, const char *key); /* the first value; NULL when absent */
 typedef int (*HttpQueryFn)(const char *key, const char *value, void *userdata);
+/* -EINVAL when the query holds a bad escape, else fn's first error or 0. */
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata);
-const char *http_header(Request *req, const char *name);
+const char *http_header(Request *req, const char *name); /* the first one */
 
 /* Replies. */
 void reply_set(Reply *rep, unsigned status, const char *content_type, char *body, size_t len);
+/* Headers are kept in order, as many as given.  On out of memory the reply
+ * is marked and becomes a 500 when sent, so no header is lost silently. */
 int reply_add_header(Reply *rep, const char *name, const char *value);
 void reply_clear(Reply *rep);
 
-/* Authentication, through libmicrohttpd (auth.c decides, http talks). */
-typedef struct HttpChallenge {
-    bool set;
-    bool sha256; /* the Digest algorithm: MD5 or SHA-256 */
-    bool stale;
-    bool basic;  /* also announce Basic */
-    char realm[128];
-} HttpChallenge;
-/* The user name of a Digest Authorization header; NULL when there is none.
- * Caller frees. */
-char *http_digest_user(Request *req);
-/* 1 good, 0 bad, -ESTALE a good answer to an expired nonce. */
-int http_digest_check(Request *req, const char *realm, const char *user, const uint8_t *ha1,
-                      size_t ha1_len, bool sha256, unsigned nonce_timeout);
 /* Basic credentials; -ENOENT when there are none.  Caller frees both. */
 int http_basic_credentials(Request *req, char **ret_user, char **ret_password);
-void reply_set_challenge(Reply *rep, const HttpChallenge *ch);

@@ -258,7 +258,8 @@ static bool restart_needed(const Conf *a, const Conf *b)
            !streq_ptr(a->tls_key, b->tls_key) || a->max_connections != b->max_connections ||
            a->max_connections_per_ip != b->max_connections_per_ip ||
            a->connection_memory != b->connection_memory || a->threads != b->threads || a->workers != b->workers ||
-           a->request_timeout != b->request_timeout || !streq_ptr(a->uri, b->uri) ||
+           a->request_timeout != b->request_timeout || a->socket_mode != b->socket_mode ||
+           !streq_ptr(a->socket_group, b->socket_group) || !streq_ptr(a->uri, b->uri) ||
            a->n_hosts != b->n_hosts;
 }
 
@@ -286,6 +287,7 @@ static void reload(const Args *a, const Conf *running)
                         "apply only after a restart");
         http_set_max_body(c->max_body_bytes);
         http_set_access_log(c->access_log);
+        http_set_deadlines(c->header_timeout, c->body_timeout);
         api_set_conf(c, users);
         log_notice("Configuration reloaded from %s", a->conf_path);
     }
@@ -394,6 +396,11 @@ int main(int argc, char **argv)
         .connection_memory = running->connection_memory,
         .max_body_bytes = running->max_body_bytes,
         .request_timeout = running->request_timeout,
+        .header_timeout = running->header_timeout,
+        .body_timeout = running->body_timeout,
+        .socket_mode = running->socket_mode,
+        .socket_group = running->socket_group,
+        .early = api_handle_early,
         .threads = running->threads,
         .workers = running->workers,
         .access_log = running->access_log,

@@ -5,8 +5,11 @@
 # accepted (TLS, or basic = always), TLS versions and key permissions, wrong
 # passwords, replayed and expired nonces, roles against each kind of route,
 # the per-user machine ACL (404, never 403), protected mode, the users file's
-# mode and syntax, logging of failures without secrets, and SIGHUP reloads of
-# the users file.
+# mode and syntax, logging of failures without secrets, SIGHUP reloads of
+# the users file; and issue 9: Digest replays, odd Authorization headers,
+# forged nonces, parallel logins during a flood of challenges, throttling of
+# failures, bodies never read before authentication, percent-encoded query
+# keys, cross-site actions and DNS rebinding, TLS 1.2 suites.
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest openssl jq sha256sum base64; do
@@ -175,6 +178,9 @@ dreq madmin "$PW_ADMIN" GET /service/vm-off/backups
 expect_status 200 "role admin: list the backups"
 BID=$(jq -r '.[0].id' "$T/body")
 check "a backup id is listed" sh -c '[ -n "$1" ] && [ "$1" != null ]' _ "$BID"
+dreq madmin "$PW_ADMIN" GET "/service/vm-off/backups/$BID"
+expect_status 200 "role admin: read a backup's XML"
+check "a backup's XML is never cached (Cache-Control: no-store)" [ "$(header Cache-Control)" = no-store ]
 dreq mop "$PW_OP" POST "/service/vm-off/backups/$BID/restore"
 expect_error 403 "role operator: backup restore needs admin"
 dreq muser "$PW_USER" POST "/service/vm-off/backups/$BID/restore"
@@ -406,6 +412,35 @@ if start_tls_daemon -v; then
     else
         ok "TLS 1.1 is refused by the daemon"
     fi
+    # TLS 1.2 only with forward-secret AEAD suites.  The control shows that
+    # this openssl offers each suite at all (to its own s_server).
+    p12=$(free_port)
+    openssl s_server -quiet -accept "$p12" -cert "$T/cert.pem" -key "$T/key.pem" \
+        -cipher 'ALL:@SECLEVEL=0' -www > /dev/null 2>&1 &
+    s12=$!
+    sleep 0.5
+    for suite in AES128-SHA AES128-GCM-SHA256 ECDHE-RSA-AES128-SHA ECDHE-RSA-AES128-GCM-SHA256; do
+        if echo | openssl s_client -connect "127.0.0.1:$p12" -tls1_2 -cipher "$suite:@SECLEVEL=0" \
+            > "$T/s12.log" 2>&1 && grep -q "Cipher is $suite" "$T/s12.log"; then
+            ok "control: openssl s_client negotiates $suite with openssl s_server"
+        else
+            echo "# this openssl cannot negotiate $suite at all; the check below proves less"
+        fi
+        if echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher "$suite:@SECLEVEL=0" \
+            > "$T/s12d.log" 2>&1 && grep -q "Cipher is $suite" "$T/s12d.log"; then
+            got=accepted
+        else
+            got=refused
+        fi
+        case $suite in
+        ECDHE-*-GCM-*) want=accepted ;;
+        *) want=refused ;;
+        esac
+        check "TLS 1.2 $suite is $want by the daemon" [ "$got" = "$want" ]
+    done
+    kill "$s12" 2>/dev/null; wait "$s12" 2>/dev/null
+    check "TLS 1.3 is accepted" \
+        sh -c 'echo | openssl s_client -connect "127.0.0.1:$1" -tls1_3 2>&1 | grep -q "TLSv1.3"' _ "$PORT"
     check "TLS 1.1 via curl --tls-max 1.1 fails" sh -c '! curl -sk --max-time 5 --tls-max 1.1 -o /dev/null "$1/service/health"' _ "$BASE"
     check "the daemon still serves after the refused handshake" \
         sh -c '[ "$(curl -sk -o /dev/null -w "%{http_code}" --basic -u "muser:$2" "$1/service/health")" = 200 ]' _ "$BASE" "$PW_USER"
@@ -550,6 +585,271 @@ expect_error 401 "SIGHUP removes a user taken out of the file"
 for pw in "$PW_NEW" "$PW_USER"; do
     check "no password in the log after reloads ($pw)" sh -c '! grep -qF -- "$1" "$2"' _ "$pw" "$T/daemon.log"
 done
+stop_daemon
+
+# ---------------------------------------------------------------------------
+# 7. Digest as an attacker uses it: replays, odd headers, forged nonces, a
+#    crowd of clients during a flood of challenges (tests/e2e/digest-hostile.py).
+#    Throttling is off here so that every refusal is the Digest check's own.
+# ---------------------------------------------------------------------------
+HOSTILE="$abs_srcdir/tests/e2e/digest-hostile.py"
+# hostile SCENARIO USER PASSWORD [ARGS]: each check of digest-hostile.py is one here.
+hostile() {
+    local scen=$1 u=$2 p=$3 rc line
+    shift 3
+    /usr/bin/python3 "$HOSTILE" "$scen" "$BASE" "$u" "$p" "$@" > "$T/hostile.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "ok "*) ok "${line#ok }" ;;
+        "FAIL "*) not_ok "${line#FAIL }" ;;
+        *) echo "# $line" ;;
+        esac
+    done < "$T/hostile.out"
+    case $rc in 0 | 1) ;; *) not_ok "digest-hostile.py $scen exited with status $rc" ;; esac
+}
+auth_conf "max_failures = 0
+digest_algorithm = md5"
+start_daemon || exit 1
+hostile replay muser "$PW_USER"
+hostile params muser "$PW_USER"
+hostile forged muser "$PW_USER"
+check "a forged nonce is logged for a known user" \
+    grep -q "nonce from 127.0.0.1 for user 'muser'.*not one this process issued" "$T/daemon.log"
+check "a forged nonce is logged for an unknown user" \
+    grep -q "nonce from 127.0.0.1 for user 'nobody-here'.*not one this process issued" "$T/daemon.log"
+check "a wrong password is logged for a known user" \
+    grep -q "Authentication failed from 127.0.0.1 for user 'muser'.*wrong password" "$T/daemon.log"
+check "a wrong password is logged for an unknown user" \
+    grep -q "Authentication failed from 127.0.0.1 for user 'nobody-here'.*unknown user" "$T/daemon.log"
+check "a replayed nonce count is logged" grep -q "nonce count not above" "$T/daemon.log"
+
+# 16 clients at once, each logging in 20 times, while 8 kept-alive
+# connections flood the daemon with unauthenticated requests.
+hostile parallel muser "$PW_USER" 16 20 8
+hostile parallel muser "$PW_USER" 16 5 0
+
+# 16 curl --digest at once, MD5 here and SHA-256 below.
+par_curl() {
+    local u=$1 p=$2 i
+    rm -f "$T"/par.*
+    for i in $(seq 1 16); do
+        curl -s -o /dev/null -w '%{http_code}\n' --digest -u "$u:$p" "$BASE/service/machines" \
+            > "$T/par.$i" &
+    done
+    wait
+    cat "$T"/par.* | sort | uniq -c | tr -s ' '
+}
+res=$(par_curl muser "$PW_USER")
+check "16 parallel curl --digest (MD5) all get 200 ($res)" [ "$res" = " 16 200" ]
+stop_daemon
+
+auth_conf "max_failures = 0
+digest_algorithm = sha256"
+start_daemon || exit 1
+res=$(par_curl suser "$PW_SUSER")
+check "16 parallel curl --digest (SHA-256) all get 200 ($res)" [ "$res" = " 16 200" ]
+hostile replay suser "$PW_SUSER"
+stop_daemon
+
+# ---------------------------------------------------------------------------
+# 8. Throttling: max_failures = 3 in a 2 s window.
+# ---------------------------------------------------------------------------
+# Linux routes all of 127.0.0.0/8 to lo: other client addresses for free.
+if curl -s -o /dev/null --interface 127.0.0.2 --max-time 2 "http://127.0.0.1:1/" 2>/dev/null; [ $? != 45 ]; then
+    ALT_OK=1
+else
+    ALT_OK=
+fi
+auth_conf "basic = always
+max_failures = 3
+failure_window = 2"
+start_daemon || exit 1
+for i in 1 2 3; do
+    breq muser "$PW_WRONG" GET /service/machines
+    expect_error 401 "throttling: wrong password $i of 3"
+done
+breq muser "$PW_USER" GET /service/machines
+expect_error 429 "throttling: after 3 failures even the right password gets 429"
+ra=$(header Retry-After)
+check "the 429 carries Retry-After in seconds, at most the window ('$ra')" \
+    sh -c '[ "$1" -ge 1 ] && [ "$1" -le 2 ]' _ "$ra"
+req_digest GET /service/machines madmin "$PW_ADMIN"
+check "throttling: Digest from the blocked address is refused too (status $STATUS)" [ "$STATUS" = 429 ]
+if [ -n "$ALT_OK" ]; then
+    breq madmin "$PW_ADMIN" GET /service/machines --interface 127.0.0.2
+    expect_status 200 "throttling: another address with another user is served"
+    breq muser "$PW_USER" GET /service/machines --interface 127.0.0.2
+    expect_error 429 "throttling: the blocked user is refused from another address too"
+    for i in 1 2 3; do
+        breq nobody-at-all "$PW_WRONG" GET /service/machines --interface 127.0.0.3
+    done
+    breq nobody-at-all "$PW_WRONG" GET /service/machines --interface 127.0.0.4
+    expect_error 429 "throttling: an unknown user is throttled like a known one"
+else
+    echo "# cannot bind 127.0.0.2: the checks from other addresses are skipped"
+fi
+for i in $(seq 1 30); do
+    breq muser "$PW_WRONG" GET /service/machines
+done
+expect_error 429 "throttling: 30 more guesses are all refused"
+n=$(grep -c "Authentication failed from 127.0.0.1" "$T/daemon.log")
+check "throttled guesses are not logged one by one ($n lines for 33 guesses)" [ "$n" -le 4 ]
+n=$(grep -c "Throttling a:127.0.0.1" "$T/daemon.log")
+check "one line says the address is throttled ($n)" [ "$n" = 1 ]
+sleep 2.2
+breq muser "$PW_USER" GET /service/machines
+expect_status 200 "throttling: released after the window"
+check "the release is logged with the count refused" \
+    grep -q "No longer throttling a:127.0.0.1: [1-9][0-9]* requests refused" "$T/daemon.log"
+stop_daemon
+
+# ---------------------------------------------------------------------------
+# 9. Bodies are not read before authentication: 1000 connections at once
+#    each send the headers and half of a 64 KiB body; each gets 401 before
+#    its body ends, and the daemon's peak memory barely moves.
+# ---------------------------------------------------------------------------
+auth_conf "max_failures = 0" "[server]
+max_connections_per_ip = 0
+max_connections = 2000"
+start_daemon || exit 1
+cat > "$T/bodies.py" <<'PYEOF'
+import resource, socket, sys
+port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = n + 100 if hard == resource.RLIM_INFINITY else min(hard, n + 100)
+if soft < want:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+if want < n + 50:
+    print("cannot open %d sockets" % n)
+    sys.exit(77)
+def hwm():
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmHWM:"):
+            return int(l.split()[1])
+before = hwm()
+head = (b"PUT /service/vm-off/boot HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 65536\r\n\r\n")
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.setblocking(False)
+    try:
+        s.send(head + b" " * 32768)
+    except OSError:
+        pass
+    socks.append(s)
+got401 = closed = 0
+for s in socks:
+    s.settimeout(5)
+    data = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                closed += 1
+                break
+            data += d
+    except OSError:
+        pass
+    got401 += data.startswith(b"HTTP/1.1 401")
+    s.close()
+print("%d %d %d %d" % (got401, closed, before, hwm()))
+PYEOF
+/usr/bin/python3 "$T/bodies.py" "$PORT" 1000 "$DAEMON_PID" > "$T/bodies.out" 2>&1
+rc=$?
+if [ "$rc" = 77 ]; then
+    echo "# $(cat "$T/bodies.out"): skipped"
+else
+    read -r got closed before after < "$T/bodies.out"
+    echo "# 401s $got, closed $closed, VmHWM $before -> $after kB"
+    check "1000 half-sent unauthenticated bodies: each answered 401 before its body ended ($got)" \
+        [ "$got" = 1000 ]
+    check "and each connection closed after the answer, its body unread ($closed)" [ "$closed" = 1000 ]
+    check "peak memory grew less than 40 MB ($before -> $after kB)" [ $((after - before)) -lt 40960 ]
+fi
+req GET /service/machines
+expect_error 401 "a refused request without a body keeps its connection usable"
+dreq muser "$PW_USER" PUT /service/vm-off/boot -H 'Content-Type: application/json' -d '{"first": "disk"}'
+expect_error 403 "an authenticated body is still read and checked (role user: 403)"
+dreq mop "$PW_OP" PUT /service/vm-off/boot -H 'Content-Type: application/json' -d '{"first": "disk"}'
+expect_status 200 "an authenticated PUT with a body works"
+stop_daemon
+
+# ---------------------------------------------------------------------------
+# 10. Query keys are decoded once, and every reader sees the decoded key.
+# ---------------------------------------------------------------------------
+auth_conf "max_failures = 0"
+start_daemon || exit 1
+dreq mop "$PW_OP" POST '/service/vm-off/state_controller/power_on?%66orce=1'
+expect_error 403 "?%66orce=1 is force=1: the operator is refused"
+dreq mop "$PW_OP" GET /service/vm-off/state_controller/status
+expect_jq .state "shut off" "the refused %66orce action did not run"
+dreq mop "$PW_OP" POST '/service/vm-off/state_controller/pxeboot?%6fnce=1'
+expect_status 200 "?%6fnce=1 is accepted as once=1"
+expect_jq .once true "?%6fnce=1 made a one-time change"
+expect_jq .persistent false "?%6fnce=1 made no persistent change"
+dreq mop "$PW_OP" POST /service/vm-off/state_controller/diskboot
+dreq muser "$PW_USER" GET '/service/machines?state=running'
+cp "$T/body" "$T/plain.json"
+dreq muser "$PW_USER" GET '/service/machines?%73tate=running'
+expect_status 200 "?%73tate=running is answered"
+check "?%73tate=running filters as ?state=running does" cmp -s "$T/plain.json" "$T/body"
+check "and it does filter (fewer than all 8 machines)" sh -c '[ "$(jq length "$1")" -lt 8 ]' _ "$T/body"
+dreq muser "$PW_USER" GET '/service/machines?st%61te=running&bogus%3d=1'
+expect_error 400 "an unknown decoded key is refused"
+stop_daemon
+
+# ---------------------------------------------------------------------------
+# 11. Browsers: cross-site actions and DNS rebinding.
+# ---------------------------------------------------------------------------
+write_conf ""
+start_daemon || exit 1
+req POST /service/vm-off/state_controller/power_on -H 'Sec-Fetch-Site: cross-site'
+expect_error 403 "protected mode: a cross-site POST action is refused"
+req GET /service/vm-off/state_controller/power_on -H 'Sec-Fetch-Site: cross-site'
+expect_error 403 "protected mode: a cross-site legacy GET action is refused"
+req POST /service/vm-off/state_controller/power_on -H 'Sec-Fetch-Site: same-site'
+expect_error 403 "a same-site action (another port of localhost) is refused"
+req POST /service/vm-off/state_controller/power_on -H 'Origin: http://evil.example'
+expect_error 403 "an action with a foreign Origin is refused"
+req POST /service/vm-off/state_controller/power_on -H 'Origin: null'
+expect_error 403 "an action with Origin: null is refused"
+req POST /service/vm-off/state_controller/power_on -H "Origin: http://127.0.0.1:$(free_port)"
+expect_error 403 "an action from another port of the same host is refused"
+check "the refusal says why" grep -q "Origin" "$T/body"
+req GET /service/vm-off/state_controller/status
+expect_jq .state "shut off" "no refused cross-site action ran"
+req GET /service/machines -H 'Sec-Fetch-Site: cross-site'
+expect_status 200 "a cross-site read is answered"
+req POST /service/vm-off/state_controller/power_on -H "Origin: http://127.0.0.1:$PORT" \
+    -H 'Sec-Fetch-Site: same-origin'
+expect_status 200 "an action from the service's own origin runs"
+req POST /service/vm-off/state_controller/power_off -H 'Sec-Fetch-Site: none'
+expect_status 200 "an action the user typed (Sec-Fetch-Site: none) runs"
+req GET /service/vm-off/state_controller/power_on
+expect_status 200 "a legacy GET action without browser headers still runs"
+req POST /service/vm-off/state_controller/power_off
+for h in evil.example "evil.example:$PORT" "localhost:1" "127.0.0.1.evil.example:$PORT" "[::2]:$PORT"; do
+    req GET /service/machines -H "Host: $h"
+    expect_error 421 "protected mode: Host $h is refused"
+done
+for h in "127.0.0.1:$PORT" "localhost:$PORT" "LOCALHOST:$PORT" "[::1]:$PORT" 127.0.0.1; do
+    req GET /service/machines -H "Host: $h"
+    expect_status 200 "protected mode: Host $h is served"
+done
+stop_daemon
+
+# With users, a browser that has Digest credentials cached still cannot act
+# cross-site; any Host name is fine (a BMC may have any DNS name).
+auth_conf "max_failures = 0"
+start_daemon || exit 1
+dreq madmin "$PW_ADMIN" POST /service/vm-off/state_controller/power_on -H 'Sec-Fetch-Site: cross-site'
+expect_error 403 "with users: a cross-site action with good credentials is refused"
+dreq madmin "$PW_ADMIN" POST /service/vm-off/state_controller/power_on -H 'Origin: https://evil.example'
+expect_error 403 "with users: an action with a foreign Origin is refused"
+dreq madmin "$PW_ADMIN" GET /service/machines -H 'Host: bmc.example:9001'
+expect_status 200 "with users: any Host name is served"
 stop_daemon
 
 finish

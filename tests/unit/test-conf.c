@@ -108,10 +108,14 @@ static void test_defaults(void)
     CHECK(!c->tls_cert);
     CHECK(!c->tls_key);
     CHECK_INT(c->max_connections, 1024);
-    CHECK_INT(c->max_connections_per_ip, 0);
+    CHECK_INT(c->max_connections_per_ip, 64);
     CHECK_INT(c->connection_memory, 65536);
     CHECK_INT(c->max_body_bytes, 65536);
     CHECK_INT(c->request_timeout, 30);
+    CHECK_INT(c->header_timeout, 10);
+    CHECK_INT(c->body_timeout, 30);
+    CHECK_INT(c->socket_mode, 0660);
+    CHECK(!c->socket_group);
     CHECK_INT(c->threads, 0);
     CHECK(c->legacy_get_actions);
     CHECK(c->access_log);
@@ -128,6 +132,8 @@ static void test_defaults(void)
     CHECK_STR(c->realm, "virtmcd");
     CHECK_INT(c->digest_algorithm, DIGEST_MD5);
     CHECK_INT(c->basic, BASIC_TLS);
+    CHECK_INT(c->max_failures, 10);
+    CHECK_INT(c->failure_window, 60);
     CHECK_INT(c->n_users, 0);
     CHECK_INT(c->n_pools, 0);
     conf_free(NULL);
@@ -406,7 +412,11 @@ static void test_ranges(void)
         { "server", "connection_memory", 4096, 16777216 },
         { "server", "max_body_bytes", 1024, 67108864 },
         { "server", "request_timeout", 1, 3600 },
+        { "server", "header_timeout", 1, 3600 },
+        { "server", "body_timeout", 1, 3600 },
         { "server", "threads", 0, 256 },
+        { "auth", "max_failures", 0, 100000 },
+        { "auth", "failure_window", 1, 86400 },
         { "power", "force_off_timeout", 0, 3600 },
         { "power", "reboot_timeout", 0, 3600 },
         { "power", "lock_timeout", 1, 3600 },
@@ -513,6 +523,31 @@ static void test_strings(void)
                  "missing ':PORT'");
     expect_error("[server]\nlisten =\n",
                  "test.conf:2: invalid value '' for 'listen' in [server]: must not be empty");
+}
+
+static void test_modes(void)
+{
+    {
+        _cleanup_(conf_freep) Conf *c = expect_ok("[server]\nsocket_mode = 0600\n"
+                                                  "socket_group = virtmcd\n");
+
+        CHECK(c && c->socket_mode == 0600 && streq_ptr(c->socket_group, "virtmcd"));
+    }
+    {
+        _cleanup_(conf_freep) Conf *c = expect_ok("[server]\nsocket_mode = 660\n");
+
+        CHECK(c && c->socket_mode == 0660); /* octal, with or without the leading 0 */
+    }
+    for (const char *const *v = (const char *const[]){ "0800", "01000", "rw", "-1", "0x1ff", "",
+                                                       NULL };
+         *v; v++) {
+        _cleanup_free_ char *text = strdup_printf("[server]\nsocket_mode = %s\n", *v);
+        _cleanup_free_ char *want =
+            strdup_printf("test.conf:2: invalid value '%s' for 'socket_mode' in [server]: "
+                          "expected an octal mode from 0000 to 0777", *v);
+
+        expect_error(text, want);
+    }
 }
 
 static void test_syntax(void)
@@ -998,6 +1033,7 @@ int main(void)
     test_enums();
     test_ranges();
     test_strings();
+    test_modes();
     test_syntax();
     test_named_sections();
     test_check();
