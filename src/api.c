@@ -172,6 +172,8 @@ unsigned api_status_from_errno(int r)
     return 500;
 }
 
+static bool step_up(Ctx *c, Role needed);
+
 void api_reply_errno(Ctx *c, int r, const char *fallback)
 {
     unsigned status = api_status_from_errno(r);
@@ -184,6 +186,9 @@ void api_reply_errno(Ctx *c, int r, const char *fallback)
     }
     if (status >= 500)
         log_error("%s %s: %s", c->req->method_str, c->req->path, msg);
+    if (status == 403 && r == -EACCES && c->id.role < ROLE_ADMIN &&
+        step_up(c, (Role)(c->id.role + 1)))
+        return;
     if (status == 403) {
         auth_count_forbidden();
         log_warning("Forbidden: %s from %s on %s %s", msg, c->req->peer, c->req->method_str,
@@ -242,8 +247,20 @@ static bool authenticate(Ctx *c)
     AuthResult r = auth_check(c->req, c->conf, c->holder->users, &c->id);
 
     if (r == AUTH_OK) {
-        c->req->log_user = c->id.anonymous ? NULL : c->id.user;
+        /* The access log has the peer; "anonymous" marks who came without
+         * credentials where anonymous networks are served. */
+        c->req->log_user = !c->id.anonymous ? c->id.user
+                           : auth_anonymous_enabled(c->conf) ? "anonymous"
+                                                             : NULL;
         return true;
+    }
+    if (r == AUTH_NOT_ALLOWED) {
+        auth_count_forbidden();
+        log_warning("Refused %s %s from %s: not in [auth] anonymous_networks, and there are "
+                    "no users", c->req->method_str, c->req->path, c->req->peer);
+        api_reply_error(c, 403, "this address is not allowed: requests without credentials "
+                        "are served only from [auth] anonymous_networks");
+        return false;
     }
     if (r == AUTH_THROTTLED) {
         char ra[16];
@@ -263,14 +280,32 @@ static bool authenticate(Ctx *c)
     return false;
 }
 
+/* An anonymous request (from [auth] anonymous_networks) that needs more
+ * than the anonymous role: with a users file it may step up, so 401 with a
+ * challenge instead of 403. */
+static bool step_up(Ctx *c, Role needed)
+{
+    if (!c->id.anonymous || !c->holder->users)
+        return false;
+    log_warning("Anonymous request from %s on %s %s needs role %s: asking for credentials",
+                c->req->peer, c->req->method_str, c->req->path, role_to_string(needed));
+    api_reply_error(c, 401, "anonymous requests have role '%s'; this needs '%s': authenticate",
+                    role_to_string(c->id.role), role_to_string(needed));
+    auth_challenge(c->req, c->conf, false, c->rep);
+    return true;
+}
+
 void api_forbidden(Ctx *c, Role needed)
 {
+    if (step_up(c, needed))
+        return;
     auth_count_forbidden();
-    log_warning("Forbidden: user '%s' (role %s) from %s on %s %s needs role %s", c->id.user,
-                role_to_string(c->id.role), c->req->peer, c->req->method_str, c->req->path,
-                role_to_string(needed));
-    api_reply_error(c, 403, "user '%s' has role '%s'; this needs '%s'", c->id.user,
-                    role_to_string(c->id.role), role_to_string(needed));
+    log_warning("Forbidden: user '%s' (role %s) from %s on %s %s needs role %s",
+                c->id.anonymous ? "anonymous" : c->id.user, role_to_string(c->id.role),
+                c->req->peer, c->req->method_str, c->req->path, role_to_string(needed));
+    api_reply_error(c, 403, "user '%s' has role '%s'; this needs '%s'",
+                    c->id.anonymous ? "anonymous" : c->id.user, role_to_string(c->id.role),
+                    role_to_string(needed));
 }
 
 OpsCaller api_caller(const Ctx *c)
@@ -444,7 +479,8 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     {
         bool acting = !(req->method & (HTTP_GET | HTTP_HEAD)) || c->m.legacy_get;
         const char *why = NULL;
-        unsigned refused = auth_check_origin(req, c->conf, !c->holder->users, acting, &why);
+        unsigned refused = auth_check_origin(
+            req, c->conf, !c->holder->users && !auth_anonymous_enabled(c->conf), acting, &why);
 
         if (refused) {
             api_reply_error(c, refused, "%s", why);

@@ -784,16 +784,42 @@ static AuthResult digest_check(Request *req, const Conf *conf, const Users *user
     return AUTH_OK;
 }
 
+bool auth_anonymous_network(const Conf *conf, const char *peer)
+{
+    for (size_t i = 0; conf->anonymous_networks && conf->anonymous_networks[i]; i++) {
+        Cidr c;
+
+        if (cidr_parse(conf->anonymous_networks[i], &c) == 0 && cidr_match(&c, peer))
+            return true;
+    }
+    return false;
+}
+
+bool auth_anonymous_enabled(const Conf *conf)
+{
+    return conf->anonymous_networks && conf->anonymous_networks[0];
+}
+
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret)
 {
-    const char *authz;
+    const char *authz = http_header(req, "Authorization");
     AuthResult t;
 
+    /* Credentials, when given, always win; without them a peer of
+     * [auth] anonymous_networks gets the anonymous role and globs. */
+    if (!authz && auth_anonymous_network(conf, req->peer)) {
+        *ret = (Identity){ .anonymous = true, .role = conf->anonymous_role,
+                           .machines = conf->anonymous_machines };
+        return AUTH_OK;
+    }
     if (!users) {
+        /* Protected mode: the anonymous admin -- unless virtmcd serves
+         * anonymous networks, where everyone else is refused. */
+        if (auth_anonymous_enabled(conf) && !streq(req->peer, "unix"))
+            return AUTH_NOT_ALLOWED;
         *ret = (Identity){ .anonymous = true, .role = ROLE_ADMIN };
         return AUTH_OK;
     }
-    authz = http_header(req, "Authorization");
     if (!authz)
         return AUTH_MISSING; /* the normal first step of Digest: not a failure */
     /* A blocked address is refused before anything else is looked at. */

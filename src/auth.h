@@ -37,10 +37,19 @@ typedef enum AuthResult {
     AUTH_STALE,     /* an unknown, expired or forgotten nonce: 401 stale=true */
     AUTH_BASIC_REFUSED, /* Basic where it is not accepted: 401 */
     AUTH_THROTTLED, /* too many failures from this address or for this user: 429 */
+    AUTH_NOT_ALLOWED, /* no users file, and the peer is not an anonymous network: 403 */
 } AuthResult;
 
-/* Decide who the request is, from its headers alone.  With users == NULL
- * every request is the anonymous admin (protected mode).  Logs failures
+/* Whether peer is in [auth] anonymous_networks, and whether any is set. */
+bool auth_anonymous_network(const Conf *conf, const char *peer);
+bool auth_anonymous_enabled(const Conf *conf);
+
+/* Decide who the request is, from its headers alone.  A request without
+ * credentials from [auth] anonymous_networks is anonymous with
+ * anonymous_role and anonymous_machines.  With users == NULL every other
+ * request is the anonymous admin (protected mode) -- or, when anonymous
+ * networks are set, refused (AUTH_NOT_ALLOWED) unless it came over a Unix
+ * socket.  Logs failures
  * with the peer (in aggregate once an address or user is throttled). */
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret);
 /* Add the 401 challenges to rep: Digest in conf's algorithm with a fresh

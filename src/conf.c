@@ -61,6 +61,8 @@ static int lookup(const char *const *names, const char *s)
 
 _Static_assert(sizeof(StateWords) == sizeof(int), "StateWords is not int-sized");
 static const char *const state_words_names[] = { "libvirt", "ipmi", NULL };
+/* The roles an anonymous request may have: indexes match Role's. */
+static const char *const anonymous_role_names[] = { "user", "operator", NULL };
 _Static_assert(ELEMENTSOF(state_words_names) == _STATE_WORDS_MAX + 1, "state_words_names");
 
 const char *role_to_string(Role r)
@@ -169,6 +171,7 @@ static const char *check_listen(const char *value);
 static const char *check_no_control(const char *value);
 static const char *check_domain_name(const char *value);
 static const char *check_prefix(const char *value);
+static const char *check_cidr(const char *value);
 
 #define C(f) offsetof(Conf, f)
 #define H(f) offsetof(ConfHost, f)
@@ -223,6 +226,11 @@ static const Key keys[] = {
 
     { SEC_AUTH, "users_file", KEY_OPT_STRING, C(users_file), .check = check_no_control,
       .default_value = "" },
+    { SEC_AUTH, "anonymous_networks", KEY_GLOBS, C(anonymous_networks), .check = check_cidr,
+      .default_value = "" },
+    { SEC_AUTH, "anonymous_role", KEY_ENUM, C(anonymous_role), .values = anonymous_role_names,
+      .default_value = "user" },
+    { SEC_AUTH, "anonymous_machines", KEY_GLOBS, C(anonymous_machines), .default_value = "*" },
     { SEC_AUTH, "realm", KEY_STRING, C(realm), .check = check_no_control,
       .default_value = "virtmcd" },
     { SEC_AUTH, "digest_algorithm", KEY_ENUM, C(digest_algorithm), .values = digest_names,
@@ -350,7 +358,9 @@ Conf *conf_new(void)
     c->uri = strdup("qemu:///system");
     c->backup_dir = strdup(LOCALSTATEDIR "/lib/virtmcd/backups");
     c->realm = strdup("virtmcd");
-    if (!c->listen || !c->uri || !c->backup_dir || !c->realm) {
+    c->anonymous_role = ROLE_USER;
+    if (!c->listen || !c->uri || !c->backup_dir || !c->realm ||
+        strv_push(&c->anonymous_machines, "*") < 0) {
         conf_free(c);
         return NULL;
     }
@@ -372,6 +382,8 @@ void conf_free(Conf *c)
     free(c->hosts);
     free(c->backup_dir);
     free(c->users_file);
+    strv_free(c->anonymous_networks);
+    strv_free(c->anonymous_machines);
     free(c->realm);
     for (size_t i = 0; i < c->n_users; i++)
         user_done(&c->users[i]);
@@ -464,6 +476,14 @@ static bool has_control(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return true;
     return false;
+}
+
+static const char *check_cidr(const char *value)
+{
+    Cidr c;
+
+    return cidr_parse(value, &c) < 0 ? "not an IPv4 or IPv6 network (ADDRESS or ADDRESS/BITS)"
+                                     : NULL;
 }
 
 static const char *check_no_control(const char *value)
@@ -1056,12 +1076,17 @@ static void set_value(Parser *p, const Key *k, const char *value)
             p->oom = -ENOMEM;
             return;
         }
-        for (char **g = globs; *g; g++)
-            if (has_control(*g)) {
+        for (char **g = globs; *g; g++) {
+            const char *bad = has_control(*g) ? "control characters are not allowed"
+                              : k->check      ? k->check(*g)
+                                              : NULL;
+
+            if (bad) {
                 strv_free(globs);
-                bad_value(p, k, value, "control characters are not allowed");
+                bad_value(p, k, value, bad);
                 return;
             }
+        }
         strv_free(*(char ***)field);
         *(char ***)field = globs;
         return;

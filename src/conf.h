@@ -127,6 +127,9 @@ typedef struct Conf {
 
     /* [auth] */
     char *users_file;               /* NULL = no authentication */
+    char **anonymous_networks;      /* CIDRs served without credentials; NULL/empty = none */
+    Role anonymous_role;            /* user or operator (never admin), user */
+    char **anonymous_machines;      /* globs of the anonymous; default * */
     char *realm;                    /* "virtmcd" */
     DigestAlgo digest_algorithm;    /* md5 */
     BasicMode basic;                /* tls */

@@ -204,18 +204,38 @@ static bool listen_is_local(const Conf *c, int listen_fd)
     return local;
 }
 
-/* Protected mode (API.md section 8): without users, loopback or Unix only. */
+/* Protected mode (API.md section 8): without users, loopback or Unix only,
+ * unless [auth] anonymous_networks says who may come without credentials
+ * (then nobody else is served, and nobody is admin over the network). */
 static bool listening_local;
+
+static void say_anonymous(const Conf *c)
+{
+    _cleanup_free_ char *nets = NULL;
+    Buf b = { 0 };
+
+    if (!auth_anonymous_enabled(c))
+        return;
+    for (size_t i = 0; c->anonymous_networks[i]; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", c->anonymous_networks[i]);
+    nets = buf_steal(&b);
+    log_notice("Requests without credentials from %s are served with role %s%s", nets ? nets : "?",
+               role_to_string(c->anonymous_role),
+               c->users_file ? "" : "; every other address is refused (no users file)");
+}
 
 static int check_protected(const Conf *c, int listen_fd)
 {
     listening_local = listen_is_local(c, listen_fd);
-    if (c->users_file)
+    say_anonymous(c);
+    if (c->users_file || auth_anonymous_enabled(c))
         return 0;
     if (!listening_local) {
         log_error("Refusing to listen on %s without authentication: anyone who reaches it "
                   "could power machines off. Add users with 'htdigest -c %s/virtmcd/users.digest "
-                  "%s NAME', set [auth] users_file, or listen on 127.0.0.1 or unix:/path.",
+                  "%s NAME', set [auth] users_file, set [auth] anonymous_networks to the "
+                  "addresses that may act without credentials, or listen on 127.0.0.1 or "
+                  "unix:/path.",
                   listen_fd >= 0 ? "the inherited socket" : c->listen, SYSCONFDIR, c->realm);
         return -EPERM;
     }
@@ -275,7 +295,7 @@ static void reload(const Args *a, const Conf *running)
                   a->conf_path);
         for (size_t i = 0; i < errs.n; i++)
             log_error("%s", errs.msgs[i]);
-    } else if (!c->users_file && !listening_local) {
+    } else if (!c->users_file && !auth_anonymous_enabled(c) && !listening_local) {
         log_error("Reload refused: without [auth] users_file every request would be the "
                   "anonymous admin, and virtmcd listens beyond this machine; the running "
                   "configuration stays");
@@ -288,6 +308,7 @@ static void reload(const Args *a, const Conf *running)
         http_set_max_body(c->max_body_bytes);
         http_set_access_log(c->access_log);
         http_set_deadlines(c->header_timeout, c->body_timeout);
+        say_anonymous(c);
         api_set_conf(c, users);
         log_notice("Configuration reloaded from %s", a->conf_path);
     }

@@ -4,6 +4,8 @@
  * never a call into another virtmcd module. */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -447,4 +449,60 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 bool glob_match(const char *pattern, const char *s)
 {
     return fnmatch(pattern, s, 0) == 0;
+}
+
+int cidr_parse(const char *s, Cidr *ret)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    const char *slash;
+    unsigned long long bits;
+    Cidr c = { 0 };
+    size_t len;
+
+    if (!s || (len = strlen(s)) == 0 || len >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, s, len + 1);
+    slash = strchr(buf, '/');
+    if (slash)
+        buf[slash - buf] = '\0';
+    if (inet_pton(AF_INET, buf, c.addr) == 1) {
+        c.family = AF_INET;
+        c.prefix = 32;
+    } else if (inet_pton(AF_INET6, buf, c.addr) == 1) {
+        c.family = AF_INET6;
+        c.prefix = 128;
+    } else
+        return -EINVAL;
+    if (slash) {
+        if (parse_uint(slash + 1, 0, c.prefix, &bits) < 0)
+            return -EINVAL;
+        c.prefix = (unsigned)bits;
+    }
+    *ret = c;
+    return 0;
+}
+
+bool cidr_match(const Cidr *c, const char *addr)
+{
+    unsigned char a[16];
+    const unsigned char *p = a;
+    unsigned full, rest;
+
+    if (!addr)
+        return false;
+    if (c->family == AF_INET) {
+        if (inet_pton(AF_INET, addr, a) != 1) {
+            static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+            if (inet_pton(AF_INET6, addr, a) != 1 || memcmp(a, mapped, 12) != 0)
+                return false;
+            p = a + 12;
+        }
+    } else if (inet_pton(AF_INET6, addr, a) != 1)
+        return false;
+    full = c->prefix / 8;
+    rest = c->prefix % 8;
+    if (memcmp(p, c->addr, full) != 0)
+        return false;
+    return rest == 0 || ((p[full] ^ c->addr[full]) & (0xff00u >> rest) & 0xff) == 0;
 }

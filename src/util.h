@@ -91,5 +91,17 @@ int write_full(int fd, const void *p, size_t len);
 int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Read a whole file (up to max bytes) into a NUL-terminated string. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* An IPv4 or IPv6 network, "192.0.2.0/24", "2001:db8::/32", or one address. */
+typedef struct Cidr {
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned prefix;        /* bits */
+} Cidr;
+/* -EINVAL for anything else (host bits set are allowed and ignored). */
+int cidr_parse(const char *s, Cidr *ret);
+/* Whether the numeric address `addr` ("192.0.2.7", "::1", an IPv4-mapped
+ * "::ffff:192.0.2.7" for an IPv4 network) is inside c. */
+bool cidr_match(const Cidr *c, const char *addr);
+
 /* fnmatch(3) shell glob. */
 bool glob_match(const char *pattern, const char *s);

@@ -64,6 +64,55 @@ mrp vm-nonic bootdev-pxe
 check "a machine without a NIC cannot PXE boot: a BMC error" [ "$MRP_RC" = 1 ]
 stop_daemon
 
+# ---- anonymous networks, no users file: the provisioner is 127.0.0.2 ----
+write_conf "$(printf '[compat]\nstate_words = ipmi\n[auth]\nanonymous_networks = 127.0.0.2/32, 2001:db8::/32\nanonymous_role = operator\nanonymous_machines = vm-*\n')"
+start_daemon || exit 1
+check "start-up says who is served without credentials" \
+    grep -q "Requests without credentials from 127.0.0.2/32, 2001:db8::/32 are served with role operator" "$T/daemon.log"
+MRP_SOURCE=127.0.0.2 mrp vm-off pxe-reboot
+check "the provisioner's PXE reboot works without credentials" [ "$MRP_RC" = 0 ]
+check "vm-off runs, network first" sh -c '[ "$1 $2" = "on network" ]' _ \
+    "$(curl -s --interface 127.0.0.2 "$BASE/service/vm-off/state_controller/status" | jq -r .state)" \
+    "$(curl -s --interface 127.0.0.2 "$BASE/service/vm-off/boot" | jq -r .first)"
+MRP_SOURCE=127.0.0.2 mrp web-01 state
+check "a machine outside anonymous_machines does not exist for it" sh -c \
+    '[ "$1" = 1 ] && grep -q "status 404" "$2"' _ "$MRP_RC" "$T/body"
+mrp vm-running state
+check "another address is refused (no users file)" sh -c \
+    '[ "$1" = 1 ] && grep -q "status 403" "$2"' _ "$MRP_RC" "$T/body"
+check "and logged" grep -q "Refused GET /service/vm-running/state_controller/status from 127.0.0.1" "$T/daemon.log"
+check "anonymous requests are in the access log with their address" \
+    grep -q "127.0.0.2 user=anonymous" "$T/daemon.log"
+req POST '/service/vm-off/state_controller/power_off?force=1' --interface 127.0.0.2
+expect_error 403 "force=1 (admin) is refused to the anonymous operator, no users to step up to"
+stop_daemon
+
+# ---- anonymous networks with users: role user, stepping up ----
+printf '%s\n%s\n' secret secret | htdigest -c "$T/users.digest" virtmcd alice >/dev/null 2>&1
+chmod 600 "$T/users.digest"
+write_conf "$(printf '[compat]\nstate_words = ipmi\n[auth]\nusers_file = %s\nanonymous_networks = 127.0.0.2\n[user "alice"]\nrole = operator\n' "$T/users.digest")"
+start_daemon || exit 1
+MRP_SOURCE=127.0.0.2 mrp vm-running state
+check "status works for the anonymous user role" sh -c '[ "$1" = 0 ]' _ "$MRP_RC"
+expect_jq .state on "and says on"
+nb=$(ls "$T/backups" 2>/dev/null | wc -l)
+MRP_SOURCE=127.0.0.2 mrp vm-running bootdev-pxe
+check "pxeboot is refused to the anonymous user role (not 200)" [ "$MRP_RC" = 1 ]
+req GET /service/vm-running/state_controller/pxeboot --interface 127.0.0.2
+expect_error 401 "pxeboot without credentials: 401, so a client may step up"
+check "with a Digest challenge" sh -c 'grep -qi "^WWW-Authenticate: Digest" "$1"' _ "$T/headers"
+first2() { curl -s --interface 127.0.0.2 "$BASE/service/$1/boot" | jq -r .first; }
+check "the refused pxeboot changed nothing" [ "$(first2 vm-running)" = disk ]
+check "and wrote no backup" [ "$(ls "$T/backups" 2>/dev/null | wc -l)" = "$nb" ]
+req POST /service/vm-running/state_controller/pxeboot --interface 127.0.0.2 --digest -u alice:secret
+expect_status 200 "credentials win, from the anonymous network too"
+req POST /service/vm-running/state_controller/diskboot --interface 127.0.0.2 --digest -u alice:wrong
+expect_error 401 "a wrong password is still 401"
+check "and changed nothing" [ "$(first2 vm-running)" = network ]
+req GET /service/vm-running/state_controller/status
+expect_error 401 "another address without credentials: 401 as before"
+stop_daemon
+
 # ---- the default: virsh's words, as before ----
 write_conf
 start_daemon || exit 1
