@@ -10,33 +10,37 @@
 #include <strings.h>
 
 #include "route.h"
+#include "strtable.h"
 #include "util.h"
 
 #define MAX_SEGMENTS 16
 
-static const struct {
-    const char *name;
-    HttpMethod method;
-} methods[] = {
-    { "GET", HTTP_GET },     { "HEAD", HTTP_HEAD },     { "POST", HTTP_POST },
-    { "PUT", HTTP_PUT },     { "PATCH", HTTP_PATCH },   { "DELETE", HTTP_DELETE },
-    { "OPTIONS", HTTP_OPTIONS },
+/* HttpMethod values are bit flags (one per method, so a route's methods and an
+ * Allow list are sets): the table is indexed by bit position. */
+#define BIT(m) __builtin_ctz(m)
+static const char *const http_method_bit_table[] = {
+    [BIT(HTTP_GET)] = "GET",     [BIT(HTTP_HEAD)] = "HEAD",     [BIT(HTTP_POST)] = "POST",
+    [BIT(HTTP_PUT)] = "PUT",     [BIT(HTTP_PATCH)] = "PATCH",   [BIT(HTTP_DELETE)] = "DELETE",
+    [BIT(HTTP_OPTIONS)] = "OPTIONS",
 };
+#undef BIT
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(http_method_bit, int)
 
 HttpMethod http_method_from_string(const char *s)
 {
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (streq(s, methods[i].name))
-            return methods[i].method;
-    return HTTP_OTHER;
+    int bit = http_method_bit_from_string(s);
+
+    return bit < 0 ? HTTP_OTHER : (HttpMethod)(1u << bit);
 }
 
+/* "OTHER" for HTTP_OTHER, for a set of several methods and for no method. */
 const char *http_method_to_string(HttpMethod m)
 {
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (methods[i].method == m)
-            return methods[i].name;
-    return "OTHER";
+    const char *s = NULL;
+
+    if (m != 0 && (m & (m - 1)) == 0)
+        s = http_method_bit_to_string(__builtin_ctz(m));
+    return s ? s : "OTHER";
 }
 
 typedef struct Segs {
@@ -143,11 +147,11 @@ static void format_allow(const Route *r, bool legacy_get, char *buf, size_t size
         m |= HTTP_HEAD;
     if ((r->flags & ROUTE_LEGACY_GET) && legacy_get)
         m |= HTTP_GET;
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (m & methods[i].method) {
+    for (size_t i = 0; i < ELEMENTSOF(http_method_bit_table); i++)
+        if (m & (1u << i)) {
             if (b.len)
                 buf_puts(&b, ", ");
-            buf_puts(&b, methods[i].name);
+            buf_puts(&b, http_method_bit_table[i]);
         }
     s = buf_steal(&b);
     snprintf(buf, size, "%s", s ? s : "");

@@ -141,5 +141,16 @@ int main(void)
         route_match_clear(&m);
     }
     CHECK_INT(http_method_from_string("BREW"), HTTP_OTHER);
+    /* Methods are bit flags: each one names itself, a set or none is "OTHER". */
+    for (unsigned bit = 0; (1u << bit) < HTTP_OTHER; bit++)
+        CHECK_INT(http_method_from_string(http_method_to_string((HttpMethod)(1u << bit))),
+                  1u << bit);
+    CHECK_STR(http_method_to_string(HTTP_PATCH), "PATCH");
+    CHECK_STR(http_method_to_string(HTTP_OTHER), "OTHER");
+    CHECK_STR(http_method_to_string((HttpMethod)(HTTP_GET | HTTP_PUT)), "OTHER");
+    CHECK_STR(http_method_to_string((HttpMethod)0), "OTHER");
+    CHECK_INT(http_method_from_string("get"), HTTP_OTHER);
+    CHECK_INT(http_method_from_string("OTHER"), HTTP_OTHER);
+    CHECK_INT(http_method_from_string(NULL), HTTP_OTHER);
     return tap_done();
 }
