@@ -417,10 +417,6 @@ void api_boot_put(Ctx *c)
 
 void api_boot_get(Ctx *c)
 {
-    if (c->req->method == HTTP_PUT) {
-        api_boot_put(c);
-        return;
-    }
     boot_get(c);
 }
 
