@@ -1,10 +1,13 @@
-/* api-routes.c: the routes of API.md as one table: path pattern, methods,
- * flags, the role an acting request needs, accepted query keys, handler
- * number and the role a read needs.  Data only: it never calls anything. */
+/* api-routes.c: the routes of API.md sections 1-2 and 7 as one table: a row
+ * per path pattern, and per method its handler, the role it needs, its flags
+ * and its accepted query keys; plus the error body of the tree.  Data only:
+ * it names handlers but never calls one. */
 #include "config.h"
 
 #include "api-routes.h"
+#include "api.h"
 #include "conf.h"
+#include "json.h"
 #include "util.h"
 
 static const char *const q_host[] = { "host", NULL };
@@ -13,23 +16,32 @@ static const char *const q_action[] = { "host", "force", "persistent", "once", "
 static const char *const reserved[] = { "machines", "hosts",  "map",     "pools",
                                         "status",   "health", "version", NULL };
 
+/* API.md section 0: {"error": "message"} whatever the status. */
+static char *service_error_body(unsigned status, const char *message, size_t *ret_len)
+{
+    (void)status;
+    return json_error_body(message, ret_len);
+}
+
 #define M "/service/machines/{name}"
 static const Route routes[] = {
-    { "/service/machines", HTTP_GET, ROUTE_INLINE, ROLE_USER, q_list, API_MACHINES_LIST,
-      ROLE_USER },
-    { M, HTTP_GET, 0, ROLE_USER, q_host, API_MACHINE_GET, ROLE_USER },
-    { M "/state_controller/status", HTTP_GET, ROUTE_INLINE, ROLE_USER, q_host,
-      API_MACHINE_STATUS, ROLE_USER },
-    { M "/state_controller/{action}", HTTP_POST, ROUTE_LEGACY_GET, ROLE_OPERATOR, q_action,
-      API_MACHINE_ACTION, ROLE_USER },
-    { M "/boot", HTTP_GET | HTTP_PUT, 0, ROLE_OPERATOR, q_host, API_BOOT, ROLE_USER },
-    { M "/backups", HTTP_GET, 0, ROLE_USER, q_host, API_BACKUPS_LIST, ROLE_USER },
+    { "/service/machines",
+      { { HTTP_GET, api_machines_list, ROLE_USER, ROUTE_INLINE, q_list } } },
+    { M, { { HTTP_GET, api_machine_get, ROLE_USER, 0, q_host } } },
+    { M "/state_controller/status",
+      { { HTTP_GET, api_machine_status, ROLE_USER, ROUTE_INLINE, q_host } } },
+    { M "/state_controller/{action}",
+      { { HTTP_POST, api_machine_action, ROLE_OPERATOR, ROUTE_LEGACY_GET, q_action } } },
+    { M "/boot",
+      { { HTTP_GET, api_boot_get, ROLE_USER, 0, q_host },
+        { HTTP_PUT, api_boot_put, ROLE_OPERATOR, 0, q_host } } },
+    { M "/backups", { { HTTP_GET, api_backups_list, ROLE_USER, 0, q_host } } },
     /* A saved definition holds secrets (read with the secure flag). */
-    { M "/backups/{id}", HTTP_GET, 0, ROLE_ADMIN, q_host, API_BACKUP_GET, ROLE_ADMIN },
-    { M "/backups/{id}/restore", HTTP_POST, 0, ROLE_ADMIN, q_host, API_BACKUP_RESTORE,
-      ROLE_USER },
-    { "/service/health", HTTP_GET, ROUTE_INLINE, ROLE_USER, NULL, API_HEALTH, ROLE_USER },
-    { "/service/version", HTTP_GET, ROUTE_INLINE, ROLE_USER, NULL, API_VERSION, ROLE_USER },
+    { M "/backups/{id}", { { HTTP_GET, api_backup_get, ROLE_ADMIN, 0, q_host } } },
+    { M "/backups/{id}/restore",
+      { { HTTP_POST, api_backup_restore, ROLE_ADMIN, 0, q_host } } },
+    { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE, NULL } } },
 };
 #undef M
 
@@ -39,4 +51,6 @@ const RouteTable api_route_table = {
     .short_prefix = "service",
     .short_insert = "machines",
     .reserved = reserved,
+    .root = "service",
+    .error_body = service_error_body,
 };

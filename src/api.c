@@ -91,24 +91,26 @@ void api_shutdown(void)
     holder_unref(old);
 }
 
-/* ---- handlers by number (the table is api-routes.c) ---- */
+/* ---- trees ---- */
 
-/* GET and PUT of .../boot until each method has its own row. */
-static void api_boot(Ctx *c)
+/* The route tables this dispatcher serves.  The first also answers the paths
+ * that no tree's root claims, with its 404. */
+static const RouteTable *const trees[] = { &api_route_table };
+
+/* The tree whose root is the path's first segment (taken literally: a root
+ * spelled with escapes is no tree's and gets the first tree's 404). */
+static const RouteTable *tree_for_path(const char *path)
 {
-    if (c->req->method == HTTP_PUT)
-        api_boot_put(c);
-    else
-        api_boot_get(c);
-}
+    for (size_t i = 0; i < ELEMENTSOF(trees); i++) {
+        const char *root = trees[i]->root;
+        size_t n = root ? strlen(root) : 0;
 
-static const ApiHandler handlers[_API_HANDLER_MAX] = {
-    [API_MACHINES_LIST] = api_machines_list, [API_MACHINE_GET] = api_machine_get,
-    [API_MACHINE_STATUS] = api_machine_status, [API_MACHINE_ACTION] = api_machine_action,
-    [API_BOOT] = api_boot,               [API_BACKUPS_LIST] = api_backups_list,
-    [API_BACKUP_GET] = api_backup_get,       [API_BACKUP_RESTORE] = api_backup_restore,
-    [API_HEALTH] = api_health,               [API_VERSION] = api_version,
-};
+        if (n && path[0] == '/' && strncmp(path + 1, root, n) == 0 &&
+            (path[1 + n] == '\0' || path[1 + n] == '/'))
+            return trees[i];
+    }
+    return trees[0];
+}
 
 /* ---- replies ---- */
 
@@ -130,7 +132,8 @@ void api_reply_json(Ctx *c, unsigned status, Json *j)
 static void reply_error_msg(Ctx *c, unsigned status, const char *msg)
 {
     size_t len = 0;
-    char *body = json_error_body(msg, &len);
+    /* Each tree has its own error body (API.md sections 0 and 6). */
+    char *body = c->tree->error_body(status, msg, &len);
 
     reply_set(c->rep, status, "application/json", body, body ? len : 0);
     if (status == 503 && c->host) {
@@ -413,6 +416,7 @@ int api_handle_early(Request *req, Reply *rep)
     req->app_free = ctx_free;
     c->req = req;
     c->rep = rep;
+    c->tree = tree_for_path(req->path);
     c->holder = holder_ref();
     if (!c->holder) {
         api_reply_error(c, 503, "shutting down");
@@ -427,11 +431,11 @@ int api_handle_early(Request *req, Reply *rep)
 int api_handle(Request *req, Reply *rep, bool on_worker)
 {
     Ctx *c = req->app;
-    const Route *route;
+    const RouteMethod *entry;
     RouteResult rr;
 
     if (on_worker) {
-        handlers[c->m.route->handler](c);
+        c->m.method->handler(c);
         return HTTP_DONE;
     }
     if (!c) {
@@ -440,7 +444,7 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
         c = req->app;
     }
 
-    rr = route_match(&api_route_table, req->method, req->path, c->conf->legacy_get_actions, &c->m);
+    rr = route_match(c->tree, req->method, req->path, c->conf->legacy_get_actions, &c->m);
     switch (rr) {
     case ROUTE_NOT_FOUND:
         api_reply_error(c, 404, "no such resource: %s", req->path);
@@ -455,9 +459,9 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     case ROUTE_FOUND:
         break;
     }
-    route = c->m.route;
+    entry = c->m.method;
     {
-        QueryCheck q = { c, route->query };
+        QueryCheck q = { c, entry->query };
 
         if (http_query_each(req, check_query_key, &q) < 0) {
             if (c->rep->status == 0)
@@ -486,17 +490,17 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
             api_reply_error(c, refused, "%s", why);
             return HTTP_DONE;
         }
-        if (!resolve_machine(c))
-            return HTTP_DONE;
-        int needed = acting ? route->role : route->read_role;
-
-        if ((int)c->id.role < needed) {
-            api_forbidden(c, (Role)needed);
-            return HTTP_DONE;
-        }
     }
-    if (route->flags & ROUTE_INLINE) {
-        handlers[route->handler](c);
+    if (!resolve_machine(c))
+        return HTTP_DONE;
+    /* The role of the entry that serves this method (a legacy GET: the
+     * action's own). */
+    if ((int)c->id.role < entry->role) {
+        api_forbidden(c, (Role)entry->role);
+        return HTTP_DONE;
+    }
+    if (entry->flags & ROUTE_INLINE) {
+        entry->handler(c);
         return HTTP_DONE;
     }
     return HTTP_DEFER;

@@ -1,8 +1,9 @@
 /* api.h: the resource tree: dispatch, the one errno-to-status table, and
  * the handlers of each tree (api-service.c, api-boot.c).
  *
- * Handlers are thin: decode, call a module, encode.  They run on an HTTP
- * thread when their route is ROUTE_INLINE (memory only), else on a worker.
+ * Handlers are thin: decode, call a module, encode.  Each serves the one
+ * method its route entry registers it for (api-routes.c).  They run on an
+ * HTTP thread when that entry is ROUTE_INLINE (memory only), else on a worker.
  * They never include libmicrohttpd, libvirt or json-c directly. */
 #pragma once
 
@@ -21,6 +22,7 @@ typedef struct ConfHolder ConfHolder;
 typedef struct Ctx {
     Request *req;
     Reply *rep;
+    const RouteTable *tree; /* the tree of the path: its routes, its error body */
     RouteMatch m;
     ConfHolder *holder;
     const Conf *conf;
@@ -31,8 +33,6 @@ typedef struct Ctx {
     Machine machine;
     Host *host;
 } Ctx;
-
-typedef void (*ApiHandler)(Ctx *c);
 
 /* The HttpHandler, and the HttpEarlyHandler (authentication on the headers). */
 int api_handle(Request *req, Reply *rep, bool on_worker);

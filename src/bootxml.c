@@ -25,10 +25,11 @@
 #include <libxml/tree.h>
 
 #include "bootxml.h"
+#include "strtable.h"
 #include "util.h"
 #include "xmlutil.h"
 
-static const char *const class_names[_BOOT_CLASS_MAX] = {
+static const char *const boot_class_table[_BOOT_CLASS_MAX] = {
     [BOOT_CLASS_NETWORK] = "network",
     [BOOT_CLASS_DISK] = "disk",
     [BOOT_CLASS_CDROM] = "cdrom",
@@ -45,7 +46,7 @@ static const char *const os_devs[_BOOT_CLASS_MAX] = {
     [BOOT_CLASS_FLOPPY] = "fd",
 };
 
-static const char *const style_names[_BOOT_STYLE_MAX] = {
+static const char *const boot_style_table[_BOOT_STYLE_MAX] = {
     [BOOT_STYLE_NONE] = "none",
     [BOOT_STYLE_OS] = "os",
     [BOOT_STYLE_PER_DEVICE] = "per-device",
@@ -64,29 +65,9 @@ static const char *const after_boot_in_os[] = { "bootmenu", "smbios", "bios" };
 /* <metadata> goes after the last of these children of <domain>. */
 static const char *const before_metadata[] = { "name", "uuid", "genid", "title", "description" };
 
-const char *boot_class_to_string(BootClass c)
-{
-    if (c < 0 || c >= _BOOT_CLASS_MAX)
-        return NULL;
-    return class_names[c];
-}
-
-BootClass boot_class_from_string(const char *s)
-{
-    if (!s)
-        return _BOOT_CLASS_INVALID;
-    for (int c = 0; c < _BOOT_CLASS_MAX; c++)
-        if (streq(s, class_names[c]))
-            return (BootClass)c;
-    return _BOOT_CLASS_INVALID;
-}
-
-const char *boot_style_to_string(BootStyle s)
-{
-    if (s < 0 || s >= _BOOT_STYLE_MAX)
-        return NULL;
-    return style_names[s];
-}
+DEFINE_STRING_TABLE_LOOKUP(boot_class, BootClass)
+/* Nothing parses a style: only its printing half. */
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(boot_style, boot_style_table, BootStyle, )
 
 void boot_info_free(BootInfo *b)
 {

@@ -23,6 +23,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "strtable.h"
 #include "util.h"
 
 #ifndef LOCALSTATEDIR
@@ -39,6 +40,7 @@ _Static_assert(sizeof(DigestAlgo) == sizeof(int), "DigestAlgo is not int-sized")
 _Static_assert(sizeof(CloneMode) == sizeof(int), "CloneMode is not int-sized");
 _Static_assert(sizeof(ReadyCheck) == sizeof(int), "ReadyCheck is not int-sized");
 
+/* NULL-terminated: KEY_ENUM rows of the key table list them as accepted values. */
 static const char *const role_names[] = { "user", "operator", "admin", NULL };
 static const char *const basic_names[] = { "never", "tls", "always", NULL };
 static const char *const digest_names[] = { "md5", "sha256", NULL };
@@ -49,6 +51,7 @@ _Static_assert(ELEMENTSOF(basic_names) == _BASIC_MAX + 1, "basic_names");
 _Static_assert(ELEMENTSOF(digest_names) == _DIGEST_MAX + 1, "digest_names");
 _Static_assert(ELEMENTSOF(clone_names) == _CLONE_MAX + 1, "clone_names");
 
+/* KEY_ENUM: the index of s in a NULL-terminated list, -1 when absent. */
 static int lookup(const char *const *names, const char *s)
 {
     if (!s)
@@ -65,45 +68,12 @@ static const char *const state_words_names[] = { "libvirt", "ipmi", NULL };
 static const char *const anonymous_role_names[] = { "user", "operator", NULL };
 _Static_assert(ELEMENTSOF(state_words_names) == _STATE_WORDS_MAX + 1, "state_words_names");
 
-const char *role_to_string(Role r)
-{
-    return r >= 0 && r < _ROLE_MAX ? role_names[r] : NULL;
-}
-
-Role role_from_string(const char *s)
-{
-    return (Role)lookup(role_names, s);
-}
-
-const char *basic_mode_to_string(BasicMode m)
-{
-    return m >= 0 && m < _BASIC_MAX ? basic_names[m] : NULL;
-}
-
-BasicMode basic_mode_from_string(const char *s)
-{
-    return (BasicMode)lookup(basic_names, s);
-}
-
-const char *digest_algo_to_string(DigestAlgo a)
-{
-    return a >= 0 && a < _DIGEST_MAX ? digest_names[a] : NULL;
-}
-
-DigestAlgo digest_algo_from_string(const char *s)
-{
-    return (DigestAlgo)lookup(digest_names, s);
-}
-
-const char *clone_mode_to_string(CloneMode m)
-{
-    return m >= 0 && m < _CLONE_MAX ? clone_names[m] : NULL;
-}
-
-CloneMode clone_mode_from_string(const char *s)
-{
-    return (CloneMode)lookup(clone_names, s);
-}
+/* strtable.h over the lists above; to_string() of _X_MAX meets the NULL
+ * that ends a list, so it answers NULL like any value outside the enum. */
+DEFINE_STRING_TABLE_LOOKUP_TABLE(role, role_names, Role)
+DEFINE_STRING_TABLE_LOOKUP_TABLE(basic_mode, basic_names, BasicMode)
+DEFINE_STRING_TABLE_LOOKUP_TABLE(digest_algo, digest_names, DigestAlgo)
+DEFINE_STRING_TABLE_LOOKUP_TABLE(clone_mode, clone_names, CloneMode)
 
 /* ---- sections and the key table ---- */
 

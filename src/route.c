@@ -2,41 +2,47 @@
  *
  * Segments are split on '/' first and then percent-decoded once, so "%2f"
  * inside a machine name can never become a path separator.  The first route
- * whose pattern matches the path decides: a method it does not take is 405
- * with its Allow list, never a fall-through to another route. */
+ * whose pattern matches the path decides: a method it has no entry for is 405
+ * with its Allow list, never a fall-through to another route, and the entry
+ * found is the one registered for that method (HEAD: GET's; a legacy GET:
+ * the ROUTE_LEGACY_GET entry), never another method's. */
 #include "config.h"
 
 #include <stdio.h>
 #include <strings.h>
 
 #include "route.h"
+#include "strtable.h"
 #include "util.h"
 
 #define MAX_SEGMENTS 16
 
-static const struct {
-    const char *name;
-    HttpMethod method;
-} methods[] = {
-    { "GET", HTTP_GET },     { "HEAD", HTTP_HEAD },     { "POST", HTTP_POST },
-    { "PUT", HTTP_PUT },     { "PATCH", HTTP_PATCH },   { "DELETE", HTTP_DELETE },
-    { "OPTIONS", HTTP_OPTIONS },
+/* HttpMethod values are bit flags (one per method, so a route's methods and an
+ * Allow list are sets): the table is indexed by bit position. */
+#define BIT(m) __builtin_ctz(m)
+static const char *const http_method_bit_table[] = {
+    [BIT(HTTP_GET)] = "GET",     [BIT(HTTP_HEAD)] = "HEAD",     [BIT(HTTP_POST)] = "POST",
+    [BIT(HTTP_PUT)] = "PUT",     [BIT(HTTP_PATCH)] = "PATCH",   [BIT(HTTP_DELETE)] = "DELETE",
+    [BIT(HTTP_OPTIONS)] = "OPTIONS",
 };
+#undef BIT
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(http_method_bit, int)
 
 HttpMethod http_method_from_string(const char *s)
 {
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (streq(s, methods[i].name))
-            return methods[i].method;
-    return HTTP_OTHER;
+    int bit = http_method_bit_from_string(s);
+
+    return bit < 0 ? HTTP_OTHER : (HttpMethod)(1u << bit);
 }
 
+/* "OTHER" for HTTP_OTHER, for a set of several methods and for no method. */
 const char *http_method_to_string(HttpMethod m)
 {
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (methods[i].method == m)
-            return methods[i].name;
-    return "OTHER";
+    const char *s = NULL;
+
+    if (m != 0 && (m & (m - 1)) == 0)
+        s = http_method_bit_to_string(__builtin_ctz(m));
+    return s ? s : "OTHER";
 }
 
 typedef struct Segs {
@@ -133,24 +139,55 @@ static bool pattern_match(const char *pattern, const Segs *s, const char **names
     return true;
 }
 
+static const RouteMethod *method_entry(const Route *r, unsigned method)
+{
+    for (size_t i = 0; i < ROUTE_MAX_METHODS && r->methods[i].method; i++)
+        if (r->methods[i].method == method)
+            return &r->methods[i];
+    return NULL;
+}
+
+/* The entry that serves `method` on row r, NULL if none does.  HEAD is GET
+ * without a body; a legacy GET performs the row's ROUTE_LEGACY_GET entry. */
+static const RouteMethod *serving_entry(const Route *r, unsigned method, bool legacy_get,
+                                        bool *ret_legacy)
+{
+    const RouteMethod *e = method_entry(r, method);
+
+    *ret_legacy = false;
+    if (e)
+        return e;
+    /* HEAD never performs an action, even where GET does. */
+    if (method == HTTP_HEAD)
+        return method_entry(r, HTTP_GET);
+    if (method == HTTP_GET && legacy_get)
+        for (size_t i = 0; i < ROUTE_MAX_METHODS && r->methods[i].method; i++)
+            if (r->methods[i].flags & ROUTE_LEGACY_GET) {
+                *ret_legacy = true;
+                return &r->methods[i];
+            }
+    return NULL;
+}
+
+/* Exactly the methods serving_entry() serves, in HttpMethod bit order. */
 static void format_allow(const Route *r, bool legacy_get, char *buf, size_t size)
 {
-    unsigned m = r->methods;
-    Buf b = { 0 };
-    _cleanup_free_ char *s = NULL;
+    unsigned m = 0;
+    size_t len = 0;
 
+    for (size_t i = 0; i < ROUTE_MAX_METHODS && r->methods[i].method; i++)
+        m |= r->methods[i].method;
     if (m & HTTP_GET)
         m |= HTTP_HEAD;
-    if ((r->flags & ROUTE_LEGACY_GET) && legacy_get)
-        m |= HTTP_GET;
-    for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-        if (m & methods[i].method) {
-            if (b.len)
-                buf_puts(&b, ", ");
-            buf_puts(&b, methods[i].name);
-        }
-    s = buf_steal(&b);
-    snprintf(buf, size, "%s", s ? s : "");
+    for (size_t i = 0; i < ROUTE_MAX_METHODS && r->methods[i].method; i++)
+        if (legacy_get && (r->methods[i].flags & ROUTE_LEGACY_GET))
+            m |= HTTP_GET;
+    buf[0] = '\0';
+    /* size is ROUTE_ALLOW_MAX, room for every name: nothing is cut. */
+    for (size_t i = 0; i < ELEMENTSOF(http_method_bit_table); i++)
+        if (m & (1u << i))
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+                                    http_method_bit_table[i]);
 }
 
 RouteResult route_match(const RouteTable *t, unsigned method, const char *raw_path,
@@ -189,16 +226,13 @@ RouteResult route_match(const RouteTable *t, unsigned method, const char *raw_pa
         const Route *route = &t->routes[i];
         const char *names[ROUTE_MAX_PARAMS];
         size_t name_lens[ROUTE_MAX_PARAMS], values[ROUTE_MAX_PARAMS], np = 0;
-        unsigned accepted = route->methods;
+        const RouteMethod *entry;
+        bool legacy = false;
 
         if (!pattern_match(route->pattern, &s, names, name_lens, values, &np))
             continue;
-        /* HEAD is GET without a body, but it never performs an action. */
-        if (accepted & HTTP_GET)
-            accepted |= HTTP_HEAD;
-        if ((route->flags & ROUTE_LEGACY_GET) && legacy_get)
-            accepted |= HTTP_GET;
-        if (!(accepted & method)) {
+        entry = serving_entry(route, method, legacy_get, &legacy);
+        if (!entry) {
             format_allow(route, legacy_get, ret->allow, sizeof(ret->allow));
             result = ROUTE_BAD_METHOD;
             break;
@@ -226,8 +260,8 @@ RouteResult route_match(const RouteTable *t, unsigned method, const char *raw_pa
             break;
         }
         ret->route = route;
-        ret->legacy_get = (method & HTTP_GET) && !(route->methods & HTTP_GET) &&
-                          (route->flags & ROUTE_LEGACY_GET);
+        ret->method = entry;
+        ret->legacy_get = legacy;
         result = ROUTE_FOUND;
         break;
     }

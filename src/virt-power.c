@@ -20,7 +20,7 @@ static const char *const power_action_table[_POWER_ACTION_MAX] = {
     [POWER_FORCE_OFF] = "force_off", [POWER_NMI] = "nmi",
     [POWER_CYCLEPOWER] = "cyclepower",
 };
-DEFINE_STRING_TABLE_LOOKUP_TO_STRING(power_action, PowerAction, )
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(power_action, power_action_table, PowerAction, )
 DEFINE_STRING_TABLE_FROM_STRING_FN(action_from_table, power_action_table, PowerAction, static)
 
 PowerAction power_action_from_string(const char *s)

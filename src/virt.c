@@ -84,7 +84,7 @@ static const char *const machine_state_table[_MACHINE_STATE_MAX] = {
     [MACHINE_IN_SHUTDOWN] = "in shutdown",  [MACHINE_SHUT_OFF] = "shut off",
     [MACHINE_CRASHED] = "crashed",          [MACHINE_PMSUSPENDED] = "pmsuspended",
 };
-DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(machine_state, MachineState, )
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(machine_state, machine_state_table, MachineState, )
 
 /* Never NULL: a state libvirt adds later reads as virsh's "no state". */
 const char *machine_state_to_string(MachineState s)
@@ -101,7 +101,7 @@ static const char *const virt_event_kind_table[_VIRT_EVENT_KIND_MAX] = {
     [VIRT_EVENT_REBOOT] = "reboot",
     [VIRT_EVENT_HOST_UP] = "host up",         [VIRT_EVENT_HOST_DOWN] = "host down",
 };
-DEFINE_STRING_TABLE_LOOKUP_TO_STRING(virt_event_kind, VirtEventKind, )
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(virt_event_kind, virt_event_kind_table, VirtEventKind, )
 
 bool machine_state_is_active(MachineState s)
 {

@@ -7,7 +7,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Isrc \
  *       $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz-bootxml.c src/bootxml.c \
- *       src/domxml.c src/util.c $(pkg-config --libs libxml-2.0) -o fuzz-bootxml */
+ *       src/domxml.c src/xmlutil.c src/util.c $(pkg-config --libs libxml-2.0) -o fuzz-bootxml */
 #include "config.h"
 
 #include <errno.h>

@@ -10,7 +10,8 @@
  * deterministic.  Seeds are in tests/fuzz/corpus/fuzz-conf/.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Isrc \
- *       tests/fuzz/fuzz-conf.c src/conf.c src/util.c $(pkg-config --libs inih) -o fuzz-conf */
+ *       $(pkg-config --cflags inih) tests/fuzz/fuzz-conf.c src/conf.c src/util.c \
+ *       $(pkg-config --libs inih) -o fuzz-conf */
 #include "config.h"
 
 #include <errno.h>

@@ -1,19 +1,27 @@
 /* fuzz-route.c: libFuzzer target for the route matcher, percent_decode()
  * and machine_name_valid().
  *
- * It matches against the daemon's own table (src/api-routes.c, data only).
+ * It matches against the daemon's own table (src/api-routes.c), linked with
+ * the handlers it names from libvirtmcd.a; no handler is ever called.
  *
  * Input: "METHOD PATH" ("GET /service/vm-off/boot"); a METHOD starting with
  * '!' turns legacy GET actions off; no space means GET.  Beyond "no crash,
  * no leak" it checks what route.c promises: a found route takes the method,
  * its {name} is a valid machine name without NUL, every parameter of the
- * pattern is filled, 405 comes with an Allow list and 400 with a message;
+ * pattern is filled, the entry found is the row's own for that method (HEAD:
+ * GET's; a legacy GET: the ROUTE_LEGACY_GET POST), 405 comes with an Allow
+ * list that every listed method matches and the refused one is not on, and
+ * 400 with a message;
  * percent_decode() round-trips any byte string and never grows it; and
  * machine_name_valid() agrees with API.md section 0, written out again here.
  * Seeds are in tests/fuzz/corpus/fuzz-route/.
  *
+ * In a configured build folder (make libvirtmcd.a first):
+ *
+ *   PKGS="libvirt libmicrohttpd libxml-2.0 json-c libsystemd inih gnutls"
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Isrc \
- *       tests/fuzz/fuzz-route.c src/route.c src/api-routes.c src/util.c -o fuzz-route */
+ *       $(pkg-config --cflags $PKGS) tests/fuzz/fuzz-route.c src/route.c src/util.c \
+ *       libvirtmcd.a $(pkg-config --libs $PKGS) -lpthread -o fuzz-route */
 #include "config.h"
 
 #include <stdint.h>
@@ -64,6 +72,48 @@ static size_t count_params(const char *pattern)
     return n;
 }
 
+static const RouteMethod *entry_of(const Route *r, unsigned method)
+{
+    for (size_t i = 0; i < ROUTE_MAX_METHODS && r->methods[i].method; i++)
+        if (r->methods[i].method == method)
+            return &r->methods[i];
+    return NULL;
+}
+
+/* Every method on a 405's Allow list is served on that path (or refused for
+ * its parameters, which are checked after the method), the refused one is
+ * not on it, and the list is the methods' names joined by ", ". */
+static void check_allow(unsigned method, const char *path, bool legacy, const char *allow)
+{
+    char copy[ROUTE_ALLOW_MAX];
+    char *save = NULL;
+    size_t n = 0;
+
+    if (strlen(allow) >= sizeof(copy))
+        FAIL("Allow list '%s' overflows", allow);
+    memcpy(copy, allow, strlen(allow) + 1);
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        unsigned am;
+        RouteMatch m2;
+        RouteResult r2;
+
+        if (n++ > 0) {
+            if (*tok != ' ')
+                FAIL("Allow list '%s' is not joined by ', '", allow);
+            tok++;
+        }
+        am = http_method_from_string(tok);
+        if (am == HTTP_OTHER)
+            FAIL("Allow list '%s' names '%s'", allow, tok);
+        if (am == method)
+            FAIL("405 for %s on '%s' but Allow '%s' lists it", tok, path, allow);
+        r2 = route_match(&api_route_table, am, path, legacy, &m2);
+        if (r2 != ROUTE_FOUND && r2 != ROUTE_BAD_REQUEST)
+            FAIL("Allow '%s' lists %s but it gives %d on '%s'", allow, tok, (int)r2, path);
+        route_match_clear(&m2);
+    }
+}
+
 static void check_match(unsigned method, const char *path, bool legacy)
 {
     RouteMatch m;
@@ -72,21 +122,22 @@ static void check_match(unsigned method, const char *path, bool legacy)
     switch (rr) {
     case ROUTE_FOUND: {
         const Route *r = m.route;
-        unsigned accepted;
+        const RouteMethod *e = m.method;
         const char *name;
 
         if (!r || r < api_route_table.routes ||
             r >= api_route_table.routes + api_route_table.n_routes)
             FAIL("FOUND without a route of the table for '%s'", path);
-        accepted = r->methods;
-        if ((r->flags & ROUTE_LEGACY_GET) && legacy)
-            accepted |= HTTP_GET;
-        if (accepted & HTTP_GET)
-            accepted |= HTTP_HEAD;
-        if (!(accepted & method))
-            FAIL("FOUND a route that does not take method %u for '%s'", method, path);
-        if (m.legacy_get && (!(r->flags & ROUTE_LEGACY_GET) || !legacy ||
-                             !(method & (HTTP_GET | HTTP_HEAD))))
+        if (!e || e < r->methods || e >= r->methods + ROUTE_MAX_METHODS || !e->method ||
+            !e->handler)
+            FAIL("FOUND without an entry of the row %s for '%s'", r->pattern, path);
+        /* The entry registered for the method, never another method's. */
+        if (e->method != method &&
+            !(method == HTTP_HEAD && e->method == HTTP_GET && !entry_of(r, HTTP_HEAD)) &&
+            !(method == HTTP_GET && m.legacy_get && !entry_of(r, HTTP_GET)))
+            FAIL("method %u served by the %u entry of %s", method, (unsigned)e->method,
+                 r->pattern);
+        if (m.legacy_get && (!(e->flags & ROUTE_LEGACY_GET) || !legacy || method != HTTP_GET))
             FAIL("legacy_get set wrongly for '%s'", path);
         if (m.n_params != count_params(r->pattern))
             FAIL("'%s' matched %s with %zu parameters", path, r->pattern, m.n_params);
@@ -112,10 +163,9 @@ static void check_match(unsigned method, const char *path, bool legacy)
     case ROUTE_BAD_METHOD:
         if (!m.allow[0])
             FAIL("405 without an Allow list for '%s'", path);
-        if (!strstr(m.allow, "GET") && !strstr(m.allow, "POST") && !strstr(m.allow, "PUT"))
-            FAIL("odd Allow list '%s'", m.allow);
-        if (m.n_params != 0)
-            FAIL("405 with parameters left");
+        if (m.n_params != 0 || m.route || m.method)
+            FAIL("405 with a match left");
+        check_allow(method, path, legacy, m.allow);
         break;
     case ROUTE_BAD_REQUEST:
         if (!m.message[0])
@@ -131,7 +181,7 @@ static void check_match(unsigned method, const char *path, bool legacy)
         FAIL("unknown route result %d", (int)rr);
     }
     route_match_clear(&m);
-    if (m.n_params != 0 || m.route)
+    if (m.n_params != 0 || m.route || m.method)
         FAIL("route_match_clear left state");
 }
 
@@ -220,7 +270,7 @@ static void check_short(unsigned method, const char *path, bool legacy)
     if (ra != rb)
         FAIL("'%s' gives %d but '%s' gives %d", path, (int)ra, canon, (int)rb);
     if (ra == ROUTE_FOUND) {
-        if (a.route != b.route)
+        if (a.route != b.route || a.method != b.method)
             FAIL("'%s' and '%s' match different routes", path, canon);
         if (!streq_ptr(route_param(&a, "name"), route_param(&b, "name")))
             FAIL("'%s' and '%s' give different names", path, canon);

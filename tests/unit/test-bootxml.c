@@ -403,6 +403,9 @@ static void test_strings(void)
     CHECK_STR(boot_style_to_string(BOOT_STYLE_NONE), "none");
     CHECK_STR(boot_style_to_string(BOOT_STYLE_OS), "os");
     CHECK_STR(boot_style_to_string(BOOT_STYLE_PER_DEVICE), "per-device");
+    CHECK(boot_style_to_string(_BOOT_STYLE_MAX) == NULL);
+    CHECK(boot_style_to_string((BootStyle)-1) == NULL);
+    CHECK(boot_class_to_string(_BOOT_CLASS_INVALID) == NULL);
     CHECK_INT(boot_info_first(NULL), _BOOT_CLASS_INVALID);
 }
 
