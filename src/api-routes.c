@@ -13,8 +13,10 @@
 static const char *const q_host[] = { "host", NULL };
 static const char *const q_list[] = { "state", "host", "owner", "tag", "name", "pool", NULL };
 static const char *const q_action[] = { "host", "force", "persistent", "once", "restart", NULL };
-static const char *const reserved[] = { "machines", "hosts",  "map",     "pools",
-                                        "status",   "health", "version", NULL };
+/* "machine": the original controller's README lists machines at
+ * /service/machine; a machine called "machine" is /service/machines/machine. */
+static const char *const reserved[] = { "machines", "machine", "hosts",   "map", "pools",
+                                        "status",   "health",  "version", NULL };
 
 /* API.md section 0: {"error": "message"} whatever the status. */
 static char *service_error_body(unsigned status, const char *message, size_t *ret_len)
@@ -27,6 +29,12 @@ static char *service_error_body(unsigned status, const char *message, size_t *re
 static const Route routes[] = {
     { "/service/machines",
       { { HTTP_GET, api_machines_list, ROLE_USER, ROUTE_INLINE, q_list } } },
+    /* The original controller's spellings (issue 10): its README's list and
+     * its reset without state_controller. */
+    { "/service/machine",
+      { { HTTP_GET, api_machines_list, ROLE_USER, ROUTE_INLINE, q_list } } },
+    { M "/force_reset",
+      { { HTTP_POST, api_machine_force_reset, ROLE_OPERATOR, ROUTE_LEGACY_GET, q_action } } },
     { M, { { HTTP_GET, api_machine_get, ROLE_USER, 0, q_host } } },
     { M "/state_controller/status",
       { { HTTP_GET, api_machine_status, ROLE_USER, ROUTE_INLINE, q_host } } },

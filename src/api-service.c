@@ -168,9 +168,8 @@ void api_machine_status(Ctx *c)
     api_reply_json(c, 200, o);
 }
 
-void api_machine_action(Ctx *c)
+static void machine_action(Ctx *c, const char *action)
 {
-    const char *action = route_param(&c->m, "action");
     OpsCaller who = api_caller(c);
     OpsPowerResult res;
     bool force = false;
@@ -206,6 +205,16 @@ void api_machine_action(Ctx *c)
     json_set_str(o, "result", power_result_to_string(res.result));
     json_set_str(o, "state", machine_state_to_string(res.machine.state));
     api_reply_json(c, 200, o);
+}
+
+void api_machine_action(Ctx *c)
+{
+    machine_action(c, route_param(&c->m, "action"));
+}
+
+void api_machine_force_reset(Ctx *c)
+{
+    machine_action(c, "force_reset");
 }
 
 void api_health(Ctx *c)

@@ -71,6 +71,8 @@ void api_machines_list(Ctx *c);
 void api_machine_get(Ctx *c);
 void api_machine_status(Ctx *c);
 void api_machine_action(Ctx *c);
+/* /service/<name>/force_reset, the original controller's spelling. */
+void api_machine_force_reset(Ctx *c);
 void api_health(Ctx *c);
 void api_version(Ctx *c);
 

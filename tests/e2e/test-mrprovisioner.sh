@@ -116,6 +116,22 @@ stop_daemon
 # ---- the default: virsh's words, as before ----
 write_conf
 start_daemon || exit 1
+
+# The original controller's spellings: /service/machine (its README's list),
+# /service/<name>/force_reset without state_controller, force_reboot.
+req GET /service/machine
+expect_status 200 "/service/machine lists the machines"
+check "the same list as /service/machines" sh -c \
+    '[ "$(jq -c "[.[].name]" "$1")" = "$(curl -s "$2/service/machines" | jq -c "[.[].name]")" ]' _ "$T/body" "$BASE"
+req GET /service/vm-running/force_reset
+expect_status 200 "GET /service/<name>/force_reset acts, as the original README says"
+expect_jq '"\(.action) \(.result) \(.state)"' "force_reset done running" "it is a force_reset"
+req POST /service/vm-running/force_reset
+expect_status 200 "POST too"
+req GET /service/vm-off/force_reset
+expect_error 409 "a reset of a machine that is off is 409 there too"
+req GET /service/vm-running/state_controller/force_reboot
+expect_jq '"\(.action) \(.result)"' "force_reboot done" "force_reboot is the original code's word"
 req GET /service/vm-running/state_controller/status
 check "default words: running" [ "$(jq -c . "$T/body")" = '{"state":"running"}' ]
 req GET /service/vm-off/state_controller/status
