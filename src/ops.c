@@ -19,6 +19,7 @@
 typedef enum JobKind {
     JOB_STARTED,   /* a machine started: undo its one-time order */
     JOB_HOST_UP,   /* a host (re)connected: reconcile, move old backup folders */
+    JOB_REBOOT,    /* a running machine reset: undo a one-time order it used */
 } JobKind;
 
 typedef struct Job {
@@ -53,7 +54,7 @@ static void job_push(JobKind kind, Host *h, const char *name)
 
     if (!j || (name && !(j->name = strdup(name)))) {
         log_error("Out of memory: a %s job for '%s' is lost",
-                  kind == JOB_STARTED ? "one-time boot" : "reconnect", name ? name : "");
+                  kind == JOB_HOST_UP ? "reconnect" : "one-time boot", name ? name : "");
         job_free(j);
         return;
     }
@@ -79,6 +80,8 @@ static void run_job(const Job *j)
     error_clear();
     if (j->kind == JOB_STARTED)
         ops_boot_on_started(conf, j->host, j->name);
+    else if (j->kind == JOB_REBOOT)
+        ops_boot_on_reboot(conf, j->host, j->name);
     else
         ops_boot_on_host_up(conf, j->host);
     conf_release(ref);
@@ -121,6 +124,9 @@ static void on_event(const VirtEvent *ev, void *userdata)
     switch (ev->kind) {
     case VIRT_EVENT_STARTED:
         job_push(JOB_STARTED, ev->host, ev->name);
+        break;
+    case VIRT_EVENT_REBOOT:
+        job_push(JOB_REBOOT, ev->host, ev->name);
         break;
     case VIRT_EVENT_HOST_UP:
         job_push(JOB_HOST_UP, ev->host, NULL);
