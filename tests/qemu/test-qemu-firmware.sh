@@ -99,4 +99,18 @@ expect_eq "$(fw_first_after "$G")" disk "cold start: the firmware tried the disk
 check "libvirt marked the earlier QEMU custom-monitor tainted (documented)" \
     grep -q "tainted: custom-monitor" "/var/log/libvirt/qemu/$G.log"
 
+# ---- <os><boot dev> style: libvirt's class-to-device mapping, live ----
+fw_make_guest fwos os || exit 1
+O=$GUEST
+FW_MARK=0
+action "$O" power_on
+expect_action done running "os style: power_on"
+expect_eq "$(fw_first_after "$O")" disk "os style, cold start (hd, network): the disk first"
+action "$O" pxeboot
+expect_jq .applies next_reset "os style: pxeboot while running: applies next_reset"
+fw_mark "$O"
+action "$O" force_reset
+expect_action done running "os style: force_reset"
+expect_eq "$(fw_first_after "$O")" network "os style, force_reset: the NIC first"
+
 finish
