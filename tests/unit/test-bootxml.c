@@ -587,8 +587,10 @@ static void test_live_plan(void)
             "<domain id='1'><name>g</name><devices>"
             "<disk type='file' device='disk'><target dev='vda'/><alias name='virtio-disk0'/></disk>"
             "<disk type='file' device='disk'><target dev='vdz'/></disk>"
-            "<interface type='user'><mac address='52:54:00:00:00:01'/><alias name='net0'/></interface>"
-            "<interface type='user'><mac address='52:54:00:00:00:02'/><alias name='ua-n2'/></interface>"
+            "<interface type='user'><mac address='52:54:00:00:00:01'/><alias name='net0'/>"
+            "</interface>"
+            "<interface type='user'><mac address='52:54:00:00:00:02'/><alias name='ua-n2'/>"
+            "</interface>"
             "</devices></domain>";
         _cleanup_free_ char *got = plan_text(live2, new_xml);
 
