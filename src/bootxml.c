@@ -1011,8 +1011,15 @@ int bootxml_parse(const char *xml, BootInfo **ret)
     once = once_marker(&d);
     if (once && !(b->once_restore = strdup(once)))
         return -ENOMEM;
-    if (live_boot_marker(&d) && !(b->live_boot = strdup(live_boot_marker(&d))))
-        return -ENOMEM;
+    if (live_boot_marker(&d)) {
+        const char *at = xmlutil_attr(xmlutil_child_ns_elem(metadata_instance(&d), VIRTMCD_XMLNS,
+                                                            "live-boot"), "at");
+
+        if (!(b->live_boot = strdup(live_boot_marker(&d))))
+            return -ENOMEM;
+        if (!at || parse_uint(at, 0, ULLONG_MAX, &b->live_boot_at) < 0)
+            b->live_boot_at = 0;
+    }
     b->once_armed_reason = -1;
     if (once) {
         const char *st = xmlutil_attr(once_marker_elem(&d), "armed-state");
@@ -1371,7 +1378,8 @@ static void put_meta_elem(Buf *b, const xmlNode *n)
     buf_puts(b, "/>");
 }
 
-int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key, char **ret_xml)
+int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
+                               unsigned long long at_usec, char **ret_xml)
 {
     xmlDoc *doc = NULL;
     const xmlNode *root = NULL;
@@ -1402,7 +1410,7 @@ int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key, 
     if (order_key) {
         buf_puts(&b, "<live-boot order='");
         put_escaped(&b, BAD_CAST order_key, true, true);
-        buf_puts(&b, "'/>");
+        buf_printf(&b, "' at='%llu'/>", at_usec);
     }
     buf_puts(&b, "</instance>");
     if (doc)

@@ -68,8 +68,10 @@ typedef struct BootInfo {
     int once_armed_reason;
     /* The order virtmcd handed to the running QEMU (bootxml_order_key), from
      * <virtmcd:live-boot order='...'/> in the live definition's metadata;
-     * NULL when none (never in a persistent definition). */
+     * NULL when none (never in a persistent definition); live_boot_at: when
+     * (realtime microseconds, its at='...'), 0 when not recorded. */
     char *live_boot;
+    unsigned long long live_boot_at;
 } BootInfo;
 
 void boot_info_free(BootInfo *b);
@@ -140,8 +142,10 @@ int bootxml_live_plan(const char *live_xml, const char *new_xml, BootIndex **ret
 
 /* virtmcd's metadata element for a live definition: instance_xml (what
  * virDomainGetMetadata returned for VIRTMCD_XMLNS, or NULL for none) with
- * <live-boot order='order_key'/> set (NULL: removed), every other child kept,
+ * <live-boot order='order_key' at='at_usec'/> set (NULL: removed), every
+ * other child kept,
  * written without prefixes or namespace declarations, as
  * virDomainSetMetadata wants it (libvirt puts the namespace on every
  * element). */
-int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key, char **ret_xml);
+int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
+                               unsigned long long at_usec, char **ret_xml);

@@ -132,6 +132,7 @@ static int hand_live(const Machine *m, const char *xml_live, const char *xml_ina
     _cleanup_free_ char *key = NULL, *meta = NULL, *new_meta = NULL;
     _cleanup_free_ VirtBootIndex *vl = NULL;
     BootIndex *plan = NULL;
+    uint64_t at;
     size_t n = 0;
     int r;
 
@@ -155,13 +156,16 @@ static int hand_live(const Machine *m, const char *xml_live, const char *xml_ina
     }
     for (size_t i = 0; i < n; i++)
         vl[i] = (VirtBootIndex){ .alias = plan[i].alias, .index = plan[i].index };
+    /* Before the first change: a reset reported later than this may have
+     * used the new order. */
+    at = realtime_usec();
     r = virt_machine_set_bootindex((Host *)m->host, m->name, vl, n);
     boot_index_free(plan, n);
     r = r < 0 ? r : virt_machine_metadata((Host *)m->host, m->name, true, &meta);
     if (r == -ENODATA)
         r = 0;
     if (r == 0)
-        r = bootxml_meta_set_live_boot(meta, key, &new_meta);
+        r = bootxml_meta_set_live_boot(meta, key, at, &new_meta);
     if (r == 0)
         r = virt_machine_set_live_metadata((Host *)m->host, m->name, new_meta);
     if (r < 0 && r != -EOPNOTSUPP && r != -ENOENT) {
@@ -169,7 +173,7 @@ static int hand_live(const Machine *m, const char *xml_live, const char *xml_ina
         char *saved = strdup_null(error_get());
 
         if (virt_machine_metadata((Host *)m->host, m->name, true, &cur) == 0 &&
-            bootxml_meta_set_live_boot(cur, NULL, &cleared) == 0)
+            bootxml_meta_set_live_boot(cur, NULL, 0, &cleared) == 0)
             (void)virt_machine_set_live_metadata((Host *)m->host, m->name, cleared);
         if (saved)
             error_setf("%s", saved);
@@ -448,7 +452,7 @@ int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
  * machine armed while it ran, now off, cannot tell: it keeps its order for
  * the next start, which is what the one-time order is for). */
 static int once_consumed(const Machine *m, const Machine *now, const BootInfo *bi,
-                         bool after_reset, bool *ret)
+                         uint64_t reset_at, bool *ret)
 {
     _cleanup_free_ char *live = NULL;
     _cleanup_(boot_info_freep) BootInfo *lbi = NULL;
@@ -462,9 +466,10 @@ static int once_consumed(const Machine *m, const Machine *now, const BootInfo *b
         if (r < 0)
             return r;
         *ret = lbi->once_restore && streq(lbi->once_restore, bi->once_restore);
-        if (!*ret && after_reset && lbi->live_boot) {
-            /* Armed while running and handed to QEMU live: the reset that
-             * just happened used it (QEMU reads the order at the reset). */
+        if (!*ret && reset_at && lbi->live_boot && lbi->live_boot_at < reset_at) {
+            /* Armed while running and handed to QEMU live before the reset
+             * that just happened, which used it (QEMU reads the order at
+             * every reset); a reset from before the hand-over did not. */
             _cleanup_free_ char *key = bootxml_order_key(bi);
 
             if (!key)
@@ -484,7 +489,7 @@ static int once_consumed(const Machine *m, const Machine *now, const BootInfo *b
     return 0;
 }
 
-int ops_boot_reconcile(const Conf *conf, const Machine *m, bool after_reset)
+int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at)
 {
     _cleanup_free_ char *xml = NULL, *prev = NULL, *restored = NULL, *clean = NULL;
     _cleanup_(boot_info_freep) BootInfo *bi = NULL;
@@ -503,7 +508,7 @@ int ops_boot_reconcile(const Conf *conf, const Machine *m, bool after_reset)
         goto out;
     r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
-        r = once_consumed(m, &now, bi, after_reset, &consumed);
+        r = once_consumed(m, &now, bi, reset_at, &consumed);
     if (r < 0 || !consumed)
         goto out;
     r = backup_read(conf->backup_dir, m->uuid, bi->once_restore, &prev);
@@ -548,10 +553,10 @@ void ops_boot_on_started(const Conf *conf, Host *h, const char *name)
         return;
     if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
         return;
-    (void)ops_boot_reconcile(conf, &m, false);
+    (void)ops_boot_reconcile(conf, &m, 0);
 }
 
-void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name)
+void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at)
 {
     Machine m;
 
@@ -559,7 +564,7 @@ void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name)
         return;
     if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
         return;
-    (void)ops_boot_reconcile(conf, &m, true);
+    (void)ops_boot_reconcile(conf, &m, at);
 }
 
 static bool uuid_shaped(const char *s)
@@ -619,6 +624,6 @@ void ops_boot_on_host_up(const Conf *conf, Host *h)
     for (size_t i = 0; i < n; i++) {
         if (ms[i].host != h || !ms[i].persistent || !maybe_armed(h, ms[i].name))
             continue;
-        (void)ops_boot_reconcile(conf, &ms[i], false);
+        (void)ops_boot_reconcile(conf, &ms[i], 0);
     }
 }

@@ -32,4 +32,4 @@ bool ops_boot_pending(const Machine *m);
 /* The observer side of ops-boot.c, run on the ops worker. */
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
 void ops_boot_on_host_up(const Conf *conf, Host *h);
-void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name);
+void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at);

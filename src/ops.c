@@ -93,7 +93,7 @@ static void run_job(const Job *j)
     if (j->kind == JOB_STARTED)
         ops_boot_on_started(conf, j->host, j->name);
     else if (j->kind == JOB_REBOOT)
-        ops_boot_on_reboot(conf, j->host, j->name);
+        ops_boot_on_reboot(conf, j->host, j->name, j->at);
     else
         ops_boot_on_host_up(conf, j->host);
     conf_release(ref);

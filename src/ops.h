@@ -157,9 +157,10 @@ int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
 
 /* Undo m's one-time order if it has booted since it was armed (the worker
  * calls it after a start event and, for every armed machine, after every
- * (re)connect); after_reset: m's QEMU has just reset (a reboot event), which
- * used the order the running QEMU had.  A running machine gets the restored
- * order live too.  0 nothing to do or kept (still to be used), 1 restored. */
-int ops_boot_reconcile(const Conf *conf, const Machine *m, bool after_reset);
+ * (re)connect); reset_at (realtime microseconds, 0: none): m's QEMU reset
+ * then (a reboot event), using the order the running QEMU had.  A running
+ * machine gets the restored order live too.  0 nothing to do or kept (still
+ * to be used), 1 restored. */
+int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at);
 /* Wait until the worker has nothing queued or in hand (tests). */
 void ops_drain(void);

@@ -632,25 +632,27 @@ static void test_live_boot_meta(void)
 {
     const char *inst = "<virtmcd:instance xmlns:virtmcd=\"" VIRTMCD_XMLNS "\">"
                        "<virtmcd:boot-once restore=\"X&amp;1\" armed-state=\"running\"/>"
-                       "<virtmcd:live-boot order=\"old\"/><other:x xmlns:other=\"urn:o\"/>"
+                       "<virtmcd:live-boot order=\"old\" at=\"42\"/>"
+                       "<other:x xmlns:other=\"urn:o\"/>"
                        "</virtmcd:instance>";
     _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *live = NULL;
     _cleanup_(boot_info_freep) BootInfo *bi = NULL;
 
-    CHECK_INT(bootxml_meta_set_live_boot(inst, "per-device disk vda", &a), 0);
+    CHECK_INT(bootxml_meta_set_live_boot(inst, "per-device disk vda", 7, &a), 0);
     CHECK_STR(a, "<instance><boot-once restore='X&amp;1' armed-state='running'/>"
-                 "<live-boot order='per-device disk vda'/></instance>");
-    CHECK_INT(bootxml_meta_set_live_boot(NULL, "os hd", &b), 0);
-    CHECK_STR(b, "<instance><live-boot order='os hd'/></instance>");
-    CHECK_INT(bootxml_meta_set_live_boot(inst, NULL, &c), 0);
+                 "<live-boot order='per-device disk vda' at='7'/></instance>");
+    CHECK_INT(bootxml_meta_set_live_boot(NULL, "os hd", 1, &b), 0);
+    CHECK_STR(b, "<instance><live-boot order='os hd' at='1'/></instance>");
+    CHECK_INT(bootxml_meta_set_live_boot(inst, NULL, 0, &c), 0);
     CHECK_STR(c, "<instance><boot-once restore='X&amp;1' armed-state='running'/></instance>");
-    CHECK_INT(bootxml_meta_set_live_boot("<x", "os hd", &c), -EINVAL);
+    CHECK_INT(bootxml_meta_set_live_boot("<x", "os hd", 1, &c), -EINVAL);
 
     /* bootxml_parse reads the record from a live definition. */
     live = strdup_printf("<domain id='3'><name>g</name><metadata>%s</metadata><os><type>hvm</type>"
                          "<boot dev='hd'/></os><devices/></domain>", inst);
     CHECK_INT(bootxml_parse(live, &bi), 0);
     CHECK_STR(bi ? bi->live_boot : NULL, "old");
+    CHECK_INT(bi ? bi->live_boot_at : 0, 42);
     CHECK_STR(bi ? bi->once_restore : NULL, "X&1");
 }
 

@@ -121,7 +121,7 @@ int main(void)
     CHECK_STR(machine_state_to_string(br.machine.state), "shut off");
     CHECK_INT(nbackups(&m), 1);
     ops_boot_result_clear(&br);
-    CHECK_INT(ops_boot_reconcile(&conf, &m, false), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
     f = first_of(&m, &once);
     CHECK_STR(f, "network");
     CHECK(once);
@@ -130,23 +130,23 @@ int main(void)
     /* Started and still running: the live definition carries the marker. */
     CHECK_INT(ops_power(&op, &m, POWER_ON, false, &pr), 0);
     CHECK_STR(machine_state_to_string(pr.machine.state), "running");
-    CHECK_INT(ops_boot_reconcile(&conf, &m, false), 1);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, &once);
     CHECK_STR(f, "disk");
     CHECK(!once);
     free(f);
-    CHECK_INT(ops_boot_reconcile(&conf, &m, false), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
 
     /* Armed while running: the running boot is not the one-time one. */
     CHECK_INT(ops_boot_set(&op, &m, &pxe_once, &br), 0);
     ops_boot_result_clear(&br);
-    CHECK_INT(ops_boot_reconcile(&conf, &m, false), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
     f = first_of(&m, &once);
     CHECK_STR(f, "network");
     free(f);
     /* A power cycle boots it: then it is undone. */
     CHECK_INT(ops_power(&op, &m, POWER_CYCLE, false, &pr), 0);
-    CHECK_INT(ops_boot_reconcile(&conf, &m, false), 1);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, NULL);
     CHECK_STR(f, "disk");
     free(f);
@@ -160,7 +160,7 @@ int main(void)
     CHECK_INT(ops_power(&op, &m, POWER_SOFT_OFF, false, &pr), 0);
     run = find("vm-off");
     if (run.state == MACHINE_SHUT_OFF) {
-        CHECK_INT(ops_boot_reconcile(&conf, &run, false), 1);
+        CHECK_INT(ops_boot_reconcile(&conf, &run, 0), 1);
         f = first_of(&m, &once);
         CHECK_STR(f, "disk");
         CHECK(!once);
@@ -168,7 +168,7 @@ int main(void)
     } else {
         /* The test driver shuts down at once; if not, stop it hard. */
         CHECK_INT(ops_power(&op, &m, POWER_OFF, false, &pr), 0);
-        CHECK_INT(ops_boot_reconcile(&conf, &m, false), 1);
+        CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     }
 
     /* Backups are the machine's, by UUID; a restore saves first. */
