@@ -81,7 +81,7 @@ static void boot_run(Ctx *c, const OpsBootRequest *br)
     json_set_str(o, "first", boot_target_first_to_string(br->target));
     json_set_bool(o, "persistent", !br->once);
     json_set_bool(o, "once", br->once);
-    json_set_str(o, "applies", res.restarted ? "now" : "next_boot");
+    json_set_str(o, "applies", boot_applies_to_string(res.applies));
     json_set_str(o, "backup", res.backup_id);
     ops_boot_result_clear(&res);
     api_reply_json(c, 200, o);
@@ -237,6 +237,7 @@ void api_backup_restore(Ctx *c)
     json_set_str(o, "result", "done");
     json_set_str(o, "restored", id);
     json_set_str(o, "backup", res.backup_id);
+    json_set_str(o, "applies", boot_applies_to_string(res.applies));
     free(res.backup_id);
     api_reply_json(c, 200, o);
 }

@@ -78,7 +78,37 @@ void boot_info_free(BootInfo *b)
     free(b->entries);
     free(b->once_restore);
     free(b->once_armed_state);
+    free(b->live_boot);
     free(b);
+}
+
+char *bootxml_order_key(const BootInfo *b)
+{
+    Buf buf = {};
+    char *s;
+
+    buf_puts(&buf, boot_style_table[b->style]);
+    for (size_t i = 0; i < b->n_entries; i++) {
+        const BootEntry *e = &b->entries[i];
+
+        buf_puts(&buf, i ? ", " : " ");
+        buf_puts(&buf, b->style == BOOT_STYLE_OS && os_devs[e->cls] ? os_devs[e->cls]
+                                                                     : boot_class_table[e->cls]);
+        if (e->device) {
+            buf_puts(&buf, " ");
+            buf_puts(&buf, e->device);
+        }
+    }
+    s = buf_steal(&buf);
+    buf_free(&buf);
+    return s;
+}
+
+void boot_index_free(BootIndex *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].alias);
+    free(v);
 }
 
 BootClass boot_info_first(const BootInfo *b)
@@ -810,6 +840,13 @@ static const xmlNode *once_marker_elem(const Dom *d)
     return xmlutil_child_ns_elem(metadata_instance(d), VIRTMCD_XMLNS, "boot-once");
 }
 
+static const char *live_boot_marker(const Dom *d)
+{
+    const xmlNode *e = xmlutil_child_ns_elem(metadata_instance(d), VIRTMCD_XMLNS, "live-boot");
+
+    return xmlutil_attr(e, "order");
+}
+
 static const char *once_marker(const Dom *d)
 {
     const char *id = xmlutil_attr(once_marker_elem(d), "restore");
@@ -955,6 +992,15 @@ int bootxml_parse(const char *xml, BootInfo **ret)
     once = once_marker(&d);
     if (once && !(b->once_restore = strdup(once)))
         return -ENOMEM;
+    if (live_boot_marker(&d)) {
+        const char *at = xmlutil_attr(xmlutil_child_ns_elem(metadata_instance(&d), VIRTMCD_XMLNS,
+                                                            "live-boot"), "at");
+
+        if (!(b->live_boot = strdup(live_boot_marker(&d))))
+            return -ENOMEM;
+        if (!at || parse_uint(at, 0, ULLONG_MAX, &b->live_boot_at) < 0)
+            b->live_boot_at = 0;
+    }
     b->once_armed_reason = -1;
     if (once) {
         const char *st = xmlutil_attr(once_marker_elem(&d), "armed-state");
@@ -1215,4 +1261,145 @@ int bootxml_set_once_armed(const char *xml, const char *restore_id, const char *
             return r;
     }
     return xml_write(&d, ret_xml);
+}
+
+/* ---- the running QEMU ---- */
+
+/* The bootindex libvirt gives each device of d at a cold start (-1: none). */
+static void effective_indexes(const Dom *d, BootStyle style, int *ret)
+{
+    int pos[_BOOT_CLASS_MAX] = {};
+
+    for (size_t i = 0; i < d->n_devs; i++)
+        ret[i] = -1;
+    if (style == BOOT_STYLE_PER_DEVICE) {
+        for (size_t i = 0; i < d->n_devs; i++)
+            if (d->devs[i].boot && d->devs[i].order <= INT_MAX)
+                ret[i] = (int)d->devs[i].order;
+        return;
+    }
+    if (style != BOOT_STYLE_OS)
+        return;
+    /* qemuProcessPrepareDeviceBootorder: the last mention of a class wins. */
+    for (size_t i = 0; i < d->n_os_boots; i++)
+        pos[d->os_classes[i]] = (int)i + 1;
+    for (size_t i = 0; i < d->n_devs; i++) {
+        BootClass c = d->devs[i].cls;
+
+        if (c == BOOT_CLASS_HOSTDEV || c == BOOT_CLASS_REDIRDEV || !pos[c])
+            continue;
+        ret[i] = pos[c];
+        pos[c] = 0; /* only the first device of the class */
+    }
+}
+
+int bootxml_live_plan(const char *live_xml, const char *new_xml, BootIndex **ret, size_t *ret_n)
+{
+    _cleanup_(dom_done) Dom live = {};
+    _cleanup_(dom_done) Dom d = {};
+    _cleanup_free_ int *idx = NULL;
+    BootIndex *plan = NULL;
+    size_t n = 0;
+    BootStyle style;
+    XMLUTIL_SILENCE_ERRORS;
+    int r;
+
+    r = dom_load(live_xml, &live);
+    if (r < 0)
+        return r;
+    r = dom_load(new_xml, &d);
+    if (r < 0)
+        return r;
+    r = dom_style(&d, &style);
+    if (r < 0)
+        return r;
+    idx = calloc(d.n_devs + 1, sizeof(*idx));
+    plan = calloc(live.n_devs + 1, sizeof(*plan));
+    if (!idx || !plan) {
+        free(plan);
+        return -ENOMEM;
+    }
+    effective_indexes(&d, style, idx);
+    for (size_t i = 0; i < live.n_devs; i++) {
+        const Dev *v = &live.devs[i];
+        const char *alias = xmlutil_attr(xmlutil_child_elem(v->node, "alias"), "name");
+        int index = -1;
+
+        if (!alias || !*alias)
+            continue;
+        for (size_t j = 0; j < d.n_devs; j++)
+            if (d.devs[j].cls == v->cls && streq(d.devs[j].key, v->key)) {
+                index = idx[j];
+                break;
+            }
+        plan[n].alias = strdup(alias);
+        if (!plan[n].alias) {
+            boot_index_free(plan, n);
+            return -ENOMEM;
+        }
+        plan[n++].index = index;
+    }
+    *ret = plan;
+    *ret_n = n;
+    return 0;
+}
+
+static void put_meta_elem(Buf *b, const xmlNode *n)
+{
+    buf_puts(b, "<");
+    buf_puts(b, (const char *)n->name);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
+
+        buf_printf(b, " %s='", (const char *)a->name);
+        put_escaped(b, v, true, true);
+        buf_puts(b, "'");
+        xmlFree(v);
+    }
+    buf_puts(b, "/>");
+}
+
+int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
+                               unsigned long long at_usec, char **ret_xml)
+{
+    xmlDoc *doc = NULL;
+    const xmlNode *root = NULL;
+    Buf b = {};
+    char *s;
+    XMLUTIL_SILENCE_ERRORS;
+    int r;
+
+    if (instance_xml) {
+        /* xmlutil parses domains only: put the element back in one. */
+        _cleanup_free_ char *wrapped = strdup_printf("<domain><metadata>%s</metadata></domain>",
+                                                     instance_xml);
+
+        if (!wrapped)
+            return -ENOMEM;
+        r = xmlutil_parse(wrapped, &doc);
+        if (r < 0)
+            return r;
+        root = xmlutil_child_ns_elem(xmlutil_child_elem(xmlDocGetRootElement(doc), "metadata"),
+                                     VIRTMCD_XMLNS, "instance");
+    }
+    buf_puts(&b, "<instance>");
+    /* virtmcd's own elements are flat: a name and attributes. */
+    for (const xmlNode *c = root ? root->children : NULL; c; c = c->next)
+        if (xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, (const char *)c->name) &&
+            !xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "live-boot"))
+            put_meta_elem(&b, c);
+    if (order_key) {
+        buf_puts(&b, "<live-boot order='");
+        put_escaped(&b, BAD_CAST order_key, true, true);
+        buf_printf(&b, "' at='%llu'/>", at_usec);
+    }
+    buf_puts(&b, "</instance>");
+    if (doc)
+        xmlFreeDoc(doc);
+    s = buf_steal(&b);
+    buf_free(&b);
+    if (!s)
+        return -ENOMEM;
+    *ret_xml = s;
+    return 0;
 }

@@ -66,6 +66,12 @@ typedef struct BootInfo {
      * operations layer tells, after an outage, whether it booted since. */
     char *once_armed_state;
     int once_armed_reason;
+    /* The order virtmcd handed to the running QEMU (bootxml_order_key), from
+     * <virtmcd:live-boot order='...'/> in the live definition's metadata;
+     * NULL when none (never in a persistent definition); live_boot_at: when
+     * (realtime microseconds, its at='...'), 0 when not recorded. */
+    char *live_boot;
+    unsigned long long live_boot_at;
 } BootInfo;
 
 void boot_info_free(BootInfo *b);
@@ -107,3 +113,39 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml);
  * none recorded). */
 int bootxml_set_once_armed(const char *xml, const char *restore_id, const char *armed_state,
                            int armed_reason, char **ret_xml);
+
+/* A canonical text of b's order ("os network hd", "per-device network
+ * 52:54:00:12:34:56, disk vda"): equal texts, same order.  What virtmcd
+ * records in a live definition when it hands an order to the running QEMU.
+ * NULL: out of memory. */
+char *bootxml_order_key(const BootInfo *b);
+
+/* One device's run-time boot index in the running QEMU. */
+typedef struct BootIndex {
+    char *alias;   /* libvirt's <alias name>, QEMU's device id */
+    int index;     /* QEMU's bootindex; -1 for none */
+} BootIndex;
+void boot_index_free(BootIndex *v, size_t n);
+
+/* The run-time boot indexes that give the running machine (live_xml: the
+ * live definition, which names each device's <alias>) the order of new_xml
+ * (the new persistent definition), the way libvirt turns a definition into
+ * QEMU's command line: a per-device <boot order='N'/> is bootindex N; an
+ * <os><boot dev> list gives the first disk (device 'disk' or 'lun'), the
+ * first cdrom, the first floppy and the first interface the position of
+ * their class in the list (libvirt 9.0's qemuProcessPrepareDeviceBootorder);
+ * every other bootable device gets -1.  Devices are matched by class and
+ * identity (MAC, target dev); a live device without an alias is left out.
+ * Every bootable device of live_xml with an alias is listed, in document
+ * order.  -EINVAL on bad XML. */
+int bootxml_live_plan(const char *live_xml, const char *new_xml, BootIndex **ret, size_t *ret_n);
+
+/* virtmcd's metadata element for a live definition: instance_xml (what
+ * virDomainGetMetadata returned for VIRTMCD_XMLNS, or NULL for none) with
+ * <live-boot order='order_key' at='at_usec'/> set (NULL: removed), every
+ * other child kept,
+ * written without prefixes or namespace declarations, as
+ * virDomainSetMetadata wants it (libvirt puts the namespace on every
+ * element). */
+int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
+                               unsigned long long at_usec, char **ret_xml);

@@ -193,6 +193,7 @@ static const Key keys[] = {
     { SEC_BOOT, "backup_dir", KEY_STRING, C(backup_dir), .check = check_no_control,
       .default_value = LOCALSTATEDIR "/lib/virtmcd/backups" },
     { SEC_BOOT, "backup_keep", KEY_UINT, C(backup_keep), 0, 100000, .default_value = "50" },
+    { SEC_BOOT, "live_update", KEY_BOOL, C(live_update), .default_value = "true" },
 
     { SEC_AUTH, "users_file", KEY_OPT_STRING, C(users_file), .check = check_no_control,
       .default_value = "" },
@@ -318,6 +319,7 @@ Conf *conf_new(void)
     c->lock_queue = 16;
     c->backup_keep = 50;
     c->state_words = STATE_WORDS_LIBVIRT;
+    c->live_update = true;
     c->digest_algorithm = DIGEST_MD5;
     c->basic = BASIC_TLS;
     c->nonce_timeout = 300;

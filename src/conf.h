@@ -124,6 +124,7 @@ typedef struct Conf {
     /* [boot] */
     char *backup_dir;               /* LOCALSTATEDIR "/lib/virtmcd/backups" */
     unsigned backup_keep;           /* 50 */
+    bool live_update;               /* hand boot changes to the running QEMU, true */
 
     /* [auth] */
     char *users_file;               /* NULL = no authentication */

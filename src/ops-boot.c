@@ -6,8 +6,17 @@
  * (no backup, no change), then define.  One-time orders carry a marker in
  * virtmcd's metadata that names the backup to return to and records what the
  * machine was doing when it was armed; the worker undoes them once the
- * machine has booted with them, also after an outage.  It never writes XML
- * by hand (bootxml does) and never touches a file outside backup.c. */
+ * machine has booted with them, also after an outage.
+ *
+ * A change made while the machine runs is also handed to its running QEMU
+ * ([boot] live_update): bootxml plans each device's run-time bootindex from
+ * the live and the new persistent definition, virt sets them through the
+ * monitor, and the order handed over is recorded in the live definition's
+ * metadata (<virtmcd:live-boot order='...'/>, never in the persistent one),
+ * so "pending" compares the persistent order with what QEMU really has.
+ * Where that fails or is off, the change waits for a cold start, as before.
+ * It never writes XML by hand (bootxml does) and never touches a file
+ * outside backup.c. */
 #include "config.h"
 
 #include <ctype.h>
@@ -33,6 +42,13 @@ static const char *const boot_target_first_table[_BOOT_TARGET_MAX] = {
     [BOOT_TARGET_DEFAULT] = "default",
 };
 DEFINE_STRING_TABLE_LOOKUP(boot_target_first, BootTarget)
+
+static const char *const boot_applies_table[_BOOT_APPLIES_MAX] = {
+    [BOOT_APPLIES_NOW] = "now",
+    [BOOT_APPLIES_NEXT_RESET] = "next_reset",
+    [BOOT_APPLIES_NEXT_BOOT] = "next_boot",
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(boot_applies, boot_applies_table, BootApplies, )
 
 static const BootClass target_class[_BOOT_TARGET_MAX] = {
     [BOOT_TARGET_NETWORK] = BOOT_CLASS_NETWORK,
@@ -69,7 +85,15 @@ int ops_boot_describe(const char *xml_inactive, const char *xml_live, OpsBootSta
         if (r < 0)
             return r;
     }
-    ret->pending = live && !boot_info_same_order(bi, live);
+    if (live && live->live_boot) {
+        /* virtmcd handed QEMU an order since it started: that one counts. */
+        _cleanup_free_ char *key = bootxml_order_key(bi);
+
+        if (!key)
+            return -ENOMEM;
+        ret->pending = !streq(key, live->live_boot);
+    } else
+        ret->pending = live && !boot_info_same_order(bi, live);
     ret->info = steal_ptr(&bi);
     return 0;
 }
@@ -95,6 +119,109 @@ bool ops_boot_pending(const Machine *m)
     pending = st.pending;
     ops_boot_state_clear(&st);
     return pending;
+}
+
+/* ---- the running QEMU ---- */
+
+/* Give m's running QEMU the order of xml_inactive and record it in the live
+ * metadata.  On failure the record goes (best effort): what QEMU has is then
+ * unknown, and a cold start is the way to apply the order. */
+static int hand_live(const Machine *m, const char *xml_live, const char *xml_inactive,
+                     const BootInfo *bi)
+{
+    _cleanup_free_ char *key = NULL, *meta = NULL, *new_meta = NULL;
+    _cleanup_free_ VirtBootIndex *vl = NULL;
+    BootIndex *plan = NULL;
+    uint64_t at;
+    size_t n = 0;
+    int r;
+
+    key = bootxml_order_key(bi);
+    if (!key)
+        return -ENOMEM;
+    r = bootxml_live_plan(xml_live, xml_inactive, &plan, &n);
+    if (r < 0)
+        return r;
+    if (n == 0) {
+        /* No device alias: not a QEMU that names its devices (the test
+         * driver), or nothing to boot from. */
+        free(plan);
+        error_setf("the live definition of '%s' names no bootable device", m->name);
+        return -EOPNOTSUPP;
+    }
+    vl = calloc(n + 1, sizeof(*vl));
+    if (!vl) {
+        boot_index_free(plan, n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        vl[i] = (VirtBootIndex){ .alias = plan[i].alias, .index = plan[i].index };
+    /* Before the first change: a reset reported later than this may have
+     * used the new order. */
+    at = realtime_usec();
+    r = virt_machine_set_bootindex((Host *)m->host, m->name, vl, n);
+    boot_index_free(plan, n);
+    r = r < 0 ? r : virt_machine_metadata((Host *)m->host, m->name, true, &meta);
+    if (r == -ENODATA)
+        r = 0;
+    if (r == 0)
+        r = bootxml_meta_set_live_boot(meta, key, at, &new_meta);
+    if (r == 0)
+        r = virt_machine_set_live_metadata((Host *)m->host, m->name, new_meta);
+    if (r < 0 && r != -EOPNOTSUPP && r != -ENOENT) {
+        _cleanup_free_ char *cur = NULL, *cleared = NULL;
+        char *saved = strdup_null(error_get());
+
+        if (virt_machine_metadata((Host *)m->host, m->name, true, &cur) == 0 &&
+            bootxml_meta_set_live_boot(cur, NULL, 0, &cleared) == 0)
+            (void)virt_machine_set_live_metadata((Host *)m->host, m->name, cleared);
+        if (saved)
+            error_setf("%s", saved);
+        free(saved);
+    }
+    return r;
+}
+
+/* Make m's running QEMU have m's persistent order, when [boot] live_update
+ * allows it.  *ret_synced: it has it now (or already had it).  Shut off:
+ * false (the next start uses the definition).  Caller holds m's lock. */
+static int live_sync(const Conf *conf, const Machine *m, bool *ret_synced)
+{
+    _cleanup_(machine_detail_clear) MachineDetail d = { 0 };
+    _cleanup_(ops_boot_state_clear) OpsBootState st = { 0 };
+    int r;
+
+    *ret_synced = false;
+    r = virt_machine_detail((Host *)m->host, m->name, &d);
+    if (r < 0)
+        return r;
+    if (!d.xml)
+        return 0; /* not running */
+    r = ops_boot_describe(d.xml_inactive, d.xml, &st);
+    if (r < 0)
+        return r;
+    if (!st.pending) {
+        *ret_synced = true;
+        return 0;
+    }
+    if (!conf->live_update)
+        return 0;
+    r = hand_live(m, d.xml, d.xml_inactive, st.info);
+    if (r == -EOPNOTSUPP) {
+        /* The driver has no QEMU monitor (the test driver): next start. */
+        log_debug("'%s': no QEMU monitor to hand the boot order to: %s", m->name,
+                  error_get() ? error_get() : "");
+        return 0;
+    }
+    if (r < 0) {
+        log_warning("Cannot hand the new boot order of '%s' to its running QEMU (%s); it "
+                    "applies at the next start", m->name, error_get() ? error_get() : strerror(-r));
+        return 0;
+    }
+    log_info("'%s': its running QEMU has the new boot order for its next reset (libvirt marks "
+             "the domain custom-monitor tainted)", m->name);
+    *ret_synced = true;
+    return 0;
 }
 
 /* ---- changing ---- */
@@ -225,21 +352,33 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
         r = boot_change(who, m, req, &now, &res);
     if (r == 0 && !res.changed)
         res.machine = now;
+    res.applies = BOOT_APPLIES_NEXT_BOOT;
     if (r == 0 && req->restart && machine_state_is_active(now.state)) {
         PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
         PowerResult pr;
 
         r = virt_power((Host *)m->host, m->name, POWER_CYCLE, &opts, &pr, &res.machine);
         res.restarted = r == 0;
+        res.applies = BOOT_APPLIES_NOW;
+    } else if (r == 0 && machine_state_is_active(now.state)) {
+        bool synced = false;
+
+        /* A failure here leaves the change for the next start: not an error. */
+        if (live_sync(who->conf, m, &synced) < 0)
+            log_warning("Cannot compare the boot order of '%s' with its running QEMU: %s",
+                        m->name, error_get() ? error_get() : "");
+        if (synced)
+            res.applies = BOOT_APPLIES_NEXT_RESET;
     }
     virt_machine_unlock(lock);
     if (r < 0) {
         ops_boot_result_clear(&res);
         return r;
     }
-    log_info("%s%s on '%s' by %s: %s%s, now %s", action, req->once ? " (once)" : "", m->name,
-             ops_who(who), res.changed ? "changed" : "unchanged",
-             res.restarted ? ", restarted" : "", machine_state_to_string(res.machine.state));
+    log_info("%s%s on '%s' by %s: %s%s, now %s, applies %s", action, req->once ? " (once)" : "",
+             m->name, ops_who(who), res.changed ? "changed" : "unchanged",
+             res.restarted ? ", restarted" : "", machine_state_to_string(res.machine.state),
+             boot_applies_to_string(res.applies));
     *ret = res;
     return 0;
 }
@@ -285,6 +424,14 @@ int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
     r = virt_machine_xml((Host *)m->host, m->name, true, &current);
     if (r == 0)
         r = ops_backup_and_define(who->conf, m, "restore", current, saved, &new_id, &after);
+    ret->applies = BOOT_APPLIES_NEXT_BOOT;
+    if (r == 0 && machine_state_is_active(after.state)) {
+        bool synced = false;
+
+        (void)live_sync(who->conf, m, &synced);
+        if (synced)
+            ret->applies = BOOT_APPLIES_NEXT_RESET;
+    }
     virt_machine_unlock(lock);
     if (r < 0)
         return r;
@@ -305,7 +452,7 @@ int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
  * machine armed while it ran, now off, cannot tell: it keeps its order for
  * the next start, which is what the one-time order is for). */
 static int once_consumed(const Machine *m, const Machine *now, const BootInfo *bi,
-                         bool *ret)
+                         uint64_t reset_at, bool *ret)
 {
     _cleanup_free_ char *live = NULL;
     _cleanup_(boot_info_freep) BootInfo *lbi = NULL;
@@ -319,6 +466,16 @@ static int once_consumed(const Machine *m, const Machine *now, const BootInfo *b
         if (r < 0)
             return r;
         *ret = lbi->once_restore && streq(lbi->once_restore, bi->once_restore);
+        if (!*ret && reset_at && lbi->live_boot && lbi->live_boot_at < reset_at) {
+            /* Armed while running and handed to QEMU live before the reset
+             * that just happened, which used it (QEMU reads the order at
+             * every reset); a reset from before the hand-over did not. */
+            _cleanup_free_ char *key = bootxml_order_key(bi);
+
+            if (!key)
+                return -ENOMEM;
+            *ret = streq(key, lbi->live_boot);
+        }
         return 0;
     }
     if (!bi->once_armed_state) {
@@ -332,7 +489,7 @@ static int once_consumed(const Machine *m, const Machine *now, const BootInfo *b
     return 0;
 }
 
-int ops_boot_reconcile(const Conf *conf, const Machine *m)
+int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at)
 {
     _cleanup_free_ char *xml = NULL, *prev = NULL, *restored = NULL, *clean = NULL;
     _cleanup_(boot_info_freep) BootInfo *bi = NULL;
@@ -351,7 +508,7 @@ int ops_boot_reconcile(const Conf *conf, const Machine *m)
         goto out;
     r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
-        r = once_consumed(m, &now, bi, &consumed);
+        r = once_consumed(m, &now, bi, reset_at, &consumed);
     if (r < 0 || !consumed)
         goto out;
     r = backup_read(conf->backup_dir, m->uuid, bi->once_restore, &prev);
@@ -362,8 +519,14 @@ int ops_boot_reconcile(const Conf *conf, const Machine *m)
     if (r == 0)
         r = ops_backup_and_define(conf, m, "once-restore", xml, clean, NULL, NULL);
     if (r == 0) {
+        bool synced = false;
+
         log_info("'%s' booted with its one-time order; the order of backup %s is back",
                  m->name, bi->once_restore);
+        /* The running QEMU too, for its next reset (this boot already read
+         * its order). */
+        if (machine_state_is_active(now.state))
+            (void)live_sync(conf, m, &synced);
         r = 1;
     }
 out:
@@ -390,7 +553,18 @@ void ops_boot_on_started(const Conf *conf, Host *h, const char *name)
         return;
     if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
         return;
-    (void)ops_boot_reconcile(conf, &m);
+    (void)ops_boot_reconcile(conf, &m, 0);
+}
+
+void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at)
+{
+    Machine m;
+
+    if (!maybe_armed(h, name))
+        return;
+    if (virt_machine_find(name, virt_host_name(h), &m, NULL) < 0)
+        return;
+    (void)ops_boot_reconcile(conf, &m, at);
 }
 
 static bool uuid_shaped(const char *s)
@@ -450,6 +624,6 @@ void ops_boot_on_host_up(const Conf *conf, Host *h)
     for (size_t i = 0; i < n; i++) {
         if (ms[i].host != h || !ms[i].persistent || !maybe_armed(h, ms[i].name))
             continue;
-        (void)ops_boot_reconcile(conf, &ms[i]);
+        (void)ops_boot_reconcile(conf, &ms[i], 0);
     }
 }

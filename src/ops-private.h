@@ -26,7 +26,7 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
                           const char *old_xml, const char *new_xml, char **ret_id,
                           Machine *ret);
 
-/* Whether m's persistent boot order differs from the running one. */
+/* Whether m's persistent boot order differs from the running QEMU's. */
 bool ops_boot_pending(const Machine *m);
 
 /* Reset m hard if it has not reset, stopped or started within timeout_s
@@ -38,3 +38,4 @@ void ops_power_escalate(const Conf *conf, Host *h, const char *name);
 /* The observer side of ops-boot.c, run on the ops worker. */
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
 void ops_boot_on_host_up(const Conf *conf, Host *h);
+void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at);

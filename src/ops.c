@@ -4,7 +4,18 @@
  *
  * The worker runs what must not run on virt's event thread (a define, a
  * backup's fsync), one job at a time, in the order the events came.  It
- * never answers a request and never holds a machine lock between jobs. */
+ * never answers a request and never holds a machine lock between jobs.
+ *
+ * Resets come in bursts: SeaBIOS answers every reset of a machine it already
+ * initialised with a reset of its own ("Attempting a hard reboot", some 40 ms
+ * later under TCG), and QEMU reads the boot order again at each.  So a reset
+ * job waits until its machine has had no other reset for RESET_SETTLE_MS and
+ * a later reset of the same machine replaces it: the one-time order is undone
+ * once the burst is over, and the boot that follows the burst still uses it.
+ * Other jobs wait meanwhile (a second at most).
+ *
+ * The worker also keeps the watches of ACPI reboot requests: a guest that has
+ * neither reset nor stopped by its deadline is reset hard (an escalation job). */
 #include "config.h"
 
 #include <pthread.h>
@@ -20,6 +31,7 @@ typedef enum JobKind {
     JOB_STARTED,   /* a machine started: undo its one-time order */
     JOB_HOST_UP,   /* a host (re)connected: reconcile, move old backup folders */
     JOB_ESCALATE,  /* an ACPI reboot was ignored: reset hard */
+    JOB_REBOOT,    /* a running machine reset: undo a one-time order it used */
 } JobKind;
 
 /* A reboot asked of a guest, watched until its deadline: a reset or a stop
@@ -35,8 +47,11 @@ typedef struct Job {
     JobKind kind;
     Host *host;
     char *name;
+    uint64_t at;   /* realtime_usec() when queued */
     struct Job *next;
 } Job;
+
+#define RESET_SETTLE_MS 1000
 
 /* jobs_lock guards the queue, stop and busy (a leaf lock: see virt.h). */
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,6 +93,7 @@ static Job *job_new(JobKind kind, Host *h, const char *name)
     }
     j->kind = kind;
     j->host = h;
+    j->at = realtime_usec();
     return j;
 }
 
@@ -185,8 +201,33 @@ static void run_job(const Job *j)
     case JOB_ESCALATE:
         ops_power_escalate(conf, j->host, j->name);
         break;
+    case JOB_REBOOT:
+        ops_boot_on_reboot(conf, j->host, j->name, j->at);
+        break;
     }
     conf_release(ref);
+}
+
+/* With jobs_lock held: whether a later reset of j's machine is queued. */
+static bool reset_superseded(const Job *j)
+{
+    for (const Job *k = jobs_head; k; k = k->next)
+        if (k->kind == JOB_REBOOT && k->host == j->host && streq(k->name, j->name))
+            return true;
+    return false;
+}
+
+/* With jobs_lock held: wait out a burst of resets (see the top).  False when
+ * the job is replaced by a later reset of its machine, or stopping. */
+static bool reset_settled(const Job *j)
+{
+    uint64_t deadline = j->at + (uint64_t)RESET_SETTLE_MS * 1000u;
+    struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+                           .tv_nsec = (long)(deadline % 1000000u) * 1000 };
+
+    while (!jobs_stop && !reset_superseded(j) && realtime_usec() < deadline)
+        (void)pthread_cond_timedwait(&jobs_cond, &jobs_lock, &ts);
+    return !jobs_stop && !reset_superseded(j);
 }
 
 static void *worker_main(void *arg)
@@ -221,6 +262,15 @@ static void *worker_main(void *arg)
         if (!jobs_head)
             jobs_tail = NULL;
         busy = true;
+        if (j->kind == JOB_REBOOT && !reset_settled(j)) {
+            pthread_mutex_unlock(&jobs_lock);
+            job_free(j);
+            pthread_mutex_lock(&jobs_lock);
+            busy = false;
+            pthread_cond_broadcast(&jobs_cond);
+            pthread_mutex_unlock(&jobs_lock);
+            continue;
+        }
         pthread_mutex_unlock(&jobs_lock);
 
         run_job(j);
@@ -244,6 +294,9 @@ static void on_event(const VirtEvent *ev, void *userdata)
         job_push(JOB_STARTED, ev->host, ev->name);
         break;
     case VIRT_EVENT_REBOOT:
+        (void)unwatch(ev->host, ev->name);
+        job_push(JOB_REBOOT, ev->host, ev->name);
+        break;
     case VIRT_EVENT_STOPPED:
     case VIRT_EVENT_SHUTDOWN:
     case VIRT_EVENT_UNDEFINED:

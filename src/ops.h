@@ -99,9 +99,21 @@ typedef struct OpsBootRequest {
     bool restart;  /* power cycle a running machine to apply it now */
 } OpsBootRequest;
 
+/* When the firmware uses a boot change (API.md section 2). */
+typedef enum BootApplies {
+    BOOT_APPLIES_NOW,          /* restart=1 restarted the machine with it */
+    BOOT_APPLIES_NEXT_RESET,   /* the running QEMU has it: any reset, or the next start */
+    BOOT_APPLIES_NEXT_BOOT,    /* off, or only a cold start applies it */
+    _BOOT_APPLIES_MAX,
+    _BOOT_APPLIES_INVALID = -1,
+} BootApplies;
+/* "now", "next_reset", "next_boot" */
+const char *boot_applies_to_string(BootApplies a);
+
 typedef struct OpsBootResult {
     bool changed;
     bool restarted;
+    BootApplies applies;
     char *backup_id;    /* the backup of what the change replaced; NULL if unchanged */
     Machine machine;    /* the state after, from libvirt */
 } OpsBootResult;
@@ -114,11 +126,13 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
 
 typedef struct OpsBootState {
     BootInfo *info;     /* the persistent order */
-    bool pending;       /* the running machine has another order */
+    bool pending;       /* the running QEMU has another order */
 } OpsBootState;
 void ops_boot_state_clear(OpsBootState *s);
-/* The boot order of the persistent definition, and whether the running one
- * differs (xml_live NULL: not running).  Pure: no libvirt call. */
+/* The boot order of the persistent definition, and whether the running QEMU
+ * has another (xml_live NULL: not running): the order virtmcd last handed it
+ * (<virtmcd:live-boot> in the live metadata) or else the one it started
+ * with.  Pure: no libvirt call. */
 int ops_boot_describe(const char *xml_inactive, const char *xml_live, OpsBootState *ret);
 /* The same, read from libvirt. */
 int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret);
@@ -132,6 +146,7 @@ int ops_backup_read(const OpsCaller *who, const Machine *m, const char *id, char
 
 typedef struct OpsRestoreResult {
     char *backup_id;    /* the backup of the definition the restore replaced */
+    BootApplies applies;   /* when the restored order is used (never NOW) */
     Machine machine;
 } OpsRestoreResult;
 /* Redefine m from backup id (admin), saving the current definition first. */
@@ -142,7 +157,10 @@ int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
 
 /* Undo m's one-time order if it has booted since it was armed (the worker
  * calls it after a start event and, for every armed machine, after every
- * (re)connect).  0 nothing to do or kept (still to be used), 1 restored. */
-int ops_boot_reconcile(const Conf *conf, const Machine *m);
+ * (re)connect); reset_at (realtime microseconds, 0: none): m's QEMU reset
+ * then (a reboot event), using the order the running QEMU had.  A running
+ * machine gets the restored order live too.  0 nothing to do or kept (still
+ * to be used), 1 restored. */
+int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at);
 /* Wait until the worker has nothing queued or in hand (tests). */
 void ops_drain(void);

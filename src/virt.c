@@ -654,6 +654,19 @@ int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml)
     return 0;
 }
 
+int virt_machine_set_live_metadata(Host *h, const char *name, const char *instance_xml)
+{
+    int r = 0;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+
+    if (!dom)
+        return r;
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, instance_xml, VIRTMCD_XMLNS_PREFIX,
+                             VIRTMCD_XMLNS, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        return virt_errno("write the live metadata of", name);
+    return 0;
+}
+
 int virt_machine_define(Host *h, const char *xml, Machine *ret)
 {
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);

@@ -118,6 +118,22 @@ int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml);
  * definition, as XML; -ENODATA when the domain has none.  One small round
  * trip, unlike a whole definition. */
 int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml);
+/* Replace virtmcd's metadata element of the live definition (only: never
+ * the persistent one) with instance_xml (bootxml_meta_set_live_boot). */
+int virt_machine_set_live_metadata(Host *h, const char *name, const char *instance_xml);
+
+/* One device's run-time boot index (virt-qemu.c). */
+typedef struct VirtBootIndex {
+    const char *alias;   /* libvirt's device alias, QEMU's device id */
+    int index;           /* -1: none */
+} VirtBootIndex;
+/* Give the running QEMU of `name` these boot indexes (qom-set of each
+ * device's bootindex through libvirt's monitor passthrough: libvirt marks the
+ * domain "custom-monitor" tainted).  QEMU gives the firmware the new order at
+ * its next system reset.  -EOPNOTSUPP when the driver has no QEMU monitor
+ * (the test driver), -EBUSY when not running, -EIO when QEMU refuses. */
+int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *list, size_t n);
+
 /* Define; *ret (may be NULL) is the machine as libvirt has it after. */
 int virt_machine_define(Host *h, const char *xml, Machine *ret);
 

@@ -4,11 +4,13 @@
 # order QEMU really got -- the "bootindex" of each -device in
 # /proc/<qemu pid>/cmdline -- follows pxeboot/diskboot after a start, a
 # power_cycle, a force_reset with a pending change, restart=1, and once=1
-# (one start from the network, the next from disk).
+# (one start from the network, the next from disk).  This is the
+# cold-restart path: [boot] live_update = no (test-qemu-firmware.sh proves
+# the live one with the firmware's own log).
 . "$(dirname "$0")/lib.sh"
 qemu_init shared
 
-write_conf
+write_conf 'live_update = no'
 MAC2=52:54:00:7e:57:02
 make_guest dev device "<interface type='user'><mac address='$MAC2'/><model type='virtio'/><boot order='3'/></interface>" || exit 1
 DEV=$GUEST

@@ -497,6 +497,168 @@ static void *job_run(void *p)
 }
 
 /* The daemon calls bootxml from many threads at once. */
+
+/* ---- the running QEMU: bootxml_live_plan, bootxml_order_key, live-boot ---- */
+
+#define LIVE_HEAD "<domain type='kvm' id='7'><name>g</name><devices>"
+#define LIVE_TAIL "</devices></domain>"
+/* Two disks, a cdrom, two NICs, as a live definition names them. */
+#define LIVE_DEVS                                                                                \
+    "<disk type='file' device='disk'><target dev='vda' bus='virtio'/>%s"                         \
+    "<alias name='virtio-disk0'/></disk>"                                                        \
+    "<disk type='file' device='disk'><target dev='vdb' bus='virtio'/>%s"                         \
+    "<alias name='virtio-disk1'/></disk>"                                                        \
+    "<disk type='file' device='cdrom'><target dev='sda' bus='sata'/>%s"                          \
+    "<alias name='sata0-0-0'/></disk>"                                                           \
+    "<interface type='user'><mac address='52:54:00:00:00:01'/>%s<alias name='net0'/>"          \
+    "</interface>"                                                                               \
+    "<interface type='user'><mac address='52:54:00:00:00:02'/>%s<alias name='net1'/>"          \
+    "</interface>"
+
+/* "alias=index ..." of the plan for (live, new). */
+static char *plan_text(const char *live, const char *new_xml)
+{
+    BootIndex *plan = NULL;
+    size_t n = 0;
+    Buf b = {};
+    char *s;
+    int r = bootxml_live_plan(live, new_xml, &plan, &n);
+
+    if (r < 0)
+        return strdup(errno_name(r));
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s%s=%d", i ? " " : "", plan[i].alias, plan[i].index);
+    boot_index_free(plan, n);
+    s = buf_steal(&b);
+    buf_free(&b);
+    return s ? s : strdup("");
+}
+
+static char *dom(const char *os, const char *b1, const char *b2, const char *b3, const char *b4,
+                 const char *b5)
+{
+    _cleanup_free_ char *devs = strdup_printf(LIVE_DEVS, b1, b2, b3, b4, b5);
+
+    return strdup_printf("<domain type='kvm'><name>g</name><os><type>hvm</type>%s</os>"
+                         "<devices>%s</devices></domain>", os, devs);
+}
+
+static void test_live_plan(void)
+{
+    static const char *const B1 = "<boot order='1'/>", *const B2 = "<boot order='2'/>",
+                              *const B3 = "<boot order='3'/>";
+    static const struct {
+        const char *desc, *os, *b[5], *expected;
+    } cases[] = {
+        { "per-device: the order values, -1 for the rest", "", { B2, "", "", B1, B3 },
+          "virtio-disk0=2 virtio-disk1=-1 sata0-0-0=-1 net0=1 net1=3" },
+        { "os network,hd: first NIC 1, first disk 2 (libvirt's legacy mapping)",
+          "<boot dev='network'/><boot dev='hd'/>", { "", "", "", "", "" },
+          "virtio-disk0=2 virtio-disk1=-1 sata0-0-0=-1 net0=1 net1=-1" },
+        { "os cdrom,hd,network", "<boot dev='cdrom'/><boot dev='hd'/><boot dev='network'/>",
+          { "", "", "", "", "" }, "virtio-disk0=2 virtio-disk1=-1 sata0-0-0=1 net0=3 net1=-1" },
+        { "os hd only: no NIC boots", "<boot dev='hd'/>", { "", "", "", "", "" },
+          "virtio-disk0=1 virtio-disk1=-1 sata0-0-0=-1 net0=-1 net1=-1" },
+        { "no boot element: QEMU gets none", "", { "", "", "", "", "" },
+          "virtio-disk0=-1 virtio-disk1=-1 sata0-0-0=-1 net0=-1 net1=-1" },
+    };
+    _cleanup_free_ char *live = NULL, *ldevs = strdup_printf(LIVE_DEVS, "", "", "", "", "");
+
+    live = strdup_printf("%s%s%s", LIVE_HEAD, ldevs, LIVE_TAIL);
+    for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        _cleanup_free_ char *new_xml = dom(cases[i].os, cases[i].b[0], cases[i].b[1],
+                                           cases[i].b[2], cases[i].b[3], cases[i].b[4]);
+        _cleanup_free_ char *got = plan_text(live, new_xml);
+
+        CHECK_STR(got, cases[i].expected);
+        if (!streq_ptr(got, cases[i].expected))
+            fprintf(stderr, "  case: %s\n", cases[i].desc);
+    }
+
+    /* Matched by MAC and target, not position: the new definition lists the
+     * NICs the other way round; a device the live one lacks is ignored, a
+     * live device without an alias is left out. */
+    {
+        const char *new_xml =
+            "<domain><name>g</name><os><type>hvm</type></os><devices>"
+            "<interface type='user'><mac address='52:54:00:00:00:02'/><boot order='1'/></interface>"
+            "<interface type='user'><mac address='52:54:00:00:00:01'/><boot order='2'/></interface>"
+            "<interface type='user'><mac address='52:54:00:00:00:03'/><boot order='3'/></interface>"
+            "<disk type='file' device='disk'><target dev='vda'/><boot order='4'/></disk>"
+            "</devices></domain>";
+        const char *live2 =
+            "<domain id='1'><name>g</name><devices>"
+            "<disk type='file' device='disk'><target dev='vda'/><alias name='virtio-disk0'/></disk>"
+            "<disk type='file' device='disk'><target dev='vdz'/></disk>"
+            "<interface type='user'><mac address='52:54:00:00:00:01'/><alias name='net0'/>"
+            "</interface>"
+            "<interface type='user'><mac address='52:54:00:00:00:02'/><alias name='ua-n2'/>"
+            "</interface>"
+            "</devices></domain>";
+        _cleanup_free_ char *got = plan_text(live2, new_xml);
+
+        CHECK_STR(got, "virtio-disk0=4 net0=2 ua-n2=1");
+    }
+    {
+        _cleanup_free_ char *got = plan_text("<domain", live);
+
+        CHECK_STR(got, "EINVAL");
+    }
+}
+
+static void test_order_key(void)
+{
+    static const char *const B1 = "<boot order='1'/>", *const B2 = "<boot order='2'/>";
+    _cleanup_free_ char *os_xml = dom("<boot dev='network'/><boot dev='hd'/>", "", "", "", "", "");
+    _cleanup_free_ char *pd = dom("", B2, "", "", B1, "");
+    _cleanup_free_ char *pd2 = dom("", B1, "", "", B2, "");
+    _cleanup_(boot_info_freep) BootInfo *a = NULL;
+    _cleanup_(boot_info_freep) BootInfo *b = NULL;
+    _cleanup_(boot_info_freep) BootInfo *c = NULL;
+    _cleanup_free_ char *ka = NULL, *kb = NULL, *kc = NULL;
+
+    CHECK_INT(bootxml_parse(os_xml, &a), 0);
+    CHECK_INT(bootxml_parse(pd, &b), 0);
+    CHECK_INT(bootxml_parse(pd2, &c), 0);
+    if (!a || !b || !c)
+        return;
+    ka = bootxml_order_key(a);
+    kb = bootxml_order_key(b);
+    kc = bootxml_order_key(c);
+    CHECK_STR(ka, "os network, hd");
+    CHECK_STR(kb, "per-device network 52:54:00:00:00:01, disk vda");
+    CHECK_STR(kc, "per-device disk vda, network 52:54:00:00:00:01");
+    CHECK(!a->live_boot);
+}
+
+static void test_live_boot_meta(void)
+{
+    const char *inst = "<virtmcd:instance xmlns:virtmcd=\"" VIRTMCD_XMLNS "\">"
+                       "<virtmcd:boot-once restore=\"X&amp;1\" armed-state=\"running\"/>"
+                       "<virtmcd:live-boot order=\"old\" at=\"42\"/>"
+                       "<other:x xmlns:other=\"urn:o\"/>"
+                       "</virtmcd:instance>";
+    _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *live = NULL;
+    _cleanup_(boot_info_freep) BootInfo *bi = NULL;
+
+    CHECK_INT(bootxml_meta_set_live_boot(inst, "per-device disk vda", 7, &a), 0);
+    CHECK_STR(a, "<instance><boot-once restore='X&amp;1' armed-state='running'/>"
+                 "<live-boot order='per-device disk vda' at='7'/></instance>");
+    CHECK_INT(bootxml_meta_set_live_boot(NULL, "os hd", 1, &b), 0);
+    CHECK_STR(b, "<instance><live-boot order='os hd' at='1'/></instance>");
+    CHECK_INT(bootxml_meta_set_live_boot(inst, NULL, 0, &c), 0);
+    CHECK_STR(c, "<instance><boot-once restore='X&amp;1' armed-state='running'/></instance>");
+    CHECK_INT(bootxml_meta_set_live_boot("<x", "os hd", 1, &c), -EINVAL);
+
+    /* bootxml_parse reads the record from a live definition. */
+    live = strdup_printf("<domain id='3'><name>g</name><metadata>%s</metadata><os><type>hvm</type>"
+                         "<boot dev='hd'/></os><devices/></domain>", inst);
+    CHECK_INT(bootxml_parse(live, &bi), 0);
+    CHECK_STR(bi ? bi->live_boot : NULL, "old");
+    CHECK_INT(bi ? bi->live_boot_at : 0, 42);
+    CHECK_STR(bi ? bi->once_restore : NULL, "X&1");
+}
+
 static void test_threads(void)
 {
     _cleanup_free_ char *in = slurp("web-uefi-in.xml");
@@ -576,6 +738,9 @@ int main(void)
     test_errors();
     test_compact();
     test_threads();
+    test_live_plan();
+    test_order_key();
+    test_live_boot_meta();
     strv_free(claimed);
     printf("%zu cases%s\n", n_cases, regenerate ? " regenerated" : "");
     return tap_done();

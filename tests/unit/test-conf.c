@@ -128,6 +128,7 @@ static void test_defaults(void)
     CHECK_INT(c->lock_queue, 16);
     CHECK(endswith(c->backup_dir, "/lib/virtmcd/backups"));
     CHECK_INT(c->backup_keep, 50);
+    CHECK(c->live_update);
     CHECK(!c->users_file);
     CHECK_STR(c->realm, "virtmcd");
     CHECK_INT(c->digest_algorithm, DIGEST_MD5);
@@ -166,6 +167,7 @@ static void test_defaults(void)
         CHECK_INT(d->force_off_timeout, ref->force_off_timeout);
         CHECK_STR(d->backup_dir, ref->backup_dir);
         CHECK_INT(d->backup_keep, ref->backup_keep);
+        CHECK_INT(d->live_update, ref->live_update);
         CHECK(streq_ptr(d->users_file, ref->users_file));
         CHECK_STR(d->realm, ref->realm);
         CHECK_INT(d->digest_algorithm, ref->digest_algorithm);
@@ -237,6 +239,7 @@ static void test_every_key(void)
                                               "[boot]\n"
                                               "backup_dir = /srv/backups\n"
                                               "backup_keep = 0\n"
+                                              "live_update = no\n"
                                               "[auth]\n"
                                               "users_file = /etc/virtmcd/users.digest\n"
                                               "realm = lab\n"
@@ -284,6 +287,7 @@ static void test_every_key(void)
     CHECK_INT(c->force_off_timeout, 0);
     CHECK_STR(c->backup_dir, "/srv/backups");
     CHECK_INT(c->backup_keep, 0);
+    CHECK(!c->live_update);
     CHECK_STR(c->users_file, "/etc/virtmcd/users.digest");
     CHECK_STR(c->realm, "lab");
     CHECK_INT(c->digest_algorithm, DIGEST_SHA256);
@@ -296,7 +300,7 @@ static void test_every_key(void)
         CHECK_INT(strv_length(u->machines), 2);
         CHECK_STR(u->machines[0], "web-*");
         CHECK_STR(u->machines[1], "db-?");
-        CHECK_INT(u->line, 29);
+        CHECK_INT(u->line, 30);
     }
     u = conf_find_user(c, "root");
     CHECK(u && u->role == ROLE_ADMIN);
@@ -317,7 +321,7 @@ static void test_every_key(void)
         CHECK_INT(p->timeout, 5);
         CHECK_INT(p->ready_check, READY_CHECK_TCP);
         CHECK_INT(p->ready_port, 22);
-        CHECK_INT(p->line, 34);
+        CHECK_INT(p->line, 35);
     }
     CHECK(!conf_find_pool(c, "deb11"));
 }

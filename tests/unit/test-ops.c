@@ -3,7 +3,10 @@
  * (keyed by UUID), restore, one-time orders undone once the machine booted
  * with them -- by the worker after a start event, and by reconciliation
  * after an outage (started and still running, started and stopped again,
- * not started) -- and bounded locks that never delay another machine. */
+ * not started) -- bounded locks that never delay another machine, and the
+ * fallback when a running machine's QEMU cannot be given a new order live
+ * (the test driver has no QEMU monitor): "applies" next_boot, pending until
+ * a cold start, force_reset cold. */
 #include "config.h"
 
 #include <pthread.h>
@@ -99,7 +102,7 @@ int main(void)
     }
     snprintf(uri, sizeof(uri), "test://%s/tests/data/node.xml", srcdir);
     conf = (Conf){ .uri = uri, .backup_dir = dir, .backup_keep = 50, .force_off_timeout = 1,
-                   .lock_timeout = 1, .lock_queue = 4 };
+                   .lock_timeout = 1, .lock_queue = 4, .live_update = true };
 
     /* ---- without the worker: reconciliation called as after an outage ---- */
     CHECK_INT(virt_init(&conf, NULL, 5000), 0);
@@ -118,7 +121,7 @@ int main(void)
     CHECK_STR(machine_state_to_string(br.machine.state), "shut off");
     CHECK_INT(nbackups(&m), 1);
     ops_boot_result_clear(&br);
-    CHECK_INT(ops_boot_reconcile(&conf, &m), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
     f = first_of(&m, &once);
     CHECK_STR(f, "network");
     CHECK(once);
@@ -127,23 +130,23 @@ int main(void)
     /* Started and still running: the live definition carries the marker. */
     CHECK_INT(ops_power(&op, &m, POWER_ON, false, &pr), 0);
     CHECK_STR(machine_state_to_string(pr.machine.state), "running");
-    CHECK_INT(ops_boot_reconcile(&conf, &m), 1);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, &once);
     CHECK_STR(f, "disk");
     CHECK(!once);
     free(f);
-    CHECK_INT(ops_boot_reconcile(&conf, &m), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
 
     /* Armed while running: the running boot is not the one-time one. */
     CHECK_INT(ops_boot_set(&op, &m, &pxe_once, &br), 0);
     ops_boot_result_clear(&br);
-    CHECK_INT(ops_boot_reconcile(&conf, &m), 0);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
     f = first_of(&m, &once);
     CHECK_STR(f, "network");
     free(f);
     /* A power cycle boots it: then it is undone. */
     CHECK_INT(ops_power(&op, &m, POWER_CYCLE, false, &pr), 0);
-    CHECK_INT(ops_boot_reconcile(&conf, &m), 1);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, NULL);
     CHECK_STR(f, "disk");
     free(f);
@@ -157,7 +160,7 @@ int main(void)
     CHECK_INT(ops_power(&op, &m, POWER_SOFT_OFF, false, &pr), 0);
     run = find("vm-off");
     if (run.state == MACHINE_SHUT_OFF) {
-        CHECK_INT(ops_boot_reconcile(&conf, &run), 1);
+        CHECK_INT(ops_boot_reconcile(&conf, &run, 0), 1);
         f = first_of(&m, &once);
         CHECK_STR(f, "disk");
         CHECK(!once);
@@ -165,7 +168,7 @@ int main(void)
     } else {
         /* The test driver shuts down at once; if not, stop it hard. */
         CHECK_INT(ops_power(&op, &m, POWER_OFF, false, &pr), 0);
-        CHECK_INT(ops_boot_reconcile(&conf, &m), 1);
+        CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     }
 
     /* Backups are the machine's, by UUID; a restore saves first. */
@@ -190,6 +193,41 @@ int main(void)
         CHECK_INT(nbackups(&m), before + 1);
         free(rr.backup_id);
     }
+
+    /* A running machine without a QEMU monitor: live_update falls back to
+     * the next start, silently; force_reset then restarts it (cold). */
+    for (int live = 1; live >= 0; live--) {
+        OpsBootState st = { 0 };
+
+        conf.live_update = live;
+        run = find("vm-running");
+        CHECK_INT(ops_boot_set(&op, &run, live ? &pxe : &disk, &br), 0);
+        CHECK(br.changed);
+        CHECK_STR(boot_applies_to_string(br.applies), "next_boot");
+        ops_boot_result_clear(&br);
+        CHECK_INT(ops_boot_get(NULL, &run, &st), 0);
+        CHECK(st.pending);
+        ops_boot_state_clear(&st);
+        CHECK_INT(ops_power(&op, &run, POWER_FORCE_RESET, false, &pr), 0);
+        CHECK(pr.cold);
+        CHECK_INT(ops_boot_get(NULL, &run, &st), 0);
+        CHECK(!st.pending);
+        ops_boot_state_clear(&st);
+        /* Unchanged, and the running machine has it already. */
+        CHECK_INT(ops_boot_set(&op, &run, live ? &pxe : &disk, &br), 0);
+        CHECK(!br.changed);
+        CHECK_STR(boot_applies_to_string(br.applies), "next_reset");
+        ops_boot_result_clear(&br);
+        /* A warm reset when nothing is pending. */
+        CHECK_INT(ops_power(&op, &run, POWER_FORCE_RESET, false, &pr), 0);
+        CHECK(!pr.cold);
+    }
+    conf.live_update = true;
+    /* Shut off: the next start. */
+    m = find("vm-off");
+    CHECK_INT(ops_boot_set(&op, &m, &pxe, &br), 0);
+    CHECK_STR(boot_applies_to_string(br.applies), "next_boot");
+    ops_boot_result_clear(&br);
 
     /* Start guards: a refusal changes nothing; an admin's force skips them. */
     CHECK_INT(ops_add_start_guard(refuse_all, &guard_calls), 0);
