@@ -21,7 +21,8 @@ fw_cleanup() {
 }
 trap fw_cleanup EXIT
 
-write_conf
+# IPMI words and a short reboot escalation for Mr-Provisioner's flow (the end).
+write_conf "$(printf '[compat]\nstate_words = ipmi\n[power]\nreboot_timeout = 2\n')"
 # Per-device order: disk 1, NIC 2 (a user-mode NIC: nothing leaves the host).
 fw_make_guest fw device || exit 1
 G=$GUEST
@@ -112,5 +113,22 @@ fw_mark "$O"
 action "$O" force_reset
 expect_action done running "os style: force_reset"
 expect_eq "$(fw_first_after "$O")" network "os style, force_reset: the NIC first"
+
+# ---- Mr-Provisioner's PXE reboot of a running guest (issue 10) ----
+# Its driver (tests/e2e/mrp-client.py) sets the boot device, sees "on", and
+# sends 'reset' (reboot).  A guest in firmware ignores the ACPI request, so
+# the reboot escalates to a hard reset after [power] reboot_timeout (2 s).
+action "$O" diskboot
+OPID=$(qemu_pid "$O")
+fw_mark "$O"
+/usr/bin/python3 "$abs_srcdir/tests/e2e/mrp-client.py" "$BASE" "$O" pxe-reboot > "$T/mrp.out" 2>&1
+check "Mr-Provisioner's PXE reboot of a running guest answers 200 throughout" \
+    grep -q '"action": "reboot"' "$T/mrp.out"
+expect_eq "$(fw_first_after "$O" 30000)" network \
+    "after its PXE reboot the firmware tried the NIC first"
+check "the ignored reboot was escalated to a hard reset (logged)" \
+    grep -q "reboot of '$O': the guest did not reboot within 2 s" "$T/daemon.log"
+expect_eq "$(domstate "$O")" running "the guest ends running"
+expect_eq "$(qemu_pid "$O")" "$OPID" "with the same QEMU process (a warm reset)"
 
 finish
