@@ -77,13 +77,25 @@ void http_set_verbose(bool on);
 /* Settings that may change on SIGHUP. */
 void http_set_max_body(size_t max_body_bytes);
 void http_set_access_log(bool on);
-/* Stop accepting, let requests in flight finish for up to timeout_ms, stop. */
-void http_stop(unsigned timeout_ms);
+/* Stop (main thread; times are now_usec() values).  Stops accepting at once
+ * and answers requests still queued for a worker 503 ("shutting down",
+ * Retry-After); lets requests in flight finish until answer_by_usec; then
+ * answers 503 for a worker still in its handler (stuck in libvirt) without
+ * waiting for it, stops libmicrohttpd with no connection suspended, and
+ * joins the workers.  Never returns after deadline_usec (plus a few
+ * milliseconds).  Returns how many workers are still running: then what they
+ * may use (the hosts, the configuration) must not be freed. */
+size_t http_stop(uint64_t answer_by_usec, uint64_t deadline_usec);
 /* The bound port (for ADDR:0), 0 for a Unix socket. */
 unsigned http_port(void);
+/* The bound address, as --listen takes it: "127.0.0.1:45123" (the real port
+ * for ADDR:0), "[::1]:8080", "unix:/path"; "" before http_start(). */
+const char *http_bound_address(void);
 uint64_t http_requests_total(void);
 
-/* Request accessors (any thread while the request lives). */
+/* Request accessors (any thread while the request lives).  Once a request is
+ * deferred they read a copy, never the connection, so a worker that outlives
+ * its connection at stop reads nothing freed. */
 const char *http_query(Request *req, const char *key); /* decoded; NULL when absent */
 typedef int (*HttpQueryFn)(const char *key, const char *value, void *userdata);
 int http_query_each(Request *req, HttpQueryFn fn, void *userdata);
@@ -94,7 +106,8 @@ void reply_set(Reply *rep, unsigned status, const char *content_type, char *body
 int reply_add_header(Reply *rep, const char *name, const char *value);
 void reply_clear(Reply *rep);
 
-/* Authentication, through libmicrohttpd (auth.c decides, http talks). */
+/* Authentication, through libmicrohttpd (auth.c decides, http talks).  On
+ * the HTTP thread only, before HTTP_DEFER: they read the connection. */
 typedef struct HttpChallenge {
     bool set;
     bool sha256; /* the Digest algorithm: MD5 or SHA-256 */

@@ -31,6 +31,14 @@
 #endif
 #define DEFAULT_CONF SYSCONFDIR "/virtmcd/virtmcd.conf"
 
+/* SIGTERM to exit: at most STOP_TIMEOUT_USEC (well under systemd's default
+ * TimeoutStopSec=90s), of which requests in flight may take
+ * STOP_REQUESTS_USEC; what is left goes to answering and joining threads.
+ * A thread stuck in libvirt past it is named in the log and left behind. */
+#define STOP_TIMEOUT_USEC (10 * 1000000ull)
+#define STOP_REQUESTS_USEC (5 * 1000000ull)
+#define STOP_HTTP_USEC (7 * 1000000ull)
+
 typedef struct Args {
     const char *conf_path;
     bool conf_named;
@@ -289,7 +297,7 @@ static void reload(const Args *a, const Conf *running)
         log_notice("Configuration reloaded from %s", a->conf_path);
     }
     conf_errors_clear(&errs);
-    sd_notify_ready();
+    sd_notify_ready(http_bound_address());
 }
 
 int main(int argc, char **argv)
@@ -393,14 +401,15 @@ int main(int argc, char **argv)
     };
     r = http_start(&hc, api_handle);
     if (r < 0) {
-        virt_shutdown();
-        api_shutdown();
+        if (virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
+            api_shutdown();
         return 1;
     }
-    log_notice("virtmcd %s listening on %s%s, %zu of %zu libvirt hosts up", PACKAGE_VERSION,
-               listen_fd >= 0 ? "the socket from systemd" : running->listen,
-               cert ? " (TLS)" : "", virt_hosts_up(), virt_host_count());
-    sd_notify_ready();
+    log_notice("virtmcd %s listening on %s%s%s%s, %zu of %zu libvirt hosts up", PACKAGE_VERSION,
+               listen_fd >= 0 ? "the socket from systemd (" : "", http_bound_address(),
+               listen_fd >= 0 ? ")" : "", cert ? " (TLS)" : "", virt_hosts_up(),
+               virt_host_count());
+    sd_notify_ready(http_bound_address());
     notify_status();
 
     wd_usec = sd_watchdog_usec();
@@ -428,8 +437,18 @@ int main(int argc, char **argv)
     }
     log_notice("Stopping");
     sd_notify_stopping();
-    http_stop(10000);
-    virt_shutdown();
+    {
+        uint64_t start = now_usec();
+        size_t stuck = http_stop(start + STOP_REQUESTS_USEC, start + STOP_HTTP_USEC);
+
+        /* Hosts and configuration stay while a worker may still use them. */
+        stuck += virt_shutdown(start + STOP_TIMEOUT_USEC, stuck > 0);
+        if (stuck > 0) {
+            log_warning("Exiting after %.1f s with %zu threads stuck in libvirt calls; what "
+                        "they use is left allocated", (double)(now_usec() - start) / 1e6, stuck);
+            return 0;
+        }
+    }
     api_shutdown();
     return 0;
 }

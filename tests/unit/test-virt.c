@@ -105,6 +105,6 @@ int main(void)
         virt_machine_unlock(b);
         virt_machine_unlock(a);
     }
-    virt_shutdown();
+    CHECK_INT((int)virt_shutdown(now_usec() + 10000000u, false), 0);
     return tap_done();
 }
