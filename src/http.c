@@ -700,7 +700,7 @@ static int bind_listen(const char *addr)
     ListenAddr a;
     int fd, r, one = 1;
 
-    r = conf_parse_listen(addr, &a);
+    r = conf_parse_listen_any(addr, &a);
     if (r < 0)
         return log_error_errno(r, "Invalid listen address '%s'", addr);
     if (a.is_unix) {
@@ -971,8 +971,7 @@ size_t http_stop(uint64_t answer_by_usec, uint64_t deadline_usec)
         MHD_resume_connection(h->conn);
         n_queued++;
     }
-    if (n_queued)
-        log_info("Stopping: %zu queued requests answered 503", n_queued);
+    log_info("Stopping: not accepting; %zu queued requests answered 503", n_queued);
 
     /* Requests in flight finish, up to the bound. */
     wait_quiet(answer_by_usec, true);

@@ -144,6 +144,7 @@ static int load_conf(const Args *a, ConfErrors *errs, Conf **ret, Users **ret_us
     if (a->listen) {
         free(c->listen);
         c->listen = strdup(a->listen);
+        c->listen_any_port = true; /* the bound port is logged and sent with READY=1 */
     }
     if (a->uri) {
         free(c->uri);
@@ -198,7 +199,7 @@ static bool listen_is_local(const Conf *c, int listen_fd)
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
         struct addrinfo *res = NULL, *p;
 
-        if (conf_parse_listen(c->listen, &la) < 0)
+        if (conf_parse_listen_any(c->listen, &la) < 0)
             return false;
         local = la.is_unix;
         if (!local && la.host[0] && getaddrinfo(la.host, NULL, &hints, &res) == 0) {
