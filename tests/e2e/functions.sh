@@ -89,7 +89,8 @@ notify_start() {
         echo "# $NOTIFY_LISTEN is not built (make check builds it)"
         return 1
     fi
-    "$NOTIFY_LISTEN" "$NOTIFY_SOCK" "$NOTIFY_LOG" 3600 &
+    # Without the QEMU tier's lock (fd 8): a listener must never hold it.
+    "$NOTIFY_LISTEN" "$NOTIFY_SOCK" "$NOTIFY_LOG" 3600 8>&- &
     NOTIFY_PID=$!
     : > "$NOTIFY_LOG"
     wait_for 10 test -S "$NOTIFY_SOCK" || { echo "# notify-listen did not bind"; return 1; }
