@@ -284,10 +284,13 @@ int http_query_each(Request *req, HttpQueryFn fn, void *userdata)
         (void)MHD_get_connection_values(q.h->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
         return q.r;
     }
-    for (size_t i = 0; i < q.h->n_snap; i++)
-        if ((q.h->snap[i].kind & MHD_GET_ARGUMENT_KIND) &&
-            query_each_cb(&q, MHD_GET_ARGUMENT_KIND, q.h->snap[i].key, q.h->snap[i].value) == MHD_NO)
+    for (size_t i = 0; i < q.h->n_snap; i++) {
+        const SnapValue *v = &q.h->snap[i];
+
+        if ((v->kind & MHD_GET_ARGUMENT_KIND) &&
+            query_each_cb(&q, MHD_GET_ARGUMENT_KIND, v->key, v->value) == MHD_NO)
             break;
+    }
     return q.r;
 }
 
