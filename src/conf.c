@@ -477,7 +477,9 @@ static const char *check_prefix(const char *value)
     return NULL;
 }
 
-static const char *parse_listen(const char *s, ListenAddr *ret)
+/* any_port: port 0 (the kernel picks one) is allowed: --listen only, where
+ * the daemon reports the port it got; in a file it would be a mistake. */
+static const char *parse_listen(const char *s, ListenAddr *ret, bool any_port)
 {
     ListenAddr a = { 0 };
     const char *port;
@@ -560,8 +562,9 @@ static const char *parse_listen(const char *s, ListenAddr *ret)
     }
     if (!*port)
         return "missing port after ':'";
-    if (parse_uint(port, 1, 65535, &p) < 0)
-        return "the port must be a whole number from 1 to 65535";
+    if (parse_uint(port, any_port ? 0 : 1, 65535, &p) < 0)
+        return any_port ? "the port must be a whole number from 0 to 65535"
+                        : "the port must be a whole number from 1 to 65535";
     a.port = (unsigned)p;
     *ret = a;
     return NULL;
@@ -571,7 +574,17 @@ int conf_parse_listen(const char *s, ListenAddr *ret)
 {
     ListenAddr a;
 
-    if (!s || parse_listen(s, &a))
+    if (!s || parse_listen(s, &a, false))
+        return -EINVAL;
+    *ret = a;
+    return 0;
+}
+
+int conf_parse_listen_any(const char *s, ListenAddr *ret)
+{
+    ListenAddr a;
+
+    if (!s || parse_listen(s, &a, true))
         return -EINVAL;
     *ret = a;
     return 0;
@@ -581,7 +594,7 @@ static const char *check_listen(const char *value)
 {
     ListenAddr a;
 
-    return parse_listen(value, &a);
+    return parse_listen(value, &a, false);
 }
 
 /* A whole number of bytes with an optional K, M or G (1024-based) suffix. */
@@ -1205,7 +1218,7 @@ int conf_check(const Conf *c, ConfErrors *errs)
             r = -ENOMEM;                                     \
     } while (0)
 
-    why = c->listen ? parse_listen(c->listen, &la) : "not set";
+    why = c->listen ? parse_listen(c->listen, &la, c->listen_any_port) : "not set";
     if (why)
         ADD(0, "invalid listen address '%s': %s", c->listen ? c->listen : "", why);
     if (!c->tls_cert != !c->tls_key)

@@ -89,6 +89,7 @@ typedef struct Conf {
 
     /* [server] */
     char *listen;                   /* "127.0.0.1:9001" */
+    bool listen_any_port;           /* listen may have port 0 (--listen ADDR:0) */
     char *tls_cert;                 /* NULL = plain HTTP */
     char *tls_key;
     unsigned max_connections;       /* 1024 */
@@ -183,6 +184,8 @@ typedef struct ListenAddr {
     unsigned port;
 } ListenAddr;
 int conf_parse_listen(const char *s, ListenAddr *ret);
+/* The same, with port 0 allowed (--listen ADDR:0: the kernel picks one). */
+int conf_parse_listen_any(const char *s, ListenAddr *ret);
 
 const char *role_to_string(Role r);
 Role role_from_string(const char *s);

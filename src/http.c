@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -26,10 +27,20 @@
 #include "log.h"
 #include "util.h"
 
+/* A deferred request's phases.  Who may move it on, under jobs_lock: the
+ * HTTP thread BODY -> QUEUED (and suspends); a worker QUEUED -> RUNNING ->
+ * REPLIED (and resumes); http_stop() QUEUED -> REPLIED with a 503, or
+ * RUNNING -> ABANDONED with a 503 when the worker is stuck past the bound.
+ * The worker and the stopper decide under jobs_lock (Worker.state), so
+ * exactly one of them owns the answer; after ABANDONED the worker never
+ * touches the connection again, and the HttpReq is freed by whichever of
+ * the worker and the completion callback lets go last (refs). */
 typedef enum Phase {
-    PHASE_BODY,     /* headers seen, body may arrive */
-    PHASE_WORKING,  /* deferred to a worker, connection suspended */
-    PHASE_REPLIED,  /* the worker filled the reply */
+    PHASE_BODY,      /* headers seen, body may arrive */
+    PHASE_QUEUED,    /* deferred, connection suspended, waiting for a worker */
+    PHASE_RUNNING,   /* a worker runs the handler */
+    PHASE_REPLIED,   /* the reply is filled: resume and send it */
+    PHASE_ABANDONED, /* stopping: the worker is stuck; a static 503 goes out */
 } Phase;
 
 /* One per connection (libmicrohttpd's socket context), on the list that the
@@ -48,6 +59,15 @@ typedef struct HttpConn {
     struct HttpConn *prev, *next;
 } HttpConn;
 
+/* What the handler may read once deferred: a copy of the headers and query
+ * arguments, so that a worker never reads libmicrohttpd's connection (which
+ * is gone once an abandoned request has been answered). */
+typedef struct SnapValue {
+    enum MHD_ValueKind kind;
+    char *key;
+    char *value; /* NULL for "?key" without '=' */
+} SnapValue;
+
 typedef struct HttpReq {
     Request req;
     Reply rep;
@@ -60,13 +80,21 @@ typedef struct HttpReq {
     bool has_body;
     bool too_large;
     _Atomic int phase;
+    _Atomic int refs; /* 2 while a worker runs it: the worker and the connection */
     size_t sent_bytes;
     /* The query, split and decoded once (http_query_each, http_query). */
     bool query_parsed;
     int query_error;
     char **qkeys, **qvalues;
+    char *method;
+    SnapValue *snap; /* set when deferred: http_header reads it, not the connection */
+    size_t n_snap;
     struct HttpReq *next_job;
 } HttpReq;
+
+/* The answer to a request that a stopping daemon will not run. */
+#define STOP_BODY "{\"error\": \"shutting down\"}"
+#define STOP_RETRY_AFTER "5"
 
 static struct MHD_Daemon *daemon_;
 static HttpHandler handler_;
@@ -76,8 +104,10 @@ static _Atomic size_t max_body_;
 static _Atomic bool access_log_;
 static _Atomic uint64_t requests_total_;
 static _Atomic long in_flight_;
+static _Atomic bool stopping_;
 static unsigned port_;
 static bool listen_unix_;
+static char bound_[INET6_ADDRSTRLEN + 128];
 static bool verbose_libs;
 static HttpEarlyHandler early_;
 static _Atomic unsigned header_timeout_ = 10, body_timeout_ = 30;
@@ -93,12 +123,30 @@ static bool sweep_stop;
 static pthread_t sweeper_;
 static bool sweeper_started;
 
-/* The worker pool: one queue, one lock, one condition. */
+/* The worker pool: one queue and the workers' states, one lock (jobs_lock);
+ * jobs_cond wakes workers, idle_cond wakes http_stop(). */
+typedef enum WorkerState {
+    WORKER_IDLE,
+    WORKER_RUNNING,   /* in the handler */
+    WORKER_RESUMING,  /* answered; resuming the connection */
+    WORKER_ABANDONED, /* in the handler, but http_stop() answered for it */
+} WorkerState;
+
+typedef struct Worker {
+    pthread_t thread;
+    WorkerState state;
+    HttpReq *job;    /* while not idle */
+    uint64_t since;  /* when the job started */
+    bool joined;
+} Worker;
+
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 static HttpReq *jobs_head, *jobs_tail;
 static bool jobs_stop;
-static pthread_t *workers_;
+/* Kept when a worker is stuck at exit: what it uses stays reachable. */
+static Worker *workers_;
 static size_t n_workers_;
 
 void reply_set(Reply *rep, unsigned status, const char *content_type, char *body, size_t len)
@@ -225,6 +273,17 @@ static int parse_query(HttpReq *h)
     return h->query_error;
 }
 
+/* MHD_lookup_connection_value(), from the copy once the request is deferred. */
+static const char *lookup_value(HttpReq *h, enum MHD_ValueKind kind, const char *key)
+{
+    if (!h->snap)
+        return MHD_lookup_connection_value(h->conn, kind, key);
+    for (size_t i = 0; i < h->n_snap; i++)
+        if ((h->snap[i].kind & kind) && strcasecmp(h->snap[i].key, key) == 0)
+            return h->snap[i].value;
+    return NULL;
+}
+
 const char *http_query(Request *req, const char *key)
 {
     HttpReq *h = (HttpReq *)req;
@@ -254,7 +313,66 @@ int http_query_each(Request *req, HttpQueryFn fn, void *userdata)
 
 const char *http_header(Request *req, const char *name)
 {
-    return MHD_lookup_connection_value(((HttpReq *)req)->conn, MHD_HEADER_KIND, name);
+    return lookup_value((HttpReq *)req, MHD_HEADER_KIND, name);
+}
+
+typedef struct Snap {
+    HttpReq *h;
+    bool oom;
+} Snap;
+
+static enum MHD_Result snap_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    Snap *sn = cls;
+    HttpReq *h = sn->h;
+    SnapValue *n = realloc(h->snap, (h->n_snap + 1) * sizeof(SnapValue));
+    SnapValue *v;
+
+    if (!n) {
+        sn->oom = true;
+        return MHD_NO;
+    }
+    h->snap = n;
+    v = &n[h->n_snap++];
+    *v = (SnapValue){ .kind = kind, .key = strdup(key ? key : ""),
+                      .value = value ? strdup(value) : NULL };
+    if (!v->key || (value && !v->value)) {
+        sn->oom = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Copy what a worker may read; from then on the accessors use the copy. */
+static int snapshot(HttpReq *h)
+{
+    Snap sn = { .h = h };
+
+    /* The query is decoded into the request once; a bad one stays an error
+     * for the handler to report. */
+    (void)parse_query(h);
+    (void)MHD_get_connection_values(h->conn, MHD_HEADER_KIND, snap_cb, &sn);
+    if (sn.oom)
+        return -ENOMEM;
+    if (!h->snap) {
+        /* Nothing to copy: still never read the connection again. */
+        h->snap = calloc(1, sizeof(SnapValue));
+        if (!h->snap)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void snapshot_free(HttpReq *h)
+{
+    for (size_t i = 0; i < h->n_snap; i++) {
+        free(h->snap[i].key);
+        free(h->snap[i].value);
+    }
+    free(h->snap);
+    h->snap = NULL;
+    h->n_snap = 0;
 }
 
 /* The path and query keep their escapes: route.c decodes each segment once,
@@ -295,6 +413,9 @@ static enum MHD_Result queue_reply(HttpReq *h)
     for (size_t i = 0; i < rep->n_headers; i++)
         if (MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value) != MHD_YES)
             goto fail;
+    /* Stopping: a kept-alive connection must not bring another request. */
+    if (atomic_load(&stopping_))
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     h->sent_bytes = rep->len;
     /* The answer is on its way: no deadline cuts it. */
     conn_set_deadline(h->hc, 0);
@@ -314,23 +435,83 @@ static void reply_static_error(HttpReq *h, unsigned status, const char *json)
     reply_set(&h->rep, status, "application/json", strdup(json), strlen(json));
 }
 
-static void job_push(HttpReq *h)
+static void reply_stopping(Reply *rep)
 {
+    reply_set(rep, 503, "application/json", strdup(STOP_BODY), strlen(STOP_BODY));
+    (void)reply_add_header(rep, "Retry-After", STOP_RETRY_AFTER);
+}
+
+/* The 503 of an abandoned request: static, so that the HTTP thread never
+ * reads the Reply its stuck worker may still write. */
+static enum MHD_Result queue_abandoned(HttpReq *h)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    resp = MHD_create_response_from_buffer(strlen(STOP_BODY), (void *)STOP_BODY,
+                                           MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, STOP_RETRY_AFTER);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(h->conn, 503, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Queue a deferred request and suspend its connection; false once stopping
+ * (nothing may be suspended after http_stop() drained the queue). */
+static bool job_queue(HttpReq *h)
+{
+    bool queued = false;
+
     pthread_mutex_lock(&jobs_lock);
-    h->next_job = NULL;
-    if (jobs_tail)
-        jobs_tail->next_job = h;
-    else
-        jobs_head = h;
-    jobs_tail = h;
-    pthread_cond_signal(&jobs_cond);
+    if (!jobs_stop) {
+        atomic_store(&h->phase, PHASE_QUEUED);
+        MHD_suspend_connection(h->conn);
+        h->next_job = NULL;
+        if (jobs_tail)
+            jobs_tail->next_job = h;
+        else
+            jobs_head = h;
+        jobs_tail = h;
+        pthread_cond_signal(&jobs_cond);
+        queued = true;
+    }
     pthread_mutex_unlock(&jobs_lock);
+    return queued;
+}
+
+static void req_free(HttpReq *h)
+{
+    if (h->req.app_free && h->req.app)
+        h->req.app_free(h->req.app);
+    reply_clear(&h->rep);
+    buf_free(&h->body);
+    snapshot_free(h);
+    strv_free(h->qkeys);
+    strv_free(h->qvalues);
+    free(h->method);
+    free(h->path);
+    free(h->target);
+    free(h);
+}
+
+/* An abandoned request is let go by its worker and by its connection. */
+static void req_release(HttpReq *h)
+{
+    if (atomic_fetch_sub(&h->refs, 1) == 1)
+        req_free(h);
 }
 
 static void *worker_main(void *arg)
 {
+    Worker *w = arg;
+
     for (;;) {
         HttpReq *h;
+        bool abandoned;
 
         pthread_mutex_lock(&jobs_lock);
         while (!jobs_head && !jobs_stop)
@@ -343,12 +524,33 @@ static void *worker_main(void *arg)
         jobs_head = h->next_job;
         if (!jobs_head)
             jobs_tail = NULL;
+        atomic_store(&h->refs, 2);
+        atomic_store(&h->phase, PHASE_RUNNING);
+        w->job = h;
+        w->since = now_usec();
+        w->state = WORKER_RUNNING;
         pthread_mutex_unlock(&jobs_lock);
 
         error_clear();
         (void)handler_(&h->req, &h->rep, true);
-        atomic_store(&h->phase, PHASE_REPLIED);
-        MHD_resume_connection(h->conn);
+
+        pthread_mutex_lock(&jobs_lock);
+        abandoned = w->state == WORKER_ABANDONED;
+        if (!abandoned) {
+            w->state = WORKER_RESUMING;
+            atomic_store(&h->phase, PHASE_REPLIED);
+        }
+        pthread_mutex_unlock(&jobs_lock);
+        if (abandoned)
+            req_release(h); /* answered by http_stop(): never touch the connection */
+        else
+            MHD_resume_connection(h->conn);
+
+        pthread_mutex_lock(&jobs_lock);
+        w->job = NULL;
+        w->state = WORKER_IDLE;
+        pthread_cond_broadcast(&idle_cond);
+        pthread_mutex_unlock(&jobs_lock);
     }
 }
 
@@ -378,11 +580,14 @@ static enum MHD_Result run_handler(HttpReq *h)
     error_clear();
     r = handler_(&h->req, &h->rep, false);
     if (r == HTTP_DEFER) {
+        /* A worker's libvirt call is not the client's to time out. */
         conn_set_deadline(h->hc, 0);
-        atomic_store(&h->phase, PHASE_WORKING);
-        MHD_suspend_connection(h->conn);
-        job_push(h);
-        return MHD_YES;
+        if (snapshot(h) < 0)
+            reply_static_error(h, 500, "{\"error\": \"out of memory\"}");
+        else if (job_queue(h))
+            return MHD_YES;
+        else
+            reply_stopping(&h->rep);
     }
     return queue_reply(h);
 }
@@ -505,13 +710,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else
             h->target = strdup(url);
         h->path = strdup(url);
-        if (!h->path || !h->target)
+        /* Ours: a worker may still read it after the connection is gone. */
+        h->method = strdup(method);
+        if (!h->path || !h->target || !h->method)
             return MHD_NO;
         peer_string(conn, h->peer, sizeof(h->peer));
         di = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
         h->req = (Request){
             .method = http_method_from_string(method),
-            .method_str = method,
+            .method_str = h->method,
             .path = h->path,
             .target = h->target,
             .peer = h->peer,
@@ -555,7 +762,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     switch (atomic_load(&h->phase)) {
     case PHASE_REPLIED:
         return queue_reply(h);
-    case PHASE_WORKING:
+    case PHASE_ABANDONED:
+        return queue_abandoned(h);
+    case PHASE_QUEUED:
+    case PHASE_RUNNING:
         return MHD_YES;
     case PHASE_BODY:
         break;
@@ -582,41 +792,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return run_handler(h);
 }
 
-static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe)
+static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe, bool abandoned)
 {
     char f_remote[80], f_user[300], f_machine[300], f_action[64];
     const char *fields[5];
     size_t nf = 0;
     uint64_t us = now_usec() - h->req.start_usec;
+    /* An abandoned request's log fields belong to its worker: not read. */
+    const char *user = abandoned ? NULL : h->req.log_user;
+    const char *machine = abandoned ? NULL : h->req.log_machine;
+    const char *action = abandoned ? NULL : h->req.log_action;
 
     if (!atomic_load(&access_log_) || !log_enabled(LOG_INFO))
         return;
     snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
     fields[nf++] = f_remote;
-    if (h->req.log_user) {
-        snprintf(f_user, sizeof(f_user), "USER=%s", h->req.log_user);
+    if (user) {
+        snprintf(f_user, sizeof(f_user), "USER=%s", user);
         fields[nf++] = f_user;
     }
-    if (h->req.log_machine) {
-        snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", h->req.log_machine);
+    if (machine) {
+        snprintf(f_machine, sizeof(f_machine), "MACHINE=%s", machine);
         fields[nf++] = f_machine;
     }
-    if (h->req.log_action) {
-        snprintf(f_action, sizeof(f_action), "ACTION=%s", h->req.log_action);
+    if (action) {
+        snprintf(f_action, sizeof(f_action), "ACTION=%s", action);
         fields[nf++] = f_action;
     }
     fields[nf] = NULL;
-    (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s",
+    (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s%s",
                        h->req.method_str ? h->req.method_str : "-", h->path ? h->path : "-",
-                       h->rep.status, h->sent_bytes, (unsigned long long)us, h->peer,
-                       h->req.log_user ? " user=" : "", h->req.log_user ? h->req.log_user : "",
-                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+                       abandoned ? 503u : h->rep.status,
+                       abandoned ? strlen(STOP_BODY) : h->sent_bytes, (unsigned long long)us,
+                       h->peer, user ? " user=" : "", user ? user : "",
+                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)",
+                       abandoned ? " (abandoned: stopping)" : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     HttpReq *h = *req_cls;
+    bool abandoned;
 
     if (!h)
         return;
@@ -625,16 +842,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (h->hc)
         conn_set_deadline(h->hc, atomic_load(&header_timeout_));
     atomic_fetch_add(&requests_total_, 1);
-    access_log(h, toe);
-    if (h->req.app_free && h->req.app)
-        h->req.app_free(h->req.app);
-    reply_clear(&h->rep);
-    buf_free(&h->body);
-    strv_free(h->qkeys);
-    strv_free(h->qvalues);
-    free(h->path);
-    free(h->target);
-    free(h);
+    /* An abandoned request's Reply and log fields belong to its worker. */
+    abandoned = atomic_load(&h->phase) == PHASE_ABANDONED;
+    access_log(h, toe, abandoned);
+    if (abandoned)
+        req_release(h);
+    else
+        req_free(h);
     atomic_fetch_sub(&in_flight_, 1);
 }
 
@@ -789,7 +1003,7 @@ static int bind_listen(const HttpConfig *cfg)
     ListenAddr a;
     int fd, r, one = 1;
 
-    r = conf_parse_listen(addr, &a);
+    r = conf_parse_listen_any(addr, &a);
     if (r < 0)
         return log_error_errno(r, "Invalid listen address '%s'", addr);
     if (a.is_unix)
@@ -824,20 +1038,43 @@ static int bind_listen(const HttpConfig *cfg)
     }
 }
 
-static void read_port(int fd)
+/* The bound address as clients would write it: ADDR:PORT, [IPv6]:PORT or
+ * unix:/path; for ADDR:0 the port the kernel chose. */
+static void read_bound(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
+    char addr[INET6_ADDRSTRLEN];
 
     port_ = 0;
+    bound_[0] = '\0';
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return;
-    if (ss.ss_family == AF_UNIX)
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+        port_ = ntohs(sin->sin_port);
+        inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+        snprintf(bound_, sizeof(bound_), "%s:%u", addr, port_);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+
+        port_ = ntohs(sin6->sin6_port);
+        inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+        snprintf(bound_, sizeof(bound_), "[%s]:%u", addr, port_);
+    } else if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&ss;
+        size_t n = len > offsetof(struct sockaddr_un, sun_path)
+                       ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+
         listen_unix_ = true;
-    else if (ss.ss_family == AF_INET)
-        port_ = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    else if (ss.ss_family == AF_INET6)
-        port_ = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        /* An abstract socket (from systemd) starts with a NUL: show it as '@'. */
+        if (n > 0 && sun->sun_path[0] == '\0')
+            snprintf(bound_, sizeof(bound_), "unix:@%.*s", (int)(n - 1), sun->sun_path + 1);
+        else
+            snprintf(bound_, sizeof(bound_), "unix:%.*s", (int)strnlen(sun->sun_path, n),
+                     sun->sun_path);
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -884,15 +1121,15 @@ int http_start(const HttpConfig *cfg, HttpHandler handler)
         if (listen_fd_ < 0)
             return listen_fd_;
     }
-    read_port(listen_fd_);
+    read_bound(listen_fd_);
 
     n_workers_ = cfg->workers ? cfg->workers : 16;
-    workers_ = calloc(n_workers_, sizeof(pthread_t));
+    workers_ = calloc(n_workers_, sizeof(Worker));
     if (!workers_)
         return -ENOMEM;
     jobs_stop = false;
     for (size_t i = 0; i < n_workers_; i++)
-        if (pthread_create(&workers_[i], NULL, worker_main, NULL) != 0)
+        if (pthread_create(&workers_[i].thread, NULL, worker_main, &workers_[i]) != 0)
             return log_error_errno(ENOMEM, "Failed to start worker threads");
     sweep_stop = false;
     if (pthread_create(&sweeper_, NULL, sweeper_main, NULL) != 0)
@@ -971,32 +1208,128 @@ unsigned http_port(void)
     return port_;
 }
 
+const char *http_bound_address(void)
+{
+    return bound_;
+}
+
 uint64_t http_requests_total(void)
 {
     return atomic_load(&requests_total_);
 }
 
-void http_stop(unsigned timeout_ms)
+static void timespec_from_usec(uint64_t deadline_usec, struct timespec *ts)
 {
-    uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000u;
+    /* pthread_timedjoin_np() and pthread_cond_timedwait() count in CLOCK_REALTIME. */
+    uint64_t now = now_usec();
+    uint64_t abs = realtime_usec() + (deadline_usec > now ? deadline_usec - now : 0);
 
-    if (!daemon_)
-        return;
-    /* Stop accepting; requests in flight (including deferred ones) finish. */
-    (void)MHD_quiesce_daemon(daemon_);
-    while (atomic_load(&in_flight_) > 0 && now_usec() < deadline)
-        usleep(10000);
-    if (atomic_load(&in_flight_) > 0)
-        log_warning("Stopping with %ld requests still in flight", atomic_load(&in_flight_));
+    ts->tv_sec = (time_t)(abs / 1000000u);
+    ts->tv_nsec = (long)(abs % 1000000u) * 1000;
+}
+
+static bool workers_busy(void)
+{
+    bool busy = false;
 
     pthread_mutex_lock(&jobs_lock);
+    for (size_t i = 0; i < n_workers_ && !busy; i++)
+        busy = workers_[i].state != WORKER_IDLE;
+    pthread_mutex_unlock(&jobs_lock);
+    return busy;
+}
+
+/* Wait until no request is in flight (nor a worker busy, when workers is
+ * set), or until the deadline. */
+static void wait_quiet(uint64_t deadline_usec, bool workers)
+{
+    while (now_usec() < deadline_usec &&
+           (atomic_load(&in_flight_) > 0 || (workers && workers_busy())))
+        usleep(10000);
+}
+
+size_t http_stop(uint64_t answer_by_usec, uint64_t deadline_usec)
+{
+    HttpReq *queued, *resume = NULL;
+    size_t n_queued = 0, n_stuck = 0, n_left = 0;
+    struct timespec ts;
+
+    if (!daemon_)
+        return 0;
+    /* Stop accepting: closed now, a new connection is refused at once
+     * instead of waiting in the backlog for a daemon that will not serve it. */
+    atomic_store(&stopping_, true);
+    (void)MHD_quiesce_daemon(daemon_);
+    if (listen_fd_ >= 0)
+        close(listen_fd_);
+    listen_fd_ = -1;
+    if (unix_path_[0])
+        (void)unlink(unix_path_);
+
+    /* Requests still waiting for a worker will not run: 503 now.  Nothing
+     * is queued (or suspended) after this. */
+    pthread_mutex_lock(&jobs_lock);
     jobs_stop = true;
+    queued = jobs_head;
+    jobs_head = jobs_tail = NULL;
     pthread_cond_broadcast(&jobs_cond);
     pthread_mutex_unlock(&jobs_lock);
-    /* A worker stuck in a slow libvirt call is not waited for. */
-    if (atomic_load(&in_flight_) == 0)
+    while (queued) {
+        HttpReq *h = queued;
+
+        queued = h->next_job; /* h may be gone once resumed */
+        reply_stopping(&h->rep);
+        atomic_store(&h->phase, PHASE_REPLIED);
+        MHD_resume_connection(h->conn);
+        n_queued++;
+    }
+    log_info("Stopping: not accepting; %zu queued requests answered 503", n_queued);
+
+    /* Requests in flight finish, up to the bound. */
+    wait_quiet(answer_by_usec, true);
+
+    /* A worker still in its handler is stuck (in libvirt): answer for it. */
+    pthread_mutex_lock(&jobs_lock);
+    for (size_t i = 0; i < n_workers_; i++) {
+        Worker *w = &workers_[i];
+
+        if (w->state != WORKER_RUNNING)
+            continue;
+        w->state = WORKER_ABANDONED;
+        atomic_store(&w->job->phase, PHASE_ABANDONED);
+        w->job->next_job = resume;
+        resume = w->job;
+        n_stuck++;
+        log_warning("Stopping: %s %s has run for %.1f s (stuck in a libvirt call?); "
+                    "answering 503 and not waiting for it", w->job->method, w->job->path,
+                    (double)(now_usec() - w->since) / 1e6);
+    }
+    /* Workers that are answering finish resuming before the daemon stops. */
+    timespec_from_usec(deadline_usec, &ts);
+    for (;;) {
+        bool resuming = false;
+
         for (size_t i = 0; i < n_workers_; i++)
-            pthread_join(workers_[i], NULL);
+            resuming = resuming || workers_[i].state == WORKER_RESUMING;
+        if (!resuming || pthread_cond_timedwait(&idle_cond, &jobs_lock, &ts) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&jobs_lock);
+    /* An abandoned request lives until both its worker and its connection
+     * let go (refs), so it may be resumed outside the lock. */
+    while (resume) {
+        HttpReq *h = resume;
+
+        resume = h->next_job;
+        MHD_resume_connection(h->conn);
+    }
+    /* Let the answers go out (a second at most), then stop: nothing is
+     * suspended any more, as libmicrohttpd requires. */
+    {
+        uint64_t until = now_usec() + 1000000u;
+
+        wait_quiet(until < deadline_usec ? until : deadline_usec, false);
+    }
     MHD_stop_daemon(daemon_);
     daemon_ = NULL;
     if (sweeper_started) {
@@ -1007,13 +1340,28 @@ void http_stop(unsigned timeout_ms)
         pthread_join(sweeper_, NULL);
         sweeper_started = false;
     }
-    if (listen_fd_ >= 0)
-        close(listen_fd_);
-    listen_fd_ = -1;
-    if (unix_path_[0])
-        (void)unlink(unix_path_);
-    if (atomic_load(&in_flight_) == 0) {
-        free(workers_);
-        workers_ = NULL;
+
+    /* Join the workers; one stuck in libvirt is left running, with what it
+     * uses (its request, workers_) still reachable. */
+    {
+        uint64_t until = now_usec() + 200000u;
+
+        timespec_from_usec(until < deadline_usec ? until : deadline_usec, &ts);
     }
+    for (size_t i = 0; i < n_workers_; i++) {
+        Worker *w = &workers_[i];
+
+        if (!w->joined && pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+            w->joined = true;
+        if (!w->joined)
+            n_left++;
+    }
+    if (n_left) {
+        log_warning("Stopping: %zu worker threads are stuck; exiting without them", n_left);
+        return n_left;
+    }
+    free(workers_);
+    workers_ = NULL;
+    n_workers_ = 0;
+    return 0;
 }

@@ -92,17 +92,29 @@ void http_set_verbose(bool on);
 void http_set_max_body(size_t max_body_bytes);
 void http_set_access_log(bool on);
 void http_set_deadlines(unsigned header_timeout, unsigned body_timeout);
-/* Stop accepting, let requests in flight finish for up to timeout_ms, stop. */
-void http_stop(unsigned timeout_ms);
+/* Stop (main thread; times are now_usec() values).  Stops accepting at once
+ * and answers requests still queued for a worker 503 ("shutting down",
+ * Retry-After); lets requests in flight finish until answer_by_usec; then
+ * answers 503 for a worker still in its handler (stuck in libvirt) without
+ * waiting for it, stops libmicrohttpd with no connection suspended, and
+ * joins the workers.  Never returns after deadline_usec (plus a few
+ * milliseconds).  Returns how many workers are still running: then what they
+ * may use (the hosts, the configuration) must not be freed. */
+size_t http_stop(uint64_t answer_by_usec, uint64_t deadline_usec);
 /* The bound port (for ADDR:0), 0 for a Unix socket. */
 unsigned http_port(void);
+/* The bound address, as --listen takes it: "127.0.0.1:45123" (the real port
+ * for ADDR:0), "[::1]:8080", "unix:/path"; "" before http_start(). */
+const char *http_bound_address(void);
 /* Whether the listener is a Unix socket (bound or inherited). */
 bool http_listen_is_unix(void);
 uint64_t http_requests_total(void);
 
-/* Request accessors (the thread that runs the request's handler).  The query
- * is split and percent-decoded once, keys and values alike ('+' is a
- * space); every lookup is by decoded key, so "?%6fnce=1" is "?once=1". */
+/* Request accessors (any thread while the request lives).  The query is
+ * split and percent-decoded once, keys and values alike ('+' is a space);
+ * every lookup is by decoded key, so "?%6fnce=1" is "?once=1".  Once a
+ * request is deferred they read a copy, never the connection, so a worker
+ * that outlives its connection at stop reads nothing freed. */
 const char *http_query(Request *req, const char *key); /* the first value; NULL when absent */
 typedef int (*HttpQueryFn)(const char *key, const char *value, void *userdata);
 /* -EINVAL when the query holds a bad escape, else fn's first error or 0. */

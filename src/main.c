@@ -32,6 +32,14 @@
 #endif
 #define DEFAULT_CONF SYSCONFDIR "/virtmcd/virtmcd.conf"
 
+/* SIGTERM to exit: at most STOP_TIMEOUT_USEC (well under systemd's default
+ * TimeoutStopSec=90s), of which requests in flight may take
+ * STOP_REQUESTS_USEC; what is left goes to answering and joining threads.
+ * A thread stuck in libvirt past it is named in the log and left behind. */
+#define STOP_TIMEOUT_USEC (10 * 1000000ull)
+#define STOP_REQUESTS_USEC (5 * 1000000ull)
+#define STOP_HTTP_USEC (7 * 1000000ull)
+
 typedef struct Args {
     const char *conf_path;
     bool conf_named;
@@ -137,6 +145,7 @@ static int load_conf(const Args *a, ConfErrors *errs, Conf **ret, Users **ret_us
     if (a->listen) {
         free(c->listen);
         c->listen = strdup(a->listen);
+        c->listen_any_port = true; /* the bound port is logged and sent with READY=1 */
     }
     if (a->uri) {
         free(c->uri);
@@ -191,7 +200,7 @@ static bool listen_is_local(const Conf *c, int listen_fd)
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
         struct addrinfo *res = NULL, *p;
 
-        if (conf_parse_listen(c->listen, &la) < 0)
+        if (conf_parse_listen_any(c->listen, &la) < 0)
             return false;
         local = la.is_unix;
         if (!local && la.host[0] && getaddrinfo(la.host, NULL, &hints, &res) == 0) {
@@ -313,7 +322,7 @@ static void reload(const Args *a, const Conf *running)
         log_notice("Configuration reloaded from %s", a->conf_path);
     }
     conf_errors_clear(&errs);
-    sd_notify_ready();
+    sd_notify_ready(http_bound_address());
 }
 
 int main(int argc, char **argv)
@@ -428,15 +437,15 @@ int main(int argc, char **argv)
     };
     r = http_start(&hc, api_handle);
     if (r < 0) {
-        if (ops_shutdown(5000))
-            virt_shutdown();
-        api_shutdown();
+        if (ops_shutdown(5000) && virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
+            api_shutdown();
         return 1;
     }
-    log_notice("virtmcd %s listening on %s%s, %zu of %zu libvirt hosts up", PACKAGE_VERSION,
-               listen_fd >= 0 ? "the socket from systemd" : running->listen,
-               cert ? " (TLS)" : "", virt_hosts_up(), virt_host_count());
-    sd_notify_ready();
+    log_notice("virtmcd %s listening on %s%s%s%s, %zu of %zu libvirt hosts up", PACKAGE_VERSION,
+               listen_fd >= 0 ? "the socket from systemd (" : "", http_bound_address(),
+               listen_fd >= 0 ? ")" : "", cert ? " (TLS)" : "", virt_hosts_up(),
+               virt_host_count());
+    sd_notify_ready(http_bound_address());
     notify_status();
 
     wd_usec = sd_watchdog_usec();
@@ -464,10 +473,24 @@ int main(int argc, char **argv)
     }
     log_notice("Stopping");
     sd_notify_stopping();
-    http_stop(10000);
-    /* The worker may use the hosts: they go only once it is gone. */
-    if (ops_shutdown(5000))
-        virt_shutdown();
+    {
+        uint64_t start = now_usec();
+        size_t stuck = http_stop(start + STOP_REQUESTS_USEC, start + STOP_HTTP_USEC);
+        uint64_t now = now_usec(), left = start + STOP_TIMEOUT_USEC > now
+                                               ? start + STOP_TIMEOUT_USEC - now : 0;
+
+        /* The operations worker may use the hosts: it goes first, within
+         * half of what is left; hosts and configuration stay while a
+         * thread may still use them. */
+        if (!ops_shutdown((unsigned)(left / 2000u)))
+            stuck++;
+        stuck += virt_shutdown(start + STOP_TIMEOUT_USEC, stuck > 0);
+        if (stuck > 0) {
+            log_warning("Exiting after %.1f s with %zu threads stuck in libvirt calls; what "
+                        "they use is left allocated", (double)(now_usec() - start) / 1e6, stuck);
+            return 0;
+        }
+    }
     api_shutdown();
     return 0;
 }

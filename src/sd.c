@@ -18,9 +18,13 @@
 #include "sd.h"
 #include "util.h"
 
-void sd_notify_ready(void)
+void sd_notify_ready(const char *listen)
 {
-    (void)sd_notify(0, "READY=1");
+    /* sd_notify(3): custom variables take an X_ prefix. */
+    if (listen && *listen)
+        (void)sd_notifyf(0, "READY=1\nX_VIRTMCD_LISTEN=%s", listen);
+    else
+        (void)sd_notify(0, "READY=1");
 }
 
 void sd_notify_reloading(void)

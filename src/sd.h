@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void sd_notify_ready(void);
+/* READY=1, with X_VIRTMCD_LISTEN=ADDR (the bound address, so that a
+ * supervisor or a test learns the port of --listen ADDR:0) when listen is set. */
+void sd_notify_ready(const char *listen);
 void sd_notify_reloading(void);
 void sd_notify_stopping(void);
 void sd_notify_status(const char *status);

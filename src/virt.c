@@ -48,6 +48,9 @@ struct Host {
     bool wake;
     bool first_attempt_done;
     pthread_t monitor;
+    /* What the monitor is doing in libvirt, for the log of a stop that
+     * cannot wait for it; a static string or NULL. */
+    const char *_Atomic mon_doing;
 };
 
 static Host **hosts;
@@ -77,6 +80,9 @@ static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
 static EventItem *ev_head, *ev_tail;
 static pthread_t event_thread;
+/* The machine the event thread is refreshing (a static buffer, for the log
+ * of a stop that cannot wait for it); guarded by ev_lock. */
+static char ev_doing[256];
 
 static const char *const machine_state_table[_MACHINE_STATE_MAX] = {
     [MACHINE_NOSTATE] = "no state",         [MACHINE_RUNNING] = "running",
@@ -903,11 +909,17 @@ static void *event_thread_main(void *arg)
         if (name && !atomic_load(&stopping)) {
             VirtEvent ev = { .kind = it->kind, .host = it->host, .name = name };
 
+            pthread_mutex_lock(&ev_lock);
+            snprintf(ev_doing, sizeof(ev_doing), "%s", name);
+            pthread_mutex_unlock(&ev_lock);
             r = virt_machine_refresh(it->host, name, &m);
             log_debug("event %s on '%s' (%s): %s", virt_event_kind_to_string(it->kind), name,
                       it->host->name, r == 0 ? machine_state_to_string(m.state) : "gone");
             ev.machine = r == 0 ? &m : NULL;
             notify_observers(&ev);
+            pthread_mutex_lock(&ev_lock);
+            ev_doing[0] = '\0';
+            pthread_mutex_unlock(&ev_lock);
         }
         virDomainFree(it->dom);
         free(it);
@@ -1022,11 +1034,15 @@ static void *monitor_main(void *arg)
         dead = connected && !h->up;
         pthread_rwlock_unlock(&h->lock);
         if (dead) {
+            atomic_store(&h->mon_doing, "disconnecting from");
             host_disconnect(h);
+            atomic_store(&h->mon_doing, NULL);
             connected = false;
         }
         if (!connected) {
+            atomic_store(&h->mon_doing, "connecting to");
             r = host_connect(h);
+            atomic_store(&h->mon_doing, NULL);
             if (r == 0) {
                 log_info("Connected to host '%s' (%s)", h->name, h->uri);
                 backoff = BACKOFF_MIN_MS;
@@ -1063,7 +1079,9 @@ static void *monitor_main(void *arg)
         h->wake = false;
         pthread_mutex_unlock(&h->mon_lock);
     }
+    atomic_store(&h->mon_doing, "disconnecting from");
     host_disconnect(h);
+    atomic_store(&h->mon_doing, NULL);
     return NULL;
 }
 
@@ -1179,9 +1197,24 @@ int virt_init(const Conf *conf, const char *uri_override, unsigned wait_ms)
     return 0;
 }
 
-void virt_shutdown(void)
+static void timespec_from_usec(uint64_t deadline_usec, struct timespec *ts)
 {
+    /* pthread_timedjoin_np() counts in CLOCK_REALTIME. */
+    uint64_t now = now_usec();
+    uint64_t abs = realtime_usec() + (deadline_usec > now ? deadline_usec - now : 0);
+
+    ts->tv_sec = (time_t)(abs / 1000000u);
+    ts->tv_nsec = (long)(abs % 1000000u) * 1000;
+}
+
+size_t virt_shutdown(uint64_t deadline_usec, bool keep)
+{
+    struct timespec ts;
+    size_t n_left = 0;
+    bool ev_joined;
+
     atomic_store(&stopping, true);
+    /* Wake every monitor first, so that they all stop at once. */
     for (size_t i = 0; i < n_hosts; i++) {
         Host *h = hosts[i];
 
@@ -1189,15 +1222,44 @@ void virt_shutdown(void)
         h->wake = true;
         pthread_cond_broadcast(&h->mon_cond);
         pthread_mutex_unlock(&h->mon_lock);
-        pthread_join(h->monitor, NULL);
     }
     pthread_mutex_lock(&ev_lock);
     pthread_cond_broadcast(&ev_cond);
     pthread_mutex_unlock(&ev_lock);
-    pthread_join(event_thread, NULL);
+
+    /* A libvirt call to a host that does not answer (a frozen libvirtd:
+     * virConnectOpen has no keepalive yet) may never return: wait until the
+     * deadline, then name it and leave it. */
+    timespec_from_usec(deadline_usec, &ts);
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+
+        if (pthread_timedjoin_np(h->monitor, NULL, &ts) != 0) {
+            const char *doing = atomic_load(&h->mon_doing);
+
+            log_warning("The monitor of host '%s' is stuck %s %s; not waiting for it", h->name,
+                        doing ? doing : "in a libvirt call on", h->uri);
+            n_left++;
+        }
+    }
+    ev_joined = pthread_timedjoin_np(event_thread, NULL, &ts) == 0;
+    if (!ev_joined) {
+        pthread_mutex_lock(&ev_lock);
+        log_warning("The event thread is stuck in a libvirt call (refreshing '%s'); "
+                    "not waiting for it", ev_doing[0] ? ev_doing : "?");
+        pthread_mutex_unlock(&ev_lock);
+        n_left++;
+    }
     /* A zero timeout wakes the loop so that it sees `stopping`. */
     (void)virEventAddTimeout(0, wake_loop, NULL, NULL);
-    pthread_join(event_loop_thread, NULL);
+    if (pthread_timedjoin_np(event_loop_thread, NULL, &ts) != 0) {
+        log_warning("libvirt's event loop thread does not stop; not waiting for it");
+        n_left++;
+    }
+    /* Whatever a running thread may still use stays allocated, and
+     * reachable from hosts and ev_head. */
+    if (n_left > 0 || keep)
+        return n_left;
     while (ev_head) {
         EventItem *it = ev_head;
 
@@ -1205,6 +1267,7 @@ void virt_shutdown(void)
         virDomainFree(it->dom);
         free(it);
     }
+    ev_tail = NULL;
     for (size_t i = 0; i < n_hosts; i++) {
         Host *h = hosts[i];
 
@@ -1219,4 +1282,5 @@ void virt_shutdown(void)
     free(hosts);
     hosts = NULL;
     n_hosts = 0;
+    return 0;
 }

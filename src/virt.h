@@ -68,7 +68,13 @@ typedef struct Machine {
  * single [libvirt] uri); wait up to wait_ms for every host's first
  * connection attempt.  uri_override replaces [libvirt] uri (--uri). */
 int virt_init(const Conf *conf, const char *uri_override, unsigned wait_ms);
-void virt_shutdown(void);
+/* Stop the monitors, the event thread and libvirt's event loop (main
+ * thread, once).  Waits for each until deadline_usec (a now_usec() value) at
+ * most; a thread stuck in a libvirt call past it is logged and left running.
+ * Frees the hosts only when every thread stopped and keep is false (keep:
+ * another thread, a stuck HTTP worker, may still use them).  Returns how many
+ * threads are still running. */
+size_t virt_shutdown(uint64_t deadline_usec, bool keep);
 /* -vv: log every error libvirt raises, handled or not. */
 void virt_set_verbose(bool on);
 

@@ -1,9 +1,12 @@
 # functions.sh: shared by the end-to-end tests.  Starts the real virtmcd on a
-# free port against libvirt's test driver, sends requests with curl, checks
-# answers with jq, and stops the daemon whatever happens.
+# port the kernel picks (--listen 127.0.0.1:0) against libvirt's test driver,
+# waits for its READY=1 notification and takes the port from it, sends
+# requests with curl, checks answers with jq, and stops the daemon whatever
+# happens.
 #
 # A test sources this file, calls start_daemon [extra args], then uses
-# req/expect_*; `finish` prints the count and sets the exit status.
+# req/expect_*; reload_daemon sends SIGHUP and waits for the reload to be
+# done; `finish` prints the count and sets the exit status.
 
 set -u
 
@@ -18,9 +21,18 @@ FAILED=0
 DAEMON_PID=
 PORT=
 BASE=
+# The daemon's sd_notify messages, one field a line (tests/e2e/notify-listen).
+NOTIFY_LISTEN="${abs_builddir:-$abs_srcdir}/tests/e2e/notify-listen"
+NOTIFY_SOCK="$T/notify.sock"
+NOTIFY_LOG="$T/notify.log"
+NOTIFY_PID=
+# The address the daemon reports (X_VIRTMCD_LISTEN), and the scheme of BASE.
+DAEMON_LISTEN=
+: "${DAEMON_SCHEME:=http}"
 
 cleanup() {
     stop_daemon
+    notify_stop
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -49,27 +61,120 @@ write_conf() {
     } > "$T/virtmcd.conf"
 }
 
-# start_daemon [args...]: start on a free port; waits until /service/health answers.
+# wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 when it
+# never did within SECONDS.  For conditions only: never as a stopwatch.
+wait_for() {
+    local secs=$1 i=0
+    shift
+    while ! "$@"; do
+        [ "$i" -ge $((secs * 20)) ] && return 1
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
+notify_stop() {
+    if [ -n "$NOTIFY_PID" ]; then
+        kill "$NOTIFY_PID" 2>/dev/null
+        wait "$NOTIFY_PID" 2>/dev/null
+    fi
+    NOTIFY_PID=
+}
+
+# notify_start: a fresh NOTIFY_SOCKET ($NOTIFY_SOCK) logging to $NOTIFY_LOG.
+notify_start() {
+    notify_stop
+    rm -f "$NOTIFY_LOG" "$NOTIFY_SOCK"
+    if [ ! -x "$NOTIFY_LISTEN" ]; then
+        echo "# $NOTIFY_LISTEN is not built (make check builds it)"
+        return 1
+    fi
+    # Without the QEMU tier's lock (fd 8): a listener must never hold it.
+    "$NOTIFY_LISTEN" "$NOTIFY_SOCK" "$NOTIFY_LOG" 3600 8>&- &
+    NOTIFY_PID=$!
+    : > "$NOTIFY_LOG"
+    wait_for 10 test -S "$NOTIFY_SOCK" || { echo "# notify-listen did not bind"; return 1; }
+}
+
+# notify_count LINE: how many lines of the notify log are exactly LINE.
+notify_count() { grep -cx "$1" "$NOTIFY_LOG" 2>/dev/null; }
+
+# wait_notify PATTERN [SECONDS]: wait until a notify line matches PATTERN
+# (grep -E, whole line).
+wait_notify() { wait_for "${2:-10}" grep -Eqx "$1" "$NOTIFY_LOG"; }
+
+# daemon_gone: the daemon died; says so with its log.
+daemon_gone() {
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+        echo "# virtmcd exited:"; sed 's/^/#   /' "$T/daemon.log"
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_PID=
+        return 0
+    fi
+    return 1
+}
+
+# start_daemon [args...]: start listening on 127.0.0.1:0 (args may name
+# another --listen: the last one counts), wait for READY=1 and take the bound
+# address from X_VIRTMCD_LISTEN: sets DAEMON_LISTEN, PORT and BASE
+# ($DAEMON_SCHEME://ADDR:PORT; http://localhost for a Unix socket, with
+# PORT empty).
 start_daemon() {
+    local i=0
     [ -f "$T/virtmcd.conf" ] || write_conf
-    PORT=$(free_port)
-    BASE="http://127.0.0.1:$PORT"
-    $VIRTMCD_WRAPPER "$VIRTMCD" -c "$T/virtmcd.conf" --listen "127.0.0.1:$PORT" ${NODE:+--uri "$NODE"} "$@" \
-        > "$T/daemon.log" 2>&1 &
+    notify_start || return 1
+    NOTIFY_SOCKET="$NOTIFY_SOCK" $VIRTMCD_WRAPPER "$VIRTMCD" -c "$T/virtmcd.conf" \
+        --listen 127.0.0.1:0 ${NODE:+--uri "$NODE"} "$@" > "$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
-    for _ in $(seq 1 100); do
-        if curl -s -o /dev/null "$BASE/service/health" 2>/dev/null; then
-            return 0
-        fi
-        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-            echo "# virtmcd exited at start:"; sed 's/^/#   /' "$T/daemon.log"
-            DAEMON_PID=
+    # 60 s: under valgrind start-up is slow; READY=1 comes after at most 5 s
+    # of waiting for libvirt.
+    while [ "$(notify_count READY=1)" -lt 1 ]; do
+        daemon_gone && return 1
+        if [ "$i" -ge 1200 ]; then
+            echo "# virtmcd sent no READY=1 in 60 s"; sed 's/^/#   /' "$T/daemon.log"
             return 1
         fi
-        sleep 0.1
+        sleep 0.05
+        i=$((i + 1))
     done
-    echo "# virtmcd did not answer in 10 s"; sed 's/^/#   /' "$T/daemon.log"
-    return 1
+    DAEMON_LISTEN=$(sed -n 's/^X_VIRTMCD_LISTEN=//p' "$NOTIFY_LOG" | head -n1)
+    case $DAEMON_LISTEN in
+    unix:*)
+        PORT=
+        BASE="$DAEMON_SCHEME://localhost"
+        ;;
+    ?*:*)
+        PORT=${DAEMON_LISTEN##*:}
+        case $DAEMON_LISTEN in
+        0.0.0.0:*) BASE="$DAEMON_SCHEME://127.0.0.1:$PORT" ;;
+        "[::]:"*) BASE="$DAEMON_SCHEME://[::1]:$PORT" ;;
+        *) BASE="$DAEMON_SCHEME://$DAEMON_LISTEN" ;;
+        esac
+        ;;
+    *)
+        echo "# READY=1 came without X_VIRTMCD_LISTEN:"; sed 's/^/#   /' "$NOTIFY_LOG"
+        return 1
+        ;;
+    esac
+}
+
+# reload_daemon: SIGHUP, then wait for RELOADING=1 and the READY=1 after it
+# (sent whether the new files were taken or refused).
+reload_daemon() {
+    local ready reloading i=0
+    ready=$(notify_count READY=1)
+    reloading=$(grep -c '^RELOADING=1$' "$NOTIFY_LOG")
+    kill -HUP "$DAEMON_PID" || return 1
+    while [ "$(grep -c '^RELOADING=1$' "$NOTIFY_LOG")" -le "$reloading" ] ||
+        [ "$(notify_count READY=1)" -le "$ready" ]; do
+        daemon_gone && return 1
+        if [ "$i" -ge 600 ]; then
+            echo "# no RELOADING=1 and READY=1 within 30 s of SIGHUP"
+            return 1
+        fi
+        sleep 0.05
+        i=$((i + 1))
+    done
 }
 
 stop_daemon() {

@@ -364,14 +364,13 @@ tls_key = $T/key.pem"
 
 # start_tls_daemon: like start_daemon, over https.
 start_tls_daemon() {
-    PORT=$(free_port)
-    BASE="https://127.0.0.1:$PORT"
-    "$VIRTMCD" -c "$T/virtmcd.conf" --listen "127.0.0.1:$PORT" --uri "$NODE" "$@" > "$T/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    if ! wait_http "$BASE/service/health" 10; then
-        echo "# the TLS daemon did not answer"; sed 's/^/#   /' "$T/daemon.log"
-        return 1
-    fi
+    local rc
+    DAEMON_SCHEME=https
+    start_daemon "$@"
+    rc=$?
+    DAEMON_SCHEME=http
+    [ "$rc" = 0 ] || echo "# the TLS daemon did not start"
+    return $rc
 }
 
 auth_conf "" "$TLS_CONF"
@@ -543,8 +542,7 @@ dreq newbie "$PW_NEW" GET /service/machines
 expect_error 401 "before SIGHUP the new user is unknown"
 htdigest_add "$RUSERS" newbie "$PW_NEW"
 chmod 0600 "$RUSERS"
-kill -HUP "$DAEMON_PID"
-sleep 0.5
+reload_daemon || not_ok "the daemon did not reload"
 dreq newbie "$PW_NEW" GET /service/machines
 expect_status 200 "SIGHUP with a changed users file adds a user"
 dreq muser "$PW_USER" GET /service/machines
@@ -555,8 +553,7 @@ cp "$RUSERS" "$T/reload.good"
 htdigest_add "$RUSERS" later "$PW_NEW"
 echo 'garbage-without-colons' >> "$RUSERS"
 chmod 0600 "$RUSERS"
-kill -HUP "$DAEMON_PID"
-sleep 0.5
+reload_daemon || not_ok "the daemon did not reload"
 check "still running after a bad users file" kill -0 "$DAEMON_PID"
 dreq newbie "$PW_NEW" GET /service/machines
 expect_status 200 "a malformed users file on SIGHUP keeps the old users"
@@ -569,8 +566,7 @@ check "the refused reload names FILE:LINE" grep -qF "$RUSERS:$(wc -l < "$RUSERS"
 # A users file made group-readable on SIGHUP is refused too.
 cp "$T/reload.good" "$RUSERS"
 chmod 0640 "$RUSERS"
-kill -HUP "$DAEMON_PID"
-sleep 0.5
+reload_daemon || not_ok "the daemon did not reload"
 dreq muser "$PW_USER" GET /service/machines
 expect_status 200 "a 0640 users file on SIGHUP keeps the old users"
 check "the refused reload names chmod" grep -q chmod "$T/daemon.log"
@@ -578,8 +574,7 @@ chmod 0600 "$RUSERS"
 
 # A removed user is gone after SIGHUP.
 grep -v '^newbie:' "$T/reload.good" > "$RUSERS"
-kill -HUP "$DAEMON_PID"
-sleep 0.5
+reload_daemon || not_ok "the daemon did not reload"
 dreq newbie "$PW_NEW" GET /service/machines
 expect_error 401 "SIGHUP removes a user taken out of the file"
 for pw in "$PW_NEW" "$PW_USER"; do

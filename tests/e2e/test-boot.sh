@@ -124,7 +124,9 @@ expect_jq '.first' disk "armed: disk first"
 nb=$(nbackups vm-off)
 req POST /service/vm-off/state_controller/power_on
 expect_jq '.state' running "start the once machine"
-sleep 0.5
+# The restore runs on libvirt's start event: wait for it, not for a time.
+once_done() { [ "$(curl -s "$BASE/service/vm-off/boot" | jq -r .once)" = false ]; }
+wait_for 10 once_done
 req GET /service/vm-off/boot
 expect_jq '.once' false "after the start the one-time order is disarmed"
 expect_jq '.first' network "and the previous order (network) is back"

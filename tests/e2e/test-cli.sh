@@ -44,11 +44,12 @@ out=$("$VIRTMCD" -c "$T/virtmcd.conf" --listen "[::]:1" --uri "$NODE" 2>&1); rc=
 check "no users file: refuses [::] (exit 1)" [ "$rc" = 1 ]
 
 # A Unix socket works without users.
-"$VIRTMCD" -c "$T/virtmcd.conf" --listen "unix:$T/sock" --uri "$NODE" > "$T/unix.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 50); do [ -S "$T/sock" ] && break; sleep 0.1; done
+start_daemon --listen "unix:$T/sock" || exit 1
+check "READY=1 reports the Unix socket (X_VIRTMCD_LISTEN=unix:...)" [ "$DAEMON_LISTEN" = "unix:$T/sock" ]
 out=$(curl -s --unix-socket "$T/sock" http://x/service/vm-off/state_controller/status)
 check "listen = unix:/path serves requests" [ "$out" = '{"state":"shut off"}' ]
+pid=$DAEMON_PID
+DAEMON_PID=
 kill -TERM "$pid"; wait "$pid"; rc=$?
 check "SIGTERM on the Unix socket daemon: exit 0" [ "$rc" = 0 ]
 check "the Unix socket is removed at exit" [ ! -e "$T/sock" ]

@@ -71,6 +71,7 @@ qemu_cleanup() {
     local g s
     for g in $BG_PIDS; do kill "$g" 2>/dev/null; done
     stop_daemon
+    notify_stop
     if $LIBVIRTD_STOPPED; then
         libvirtd_start || echo "# WARNING: could not start libvirtd again"
     fi

@@ -863,6 +863,14 @@ static void test_listen(void)
         CHECK_INT(r, -EINVAL);
     }
     CHECK_INT(conf_parse_listen(NULL, &a), -EINVAL);
+    /* --listen ADDR:0: the kernel picks the port, the daemon reports it. */
+    CHECK_INT(conf_parse_listen_any("127.0.0.1:0", &a), 0);
+    CHECK_INT(a.port, 0);
+    CHECK_INT(conf_parse_listen_any("[::1]:0", &a), 0);
+    CHECK_INT(conf_parse_listen_any("127.0.0.1:9001", &a), 0);
+    CHECK_INT(a.port, 9001);
+    CHECK_INT(conf_parse_listen_any("127.0.0.1:70000", &a), -EINVAL);
+    CHECK_INT(conf_parse_listen_any("127.0.0.1:", &a), -EINVAL);
     expect_error("[server]\nlisten = 127.0.0.1:0\n",
                  "test.conf:2: invalid value '127.0.0.1:0' for 'listen' in [server]: "
                  "the port must be a whole number from 1 to 65535");

@@ -265,7 +265,7 @@ int main(void)
         CHECK_INT(ops_boot_set(&op, &h.m, &disk, &br), 0);
         ops_boot_result_clear(&br);
     }
-    virt_shutdown();
+    CHECK_INT((int)virt_shutdown(now_usec() + 10000000u, false), 0);
 
     /* ---- with the worker: a start event undoes the one-time order ---- */
     CHECK_INT(ops_init(acquire, release), 0);
@@ -290,7 +290,7 @@ int main(void)
     CHECK(!once);
     free(f);
     CHECK(ops_shutdown(5000));
-    virt_shutdown();
+    CHECK_INT((int)virt_shutdown(now_usec() + 10000000u, false), 0);
 
     {
         _cleanup_free_ char *cmd = strdup_printf("rm -rf '%s'", dir);

@@ -203,6 +203,6 @@ int main(void)
     hosts = NULL;
 
     test_locks();
-    virt_shutdown();
+    CHECK_INT((int)virt_shutdown(now_usec() + 10000000u, false), 0);
     return tap_done();
 }
