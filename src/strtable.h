@@ -20,43 +20,13 @@
 
 #define _STRTABLE_ELEMENTS(t) (sizeof(t) / sizeof((t)[0]))
 
-#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, table, type, scope)               \
-    scope const char *name##_to_string(type i)                                       \
-    {                                                                                \
-        /* A negative value becomes a huge index: one test covers both, and          \
-         * an enum without negative values draws no -Wtype-limits warning. */        \
-        if ((size_t)(long)i >= _STRTABLE_ELEMENTS(table))                            \
-            return NULL;                                                             \
-        return table[i];                                                             \
-    }
-
-#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, table, type, scope)             \
-    scope type name##_from_string(const char *s)                                     \
-    {                                                                                \
-        if (!s)                                                                      \
-            return (type)-1;                                                         \
-        for (size_t i = 0; i < _STRTABLE_ELEMENTS(table); i++)                       \
-            if (table[i] && strcmp(table[i], s) == 0)                                \
-                return (type)i;                                                      \
-        return (type)-1;                                                             \
-    }
-
-#define DEFINE_STRING_TABLE_LOOKUP_TABLE(name, table, type)                          \
-    DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, table, type, )                        \
-    DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, table, type, )
-
-#define DEFINE_STRING_TABLE_LOOKUP(name, type)                                       \
-    DEFINE_STRING_TABLE_LOOKUP_TABLE(name, name##_table, type)
-
-#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type)                               \
-    DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, name##_table, type, static)           \
-    DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, name##_table, type, static)
-
-/* The general forms, for a function that wraps the table (an alias, a
+/* The general forms (also for a function that wraps the table: an alias, a
  * fallback): a function named `fn` over the array `table`. */
 #define DEFINE_STRING_TABLE_TO_STRING_FN(fn, table, type, scope)                     \
     scope const char *fn(type i)                                                     \
     {                                                                                \
+        /* A negative value becomes a huge index: one test covers both, and          \
+         * an enum without negative values draws no -Wtype-limits warning. */        \
         if ((size_t)(long)i >= _STRTABLE_ELEMENTS(table))                            \
             return NULL;                                                             \
         return table[i];                                                             \
@@ -72,3 +42,20 @@
                 return (type)i;                                                      \
         return (type)-1;                                                             \
     }
+
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, table, type, scope)               \
+    DEFINE_STRING_TABLE_TO_STRING_FN(name##_to_string, table, type, scope)
+
+#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, table, type, scope)             \
+    DEFINE_STRING_TABLE_FROM_STRING_FN(name##_from_string, table, type, scope)
+
+#define DEFINE_STRING_TABLE_LOOKUP_TABLE(name, table, type)                          \
+    DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, table, type, )                        \
+    DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, table, type, )
+
+#define DEFINE_STRING_TABLE_LOOKUP(name, type)                                       \
+    DEFINE_STRING_TABLE_LOOKUP_TABLE(name, name##_table, type)
+
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type)                               \
+    DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, name##_table, type, static)           \
+    DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, name##_table, type, static)
