@@ -100,7 +100,9 @@ expect_jq '[.[].reason] | join(" ")' "once-restore pxeboot diskboot pxeboot" \
 req GET "/service/$A/backups/$id"
 check "A: the newest backup holds the VNC password" grep -qF "passwd='vnc-s3cr'" "$T/body"
 check "A: the newest backup names the LUKS secret" grep -qF "uuid='$LUKS_UUID'" "$T/body"
-check "A: backup files are mode 0600" sh -c 'ls "$1"/*.xml >/dev/null 2>&1 && [ -z "$(find "$1" -name "*.xml" ! -perm 0600)" ]' _ "$T/backups/$A"
+# Backups are kept by UUID (API.md section 2).
+AUUID=$($VIRSH domuuid "$A" | head -n1)
+check "A: backup files are mode 0600" sh -c 'ls "$1"/*.xml >/dev/null 2>&1 && [ -z "$(find "$1" -name "*.xml" ! -perm 0600)" ]' _ "$T/backups/$AUUID"
 req GET "/service/$A/backups"
 first=$(jq -r '.[-1].id' "$T/body")
 req GET "/service/$A/backups/$first"

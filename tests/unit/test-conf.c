@@ -535,7 +535,7 @@ static void test_modes(void)
         _cleanup_(conf_freep) Conf *c = expect_ok("[server]\nsocket_mode = 0600\n"
                                                   "socket_group = virtmcd\n");
 
-        CHECK(c && c->socket_mode == 0600 && streq_ptr(c->socket_group, "virtmcd"));
+        CHECK(c && c->socket_mode == 0600 && c->socket_group && streq(c->socket_group, "virtmcd"));
     }
     {
         _cleanup_(conf_freep) Conf *c = expect_ok("[server]\nsocket_mode = 660\n");
