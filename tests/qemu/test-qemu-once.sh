@@ -54,6 +54,9 @@ check "A's restore left a backup" sh -c \
 libvirtd_find || { echo "# cannot find libvirtd"; exit 1; }
 kill -STOP "$DAEMON_PID"
 libvirtd_stop
+# SIGKILL takes a moment: start it again only once the old one is gone.
+i=0
+while live_pid "$LVD_NAME" >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 libvirtd_start || { kill -CONT "$DAEMON_PID"; not_ok "libvirtd did not come back"; finish; }
 $VIRSH start "$D" >/dev/null
 $VIRSH start "$E" >/dev/null && $VIRSH destroy "$E" >/dev/null
