@@ -19,7 +19,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -60,7 +59,6 @@ static Job *jobs_head, *jobs_tail;
 static Watch *watches;
 static bool jobs_stop, busy, started;
 static pthread_t worker;
-static _Atomic bool worker_done;
 
 static OpsConfAcquire conf_acquire;
 static OpsConfRelease conf_release;
@@ -281,7 +279,6 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&jobs_cond);
         pthread_mutex_unlock(&jobs_lock);
     }
-    atomic_store(&worker_done, true);
     return NULL;
 }
 
@@ -322,7 +319,6 @@ int ops_init(OpsConfAcquire acquire, OpsConfRelease release)
     if (r < 0)
         return r;
     jobs_stop = false;
-    atomic_store(&worker_done, false);
     if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
         return -ENOMEM;
     started = true;
