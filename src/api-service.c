@@ -13,22 +13,147 @@
 #include "ops.h"
 #include "util.h"
 
+/* The list's filters (API.md section 3).  tag repeats (all must match);
+ * every other key may be given once. */
 typedef struct ListFilter {
     MachineState state;
     bool has_state;
     const char *host;
     const char *name_glob;
+    const char *owner;
+    char **tags;   /* "key:value", or "key" for any value */
+    bool pool;     /* pool=: no machine is in a pool until pools exist */
+    unsigned seen; /* which once-only keys came, a bit each */
 } ListFilter;
+
+static void list_filter_clear(ListFilter *f)
+{
+    strv_free(f->tags);
+}
+
+static int filter_key(const char *key, const char *value, void *userdata)
+{
+    ListFilter *f = userdata;
+    const char *const once[] = { "state", "host", "owner", "name", "pool", NULL };
+
+    if (streq(key, "tag")) {
+        if (!*value || *value == ':') {
+            error_setf("a tag filter is key:value or key, not '%s'", value);
+            return -EINVAL;
+        }
+        return strv_push(&f->tags, value);
+    }
+    for (unsigned i = 0; once[i]; i++) {
+        if (!streq(key, once[i]))
+            continue;
+        if (f->seen & (1u << i)) {
+            error_setf("the '%s' filter is given twice; only tag repeats", key);
+            return -EINVAL;
+        }
+        f->seen |= 1u << i;
+    }
+    return 0;
+}
+
+static bool tags_match(char *const *want, const DomInfo *info)
+{
+    for (char *const *w = want; w && *w; w++) {
+        const char *colon = strchr(*w, ':');
+        size_t klen = colon ? (size_t)(colon - *w) : strlen(*w);
+        bool found = false;
+
+        for (size_t i = 0; info && i < info->n_tags && !found; i++) {
+            const DomTag *t = &info->tags[i];
+
+            found = strlen(t->key) == klen && strncmp(t->key, *w, klen) == 0 &&
+                    (!colon || streq(t->value ? t->value : "", colon + 1));
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+typedef struct ListHit {
+    Machine m;
+    Json *entry;
+} ListHit;
+
+typedef struct ListWalk {
+    Ctx *c;
+    const ListFilter *f;
+    ListHit *hits;
+    size_t n, cap;
+} ListWalk;
+
+Json *api_metadata_tags(const DomInfo *info)
+{
+    Json *tags = json_obj();
+
+    for (size_t i = 0; info && i < info->n_tags; i++)
+        json_set_str(tags, info->tags[i].key, info->tags[i].value ? info->tags[i].value : "");
+    return tags;
+}
+
+/* Under the host's read lock: match, and build the entry from the row. */
+static int list_row(const Machine *m, const DomInfo *info, void *userdata)
+{
+    ListWalk *w = userdata;
+    const ListFilter *f = w->f;
+    Json *e;
+
+    if (f->has_state && m->state != f->state)
+        return 0;
+    if (f->name_glob && !glob_match(f->name_glob, m->name))
+        return 0;
+    if (f->owner && !(info && info->owner && streq(info->owner, f->owner)))
+        return 0;
+    if (!tags_match(f->tags, info))
+        return 0;
+    if (!api_machine_visible(w->c, m->name))
+        return 0;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        ListHit *nh = realloc(w->hits, cap * sizeof(ListHit));
+
+        if (!nh)
+            return -ENOMEM;
+        w->hits = nh;
+        w->cap = cap;
+    }
+    e = api_machine_entry(m);
+    if (!e)
+        return -ENOMEM;
+    if (info && info->owner)
+        json_set_str(e, "owner", info->owner);
+    else
+        json_set_null(e, "owner");
+    json_set(e, "tags", api_metadata_tags(info));
+    w->hits[w->n++] = (ListHit){ .m = *m, .entry = e };
+    return 0;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+    const Machine *x = &((const ListHit *)a)->m, *y = &((const ListHit *)b)->m;
+    int c = strcmp(x->name, y->name);
+
+    return c ? c : strcmp(virt_host_name(x->host), virt_host_name(y->host));
+}
 
 void api_machines_list(Ctx *c)
 {
-    _cleanup_free_ Machine *ms = NULL;
-    ListFilter f = { 0 };
+    _cleanup_(list_filter_clear) ListFilter f = { 0 };
+    ListWalk w = { .c = c, .f = &f };
     const char *v;
-    size_t n = 0;
     Json *a;
     int r;
 
+    r = http_query_each(c->req, filter_key, &f);
+    if (r < 0) {
+        api_reply_errno(c, r, "bad query");
+        return;
+    }
     if ((v = http_query(c->req, "state"))) {
         f.state = machine_state_from_string(v);
         if (f.state == _MACHINE_STATE_INVALID) {
@@ -45,35 +170,28 @@ void api_machines_list(Ctx *c)
         f.host = v;
     }
     f.name_glob = http_query(c->req, "name");
-    for (const char *const *k = (const char *const[]){ "owner", "tag", "pool", NULL }; *k; k++)
-        if (http_query(c->req, *k)) {
-            api_reply_error(c, 501, "the '%s' filter needs the inventory feature, which this "
-                            "version does not have yet", *k);
-            return;
-        }
+    f.owner = http_query(c->req, "owner");
+    f.pool = http_query(c->req, "pool") != NULL;
     if (virt_hosts_up() == 0) {
         c->host = virt_host_at(0);
         api_reply_error(c, 503, "no libvirt host is reachable");
         return;
     }
-    r = virt_machines(&ms, &n);
+    /* No machine is in a pool until pools exist (API.md section 5). */
+    r = f.pool ? 0 : virt_machines_each(f.host, list_row, &w);
+    if (r == 0)
+        qsort(w.hits, w.n, sizeof(ListHit), hit_cmp);
+    a = r == 0 ? json_arr() : NULL;
+    for (size_t i = 0; i < w.n; i++) {
+        if (a)
+            json_push(a, w.hits[i].entry);
+        else
+            json_unref(w.hits[i].entry);
+    }
+    free(w.hits);
     if (r < 0) {
         api_reply_errno(c, r, "list machines");
         return;
-    }
-    a = json_arr();
-    for (size_t i = 0; i < n; i++) {
-        const Machine *m = &ms[i];
-
-        if (f.has_state && m->state != f.state)
-            continue;
-        if (f.host && !streq(virt_host_name(m->host), f.host))
-            continue;
-        if (f.name_glob && !glob_match(f.name_glob, m->name))
-            continue;
-        if (!api_machine_visible(c, m->name))
-            continue;
-        json_push(a, api_machine_entry(m));
     }
     api_reply_json(c, 200, a);
 }

@@ -65,6 +65,12 @@ int api_query_bool(Ctx *c, const char *key, bool *ret, bool *ret_present);
 
 /* JSON shapes shared by handlers. */
 Json *api_machine_entry(const Machine *m);
+/* {"key": "value", ...} of the machine's tags ({} without). */
+Json *api_metadata_tags(const DomInfo *info);
+
+/* api-inventory.c */
+void api_metadata_get(Ctx *c);
+void api_metadata_patch(Ctx *c);
 
 /* api-service.c */
 void api_machines_list(Ctx *c);

@@ -365,56 +365,6 @@ typedef struct Dom {
 /* libvirt's style: single quotes, ' and " escaped everywhere, root attributes
  * before namespace declarations.  libxml2's (xmlsave, also inside libvirt's
  * <metadata>): double quotes, namespace declarations first. */
-static void put_escaped(Buf *b, const xmlChar *s, bool attribute, bool libvirt)
-{
-    const char *p = (const char *)s, *start = p;
-
-    if (!s)
-        return;
-    for (; *p; p++) {
-        const char *rep = NULL;
-
-        switch (*p) {
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '&':
-            rep = "&amp;";
-            break;
-        case '\r':
-            rep = "&#13;";
-            break;
-        case '"':
-            if (attribute || libvirt)
-                rep = "&quot;";
-            break;
-        case '\'':
-            if (libvirt)
-                rep = "&apos;";
-            break;
-        case '\n':
-            if (attribute)
-                rep = "&#10;";
-            break;
-        case '\t':
-            if (attribute)
-                rep = "&#9;";
-            break;
-        default:
-            break;
-        }
-        if (rep) {
-            buf_append(b, start, (size_t)(p - start));
-            buf_puts(b, rep);
-            start = p + 1;
-        }
-    }
-    buf_append(b, start, (size_t)(p - start));
-}
-
 static void put_qname(Buf *b, const xmlNs *ns, const xmlChar *name)
 {
     if (ns && ns->prefix) {
@@ -436,7 +386,7 @@ static void put_ns_defs(Buf *b, const xmlNode *n, bool libvirt)
         }
         buf_puts(b, "=");
         buf_puts(b, q);
-        put_escaped(b, ns->href, true, libvirt);
+        xmlutil_put_escaped(b, ns->href, true, libvirt);
         buf_puts(b, q);
     }
 }
@@ -471,7 +421,7 @@ static void put_node(Buf *b, const xmlNode *n, bool libvirt)
             buf_puts(b, q);
             for (const xmlNode *v = a->children; v; v = v->next) {
                 if (v->type == XML_TEXT_NODE)
-                    put_escaped(b, v->content, true, libvirt);
+                    xmlutil_put_escaped(b, v->content, true, libvirt);
                 else if (v->type == XML_ENTITY_REF_NODE)
                     buf_printf(b, "&%s;", (const char *)v->name);
             }
@@ -490,7 +440,7 @@ static void put_node(Buf *b, const xmlNode *n, bool libvirt)
         buf_puts(b, ">");
         break;
     case XML_TEXT_NODE:
-        put_escaped(b, n->content, false, libvirt);
+        xmlutil_put_escaped(b, n->content, false, libvirt);
         break;
     case XML_CDATA_SECTION_NODE:
         buf_puts(b, "<![CDATA[");
@@ -1344,21 +1294,6 @@ int bootxml_live_plan(const char *live_xml, const char *new_xml, BootIndex **ret
     return 0;
 }
 
-static void put_meta_elem(Buf *b, const xmlNode *n)
-{
-    buf_puts(b, "<");
-    buf_puts(b, (const char *)n->name);
-    for (const xmlAttr *a = n->properties; a; a = a->next) {
-        xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
-
-        buf_printf(b, " %s='", (const char *)a->name);
-        put_escaped(b, v, true, true);
-        buf_puts(b, "'");
-        xmlFree(v);
-    }
-    buf_puts(b, "/>");
-}
-
 int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
                                unsigned long long at_usec, char **ret_xml)
 {
@@ -1370,27 +1305,19 @@ int bootxml_meta_set_live_boot(const char *instance_xml, const char *order_key,
     int r;
 
     if (instance_xml) {
-        /* xmlutil parses domains only: put the element back in one. */
-        _cleanup_free_ char *wrapped = strdup_printf("<domain><metadata>%s</metadata></domain>",
-                                                     instance_xml);
-
-        if (!wrapped)
-            return -ENOMEM;
-        r = xmlutil_parse(wrapped, &doc);
+        r = xmlutil_parse_instance(instance_xml, &doc, &root);
         if (r < 0)
             return r;
-        root = xmlutil_child_ns_elem(xmlutil_child_elem(xmlDocGetRootElement(doc), "metadata"),
-                                     VIRTMCD_XMLNS, "instance");
     }
     buf_puts(&b, "<instance>");
-    /* virtmcd's own elements are flat: a name and attributes. */
+    /* virtmcd's own elements are flat: a name, attributes and text. */
     for (const xmlNode *c = root ? root->children : NULL; c; c = c->next)
         if (xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, (const char *)c->name) &&
             !xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "live-boot"))
-            put_meta_elem(&b, c);
+            xmlutil_put_flat_elem(&b, c);
     if (order_key) {
         buf_puts(&b, "<live-boot order='");
-        put_escaped(&b, BAD_CAST order_key, true, true);
+        xmlutil_put_escaped(&b, BAD_CAST order_key, true, true);
         buf_printf(&b, "' at='%llu'/>", at_usec);
     }
     buf_puts(&b, "</instance>");

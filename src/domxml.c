@@ -193,7 +193,11 @@ static int add_disk(DomInfo *d, const xmlNode *n)
         (r = disk_source(n, &k->source)) < 0)
         return r;
     k->device = strdup(device && *device ? device : "disk");
-    return k->device ? 0 : -ENOMEM;
+    if (!k->device)
+        return -ENOMEM;
+    k->readonly = xmlutil_child_elem(n, "readonly") || streq(k->device, "cdrom");
+    k->shareable = xmlutil_child_elem(n, "shareable") != NULL;
+    return 0;
 }
 
 static int add_graphics(DomInfo *d, const xmlNode *n)

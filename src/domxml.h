@@ -18,6 +18,8 @@ typedef struct DomDisk {
     char *target; /* <target dev=> */
     char *device; /* "disk", "cdrom", "floppy", "lun" */
     char *source; /* file=, dev=, name= (with protocol "rbd:pool/img"), volume, or NULL */
+    bool readonly;  /* <readonly/> (a cdrom is read-only whatever it says) */
+    bool shareable; /* <shareable/> */
 } DomDisk;
 
 typedef struct DomGraphics {

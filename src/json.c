@@ -234,6 +234,11 @@ const char *json_as_str(const Json *j)
     return json_object_is_type(j, json_type_string) ? json_object_get_string((Json *)j) : NULL;
 }
 
+size_t json_str_len(const Json *j)
+{
+    return json_object_is_type(j, json_type_string) ? (size_t)json_object_get_string_len(j) : 0;
+}
+
 int json_check_keys(const Json *o, const char *const *allowed)
 {
     json_object_object_foreach((Json *)o, key, val) {

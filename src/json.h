@@ -49,6 +49,8 @@ int json_get_str(const Json *o, const char *key, const char **ret);
 int json_get_bool(const Json *o, const char *key, bool *ret);
 int json_get_uint(const Json *o, const char *key, uint64_t max, uint64_t *ret);
 const char *json_as_str(const Json *j); /* NULL unless a string */
+/* Its length in bytes, NULs included (a string shorter by strlen holds one). */
+size_t json_str_len(const Json *j);
 /* -EINVAL naming the first key of o not in allowed (NULL-terminated). */
 int json_check_keys(const Json *o, const char *const *allowed);
 

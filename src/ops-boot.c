@@ -167,14 +167,14 @@ static int hand_live(const Machine *m, const char *xml_live, const char *xml_ina
     if (r == 0)
         r = bootxml_meta_set_live_boot(meta, key, at, &new_meta);
     if (r == 0)
-        r = virt_machine_set_live_metadata((Host *)m->host, m->name, new_meta);
+        r = virt_machine_set_metadata((Host *)m->host, m->name, true, new_meta);
     if (r < 0 && r != -EOPNOTSUPP && r != -ENOENT) {
         _cleanup_free_ char *cur = NULL, *cleared = NULL;
         char *saved = strdup_null(error_get());
 
         if (virt_machine_metadata((Host *)m->host, m->name, true, &cur) == 0 &&
             bootxml_meta_set_live_boot(cur, NULL, 0, &cleared) == 0)
-            (void)virt_machine_set_live_metadata((Host *)m->host, m->name, cleared);
+            (void)virt_machine_set_metadata((Host *)m->host, m->name, true, cleared);
         if (saved)
             error_setf("%s", saved);
         free(saved);

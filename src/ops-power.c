@@ -4,6 +4,7 @@
  * It never edits a definition. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -16,6 +17,26 @@ static struct {
     void *userdata;
 } guards[MAX_GUARDS];
 static size_t n_guards;
+
+/* Held from a start's guard check to its end, so that two starts through
+ * virtmcd never both pass a check only one may pass (two machines sharing a
+ * disk).  Taken after the machine's lock, released before it; waited for
+ * at most [power] lock_timeout. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int start_lock_take(const Conf *conf, const Machine *m)
+{
+    uint64_t deadline = realtime_usec() + (uint64_t)conf->lock_timeout * 1000000u;
+    struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+                           .tv_nsec = (long)(deadline % 1000000u) * 1000 };
+    int r = pthread_mutex_timedlock(&start_lock, &ts);
+
+    if (r == 0)
+        return 0;
+    error_setf("the start of '%s' waited %u s for other starts to be checked; try again",
+               m->name, conf->lock_timeout);
+    return -ETIMEDOUT;
+}
 
 int ops_add_start_guard(OpsStartGuard fn, void *userdata)
 {
@@ -45,6 +66,7 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
     PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
     OpsPowerResult res = { 0 };
     MachineLock *lock = NULL;
+    bool starting = false;
     Machine now;
     int r;
 
@@ -68,6 +90,10 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
          * action will really meet. */
         r = virt_machine_refresh((Host *)m->host, m->name, &now);
         if (r == 0 && power_action_starts(a, now.state)) {
+            r = start_lock_take(who->conf, m);
+            if (r < 0)
+                goto out;
+            starting = true;
             if (force)
                 log_notice("%s on '%s' by %s from %s: start guards skipped (force=1)", action,
                            m->name, ops_who(who), who->peer ? who->peer : "-");
@@ -86,6 +112,10 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
     if (r == 0 && a == POWER_REBOOT && res.result == POWER_RESULT_REQUESTED)
         ops_watch_reboot(&res.machine, who->conf->reboot_timeout);
 out:
+    /* virt_power wrote the started machine, with what it uses, to the
+     * table: the next start's check sees it. */
+    if (starting)
+        pthread_mutex_unlock(&start_lock);
     virt_machine_unlock(lock);
     if (r < 0)
         return r;

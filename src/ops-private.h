@@ -26,6 +26,9 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
                           const char *old_xml, const char *new_xml, char **ret_id,
                           Machine *ret);
 
+/* The start guards of ops-guard.c (an OpsStartGuard; ops_init registers it). */
+int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata);
+
 /* Whether m's persistent boot order differs from the running QEMU's. */
 bool ops_boot_pending(const Machine *m);
 

@@ -318,6 +318,11 @@ int ops_init(OpsConfAcquire acquire, OpsConfRelease release)
     r = virt_observe(on_event, NULL);
     if (r < 0)
         return r;
+    if (!started) {
+        r = ops_add_start_guard(ops_guard_start, NULL);
+        if (r < 0)
+            return r;
+    }
     jobs_stop = false;
     if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
         return -ENOMEM;

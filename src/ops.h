@@ -26,6 +26,7 @@
 #include "backup.h"
 #include "bootxml.h"
 #include "conf.h"
+#include "metaxml.h"
 #include "virt.h"
 
 /* Who asks, with which settings.  conf is borrowed for the call. */
@@ -152,6 +153,25 @@ typedef struct OpsRestoreResult {
 /* Redefine m from backup id (admin), saving the current definition first. */
 int ops_backup_restore(const OpsCaller *who, const Machine *m, const char *id,
                        OpsRestoreResult *ret);
+
+/* ---- metadata (owner, description, tags) ---- */
+
+/* What the machine's definition in use says, from virt's table (no libvirt
+ * call).  -ENOENT when the table lacks it. */
+int ops_metadata_get(const OpsCaller *who, const Machine *m, MetaInfo *ret);
+
+typedef struct OpsMetaResult {
+    MetaInfo info;      /* the stored result */
+    bool changed;
+    char *backup_id;    /* the definition before; NULL if unchanged */
+} OpsMetaResult;
+void ops_meta_result_clear(OpsMetaResult *r);
+
+/* Merge p into m's metadata (operator; the caller checked the machine ACL):
+ * persistent definition, backed up first, then the live one when it runs.
+ * -EINVAL for a value out of limits, -EBUSY for a transient machine. */
+int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
+                     OpsMetaResult *ret);
 
 /* ---- one-time orders ---- */
 

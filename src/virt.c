@@ -27,6 +27,13 @@
 #define KEEPALIVE_INTERVAL 2
 #define KEEPALIVE_COUNT 3
 
+/* A row of a host's machine table: the machine, and what its definition in
+ * use (live when active, else persistent) says, for the inventory. */
+typedef struct Row {
+    Machine m;
+    DomInfo *info; /* NULL when the definition could not be read */
+} Row;
+
 struct Host {
     char *name;
     char *uri;
@@ -39,8 +46,8 @@ struct Host {
     int reboot_cb;
     bool up;
     uint64_t next_attempt_usec;
-    Machine *machines; /* sorted by name */
-    size_t n_machines;
+    Row *rows; /* sorted by name */
+    size_t n_rows;
 
     /* mon_lock guards the monitor's wake-up and first-attempt flags. */
     pthread_mutex_t mon_lock;
@@ -322,18 +329,28 @@ virDomainPtr virt_lookup(Host *h, const char *name, int *ret_error)
 
 /* ---- the machine table ---- */
 
+static int row_cmp(const void *a, const void *b)
+{
+    const Machine *x = &((const Row *)a)->m, *y = &((const Row *)b)->m;
+
+    return strcmp(x->name, y->name);
+}
+
 static int machine_cmp(const void *a, const void *b)
 {
-    return strcmp(((const Machine *)a)->name, ((const Machine *)b)->name);
+    int c = strcmp(((const Machine *)a)->name, ((const Machine *)b)->name);
+
+    return c ? c : strcmp(virt_host_name(((const Machine *)a)->host),
+                          virt_host_name(((const Machine *)b)->host));
 }
 
 static ssize_t table_index(const Host *h, const char *name)
 {
-    size_t lo = 0, hi = h->n_machines;
+    size_t lo = 0, hi = h->n_rows;
 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(h->machines[mid].name, name);
+        int c = strcmp(h->rows[mid].m.name, name);
 
         if (c == 0)
             return (ssize_t)mid;
@@ -345,8 +362,26 @@ static ssize_t table_index(const Host *h, const char *name)
     return -1;
 }
 
+/* The definition in use, parsed: one more round trip, and what keeps MACs,
+ * disks, memory and metadata in the table, so that neither a start guard
+ * nor a filtered list ever reads a definition per machine.  NULL when it
+ * cannot be read (the row is still good). */
+static DomInfo *info_read(virDomainPtr dom, const char *name)
+{
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+    DomInfo *info = NULL;
+
+    if (!xml) {
+        log_debug("Cannot read the definition of '%s': %s", name, virGetLastErrorMessage());
+        return NULL;
+    }
+    if (domxml_parse(xml, &info) < 0)
+        log_debug("Cannot parse the definition of '%s'", name);
+    return info;
+}
+
 /* Read one domain's row.  Several round trips; never under the table lock. */
-static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
+static int machine_read(Host *h, virDomainPtr dom, Machine *ret, DomInfo **ret_info)
 {
     Machine m = { .host = h, .id = -1, .seq = atomic_fetch_add(&read_seq, 1) + 1 };
     const char *name = virDomainGetName(dom);
@@ -370,81 +405,100 @@ static int machine_read(Host *h, virDomainPtr dom, Machine *ret)
 
         m.id = id == (unsigned)-1 ? -1 : (int)id;
     }
+    if (ret_info)
+        *ret_info = info_read(dom, name);
     *ret = m;
     return 0;
 }
 
 /* A row read before the one in the table (an event's read that raced an
- * action's) never replaces it. */
-static void table_upsert(Host *h, const Machine *m)
+ * action's) never replaces it.  Takes info (freed when not used). */
+static void table_upsert(Host *h, const Machine *m, DomInfo *info)
 {
     ssize_t i;
 
     pthread_rwlock_wrlock(&h->lock);
     i = table_index(h, m->name);
     if (i >= 0) {
-        if (h->machines[i].seq <= m->seq)
-            h->machines[i] = *m;
-    } else {
-        Machine *nm = realloc(h->machines, (h->n_machines + 1) * sizeof(Machine));
+        Row *row = &h->rows[i];
 
-        if (nm) {
+        if (row->m.seq <= m->seq) {
+            row->m = *m;
+            dom_info_free(row->info);
+            row->info = steal_ptr(&info);
+        }
+    } else {
+        Row *nr = realloc(h->rows, (h->n_rows + 1) * sizeof(Row));
+
+        if (nr) {
             size_t pos = 0;
 
-            h->machines = nm;
-            while (pos < h->n_machines && strcmp(nm[pos].name, m->name) < 0)
+            h->rows = nr;
+            while (pos < h->n_rows && strcmp(nr[pos].m.name, m->name) < 0)
                 pos++;
-            memmove(&nm[pos + 1], &nm[pos], (h->n_machines - pos) * sizeof(Machine));
-            nm[pos] = *m;
-            h->n_machines++;
+            memmove(&nr[pos + 1], &nr[pos], (h->n_rows - pos) * sizeof(Row));
+            nr[pos] = (Row){ .m = *m, .info = steal_ptr(&info) };
+            h->n_rows++;
         }
     }
     pthread_rwlock_unlock(&h->lock);
+    dom_info_free(info);
 }
 
 static void table_remove(Host *h, const char *name, uint64_t seq)
 {
     ssize_t i;
+    DomInfo *gone = NULL;
 
     pthread_rwlock_wrlock(&h->lock);
     i = table_index(h, name);
-    if (i >= 0 && h->machines[i].seq <= seq) {
-        memmove(&h->machines[i], &h->machines[i + 1],
-                (h->n_machines - (size_t)i - 1) * sizeof(Machine));
-        h->n_machines--;
+    if (i >= 0 && h->rows[i].m.seq <= seq) {
+        gone = h->rows[i].info;
+        memmove(&h->rows[i], &h->rows[i + 1], (h->n_rows - (size_t)i - 1) * sizeof(Row));
+        h->n_rows--;
     }
     pthread_rwlock_unlock(&h->lock);
+    dom_info_free(gone);
+}
+
+static void rows_free(Row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dom_info_free(rows[i].info);
+    free(rows);
 }
 
 /* Rebuild the whole table from libvirt (on every (re)connect). */
 static int table_rebuild(Host *h, virConnectPtr c)
 {
     virDomainPtr *doms = NULL;
-    Machine *ms;
+    Row *rows, *old;
     int n = virConnectListAllDomains(c, &doms, 0);
-    size_t k = 0;
+    size_t k = 0, n_old;
 
     if (n < 0)
         return virt_errno("list the domains of", h->name);
-    ms = calloc((size_t)n + 1, sizeof(Machine));
-    if (!ms) {
+    rows = calloc((size_t)n + 1, sizeof(Row));
+    if (!rows) {
         for (int i = 0; i < n; i++)
             virDomainFree(doms[i]);
         free(doms);
         return -ENOMEM;
     }
     for (int i = 0; i < n; i++) {
-        if (machine_read(h, doms[i], &ms[k]) == 0)
+        if (machine_read(h, doms[i], &rows[k].m, &rows[k].info) == 0)
             k++;
         virDomainFree(doms[i]);
     }
     free(doms);
-    qsort(ms, k, sizeof(Machine), machine_cmp);
+    qsort(rows, k, sizeof(Row), row_cmp);
     pthread_rwlock_wrlock(&h->lock);
-    free(h->machines);
-    h->machines = ms;
-    h->n_machines = k;
+    old = h->rows;
+    n_old = h->n_rows;
+    h->rows = rows;
+    h->n_rows = k;
     pthread_rwlock_unlock(&h->lock);
+    rows_free(old, n_old);
     return 0;
 }
 
@@ -453,6 +507,7 @@ int virt_machine_refresh(Host *h, const char *name, Machine *ret)
     uint64_t seq = atomic_fetch_add(&read_seq, 1) + 1;
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+    DomInfo *info = NULL;
     Machine m;
 
     if (!dom) {
@@ -460,13 +515,13 @@ int virt_machine_refresh(Host *h, const char *name, Machine *ret)
             table_remove(h, name, seq);
         return r;
     }
-    r = machine_read(h, dom, &m);
+    r = machine_read(h, dom, &m, &info);
     if (r < 0) {
         if (r == -ENOENT)
             table_remove(h, name, seq);
         return r;
     }
-    table_upsert(h, &m);
+    table_upsert(h, &m, info);
     if (ret)
         *ret = m;
     return 0;
@@ -482,15 +537,15 @@ int virt_machines(Machine **ret, size_t *ret_n)
         Machine *na;
 
         pthread_rwlock_rdlock(&h->lock);
-        na = realloc(all, (n + h->n_machines + 1) * sizeof(Machine));
+        na = realloc(all, (n + h->n_rows + 1) * sizeof(Machine));
         if (!na) {
             pthread_rwlock_unlock(&h->lock);
             free(all);
             return -ENOMEM;
         }
         all = na;
-        for (size_t k = 0; k < h->n_machines; k++) {
-            all[n] = h->machines[k];
+        for (size_t k = 0; k < h->n_rows; k++) {
+            all[n] = h->rows[k].m;
             all[n].stale = !h->up;
             n++;
         }
@@ -504,13 +559,57 @@ int virt_machines(Machine **ret, size_t *ret_n)
     return 0;
 }
 
+int virt_machines_each(const char *host_name, VirtMachineFn fn, void *userdata)
+{
+    for (size_t i = 0; i < n_hosts; i++) {
+        Host *h = hosts[i];
+        int r = 0;
+
+        if (host_name && !streq(h->name, host_name))
+            continue;
+        pthread_rwlock_rdlock(&h->lock);
+        for (size_t k = 0; k < h->n_rows && r == 0; k++) {
+            Machine m = h->rows[k].m;
+
+            m.stale = !h->up;
+            r = fn(&m, h->rows[k].info, userdata);
+        }
+        pthread_rwlock_unlock(&h->lock);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+int virt_machine_with(const Host *h, const char *name, VirtMachineFn fn, void *userdata)
+{
+    Host *host = (Host *)h;
+    ssize_t k;
+    int r;
+
+    pthread_rwlock_rdlock(&host->lock);
+    k = table_index(host, name);
+    if (k < 0) {
+        pthread_rwlock_unlock(&host->lock);
+        error_setf("machine '%s' not found on host '%s'", name, host->name);
+        return -ENOENT;
+    } else {
+        Machine m = host->rows[k].m;
+
+        m.stale = !host->up;
+        r = fn(&m, host->rows[k].info, userdata);
+    }
+    pthread_rwlock_unlock(&host->lock);
+    return r;
+}
+
 size_t virt_machine_count(void)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < n_hosts; i++) {
         pthread_rwlock_rdlock(&hosts[i]->lock);
-        n += hosts[i]->n_machines;
+        n += hosts[i]->n_rows;
         pthread_rwlock_unlock(&hosts[i]->lock);
     }
     return n;
@@ -518,8 +617,8 @@ size_t virt_machine_count(void)
 
 static ssize_t table_index_uuid(const Host *h, const char *uuid)
 {
-    for (size_t i = 0; i < h->n_machines; i++)
-        if (strcasecmp(h->machines[i].uuid, uuid) == 0)
+    for (size_t i = 0; i < h->n_rows; i++)
+        if (strcasecmp(h->rows[i].m.uuid, uuid) == 0)
             return (ssize_t)i;
     return -1;
 }
@@ -544,7 +643,7 @@ static int machine_find(const char *key, bool by_uuid, const char *host_name, Ma
             any_down = true;
         k = by_uuid ? table_index_uuid(h, key) : table_index(h, key);
         if (k >= 0) {
-            m = h->machines[k];
+            m = h->rows[k].m;
             m.stale = !h->up;
             n_found++;
             if (strv_push(&found, h->name) < 0) {
@@ -660,7 +759,7 @@ int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml)
     return 0;
 }
 
-int virt_machine_set_live_metadata(Host *h, const char *name, const char *instance_xml)
+int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *instance_xml)
 {
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
@@ -668,8 +767,9 @@ int virt_machine_set_live_metadata(Host *h, const char *name, const char *instan
     if (!dom)
         return r;
     if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, instance_xml, VIRTMCD_XMLNS_PREFIX,
-                             VIRTMCD_XMLNS, VIR_DOMAIN_AFFECT_LIVE) < 0)
-        return virt_errno("write the live metadata of", name);
+                             VIRTMCD_XMLNS,
+                             live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        return virt_errno(live ? "write the live metadata of" : "write the metadata of", name);
     return 0;
 }
 
@@ -677,6 +777,7 @@ int virt_machine_define(Host *h, const char *xml, Machine *ret)
 {
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
     _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
+    DomInfo *info = NULL;
     Machine m;
     int r;
 
@@ -685,10 +786,10 @@ int virt_machine_define(Host *h, const char *xml, Machine *ret)
     dom = virDomainDefineXML(c, xml);
     if (!dom)
         return virt_errno("define", "a domain");
-    r = machine_read(h, dom, &m);
+    r = machine_read(h, dom, &m, &info);
     if (r < 0)
         return r;
-    table_upsert(h, &m);
+    table_upsert(h, &m, info);
     if (ret)
         *ret = m;
     return 0;
@@ -1271,7 +1372,7 @@ size_t virt_shutdown(uint64_t deadline_usec, bool keep)
     for (size_t i = 0; i < n_hosts; i++) {
         Host *h = hosts[i];
 
-        free(h->machines);
+        rows_free(h->rows, h->n_rows);
         free(h->name);
         free(h->uri);
         pthread_rwlock_destroy(&h->lock);

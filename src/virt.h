@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "domxml.h"
 
 typedef struct Host Host;
 
@@ -91,6 +92,16 @@ const char *virt_library_version(void); /* "9.0.0"; thread-safe */
 
 /* A copy of every host's table, sorted by name then host.  Caller frees. */
 int virt_machines(Machine **ret, size_t *ret_n);
+/* Call fn for every row of every host's table (or only host_name's), under
+ * that host's read lock: fn must be quick and call nothing of virt's.  info
+ * is what the machine's definition in use says (live when active, else
+ * persistent; NULL when it could not be read), borrowed for the call.  A
+ * non-zero return stops the walk and is returned.  Rows come host by host,
+ * each host's sorted by name. */
+typedef int (*VirtMachineFn)(const Machine *m, const DomInfo *info, void *userdata);
+int virt_machines_each(const char *host_name, VirtMachineFn fn, void *userdata);
+/* The same for one machine of host h; -ENOENT when the table lacks it. */
+int virt_machine_with(const Host *h, const char *name, VirtMachineFn fn, void *userdata);
 /* How many machines all tables hold (for STATUS=). */
 size_t virt_machine_count(void);
 
@@ -124,9 +135,12 @@ int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml);
  * definition, as XML; -ENODATA when the domain has none.  One small round
  * trip, unlike a whole definition. */
 int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml);
-/* Replace virtmcd's metadata element of the live definition (only: never
- * the persistent one) with instance_xml (bootxml_meta_set_live_boot). */
-int virt_machine_set_live_metadata(Host *h, const char *name, const char *instance_xml);
+/* Replace virtmcd's metadata element of the live definition (live) or of
+ * the persistent one, and only that one, with instance_xml (unprefixed, as
+ * bootxml_meta_set_live_boot and metaxml_apply write it).  libvirt sends a
+ * metadata-change event, which refreshes the table.  A persistent change
+ * is a definition change: back it up first (ops). */
+int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *instance_xml);
 
 /* One device's run-time boot index (virt-qemu.c). */
 typedef struct VirtBootIndex {

@@ -16,6 +16,7 @@
 #include <libxml/xmlerror.h>
 
 #include "util.h"
+#include "xmlns.h"
 #include "xmlutil.h"
 
 DEFINE_CLEANUP(xmlParserCtxtPtr, xmlFreeParserCtxt)
@@ -150,4 +151,108 @@ const char *xmlutil_attr(const xmlNode *n, const char *name)
         return (const char *)a->children->content;
     }
     return NULL;
+}
+
+/* ---- writing ---- */
+
+void xmlutil_put_escaped(Buf *b, const xmlChar *s, bool attribute, bool libvirt)
+{
+    const char *p = (const char *)s, *start = p;
+
+    if (!s)
+        return;
+    for (; *p; p++) {
+        const char *rep = NULL;
+
+        switch (*p) {
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        case '"':
+            if (attribute || libvirt)
+                rep = "&quot;";
+            break;
+        case '\'':
+            if (libvirt)
+                rep = "&apos;";
+            break;
+        case '\n':
+            if (attribute)
+                rep = "&#10;";
+            break;
+        case '\t':
+            if (attribute)
+                rep = "&#9;";
+            break;
+        default:
+            break;
+        }
+        if (rep) {
+            buf_append(b, start, (size_t)(p - start));
+            buf_puts(b, rep);
+            start = p + 1;
+        }
+    }
+    buf_append(b, start, (size_t)(p - start));
+}
+
+void xmlutil_put_flat_elem(Buf *b, const xmlNode *n)
+{
+    bool text = false;
+
+    buf_puts(b, "<");
+    buf_puts(b, (const char *)n->name);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
+
+        buf_printf(b, " %s='", (const char *)a->name);
+        xmlutil_put_escaped(b, v, true, true);
+        buf_puts(b, "'");
+        xmlFree(v);
+    }
+    for (const xmlNode *c = n->children; c && !text; c = c->next)
+        text = c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE;
+    if (!text) {
+        buf_puts(b, "/>");
+        return;
+    }
+    buf_puts(b, ">");
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+            xmlutil_put_escaped(b, c->content, false, true);
+    buf_printf(b, "</%s>", (const char *)n->name);
+}
+
+int xmlutil_parse_instance(const char *instance_xml, xmlDoc **ret_doc, const xmlNode **ret_root)
+{
+    /* xmlutil_parse takes domains only: put the element back in one.
+     * virDomainGetMetadata returns it without its namespace (libvirt strips
+     * it): the wrapper's default namespace gives it back, and an element
+     * written with its own prefix keeps it. */
+    _cleanup_free_ char *wrapped = strdup_printf(
+        "<domain><metadata><wrap xmlns=\"%s\">%s</wrap></metadata></domain>", VIRTMCD_XMLNS,
+        instance_xml);
+    xmlDoc *doc = NULL;
+    int r;
+
+    if (!wrapped)
+        return -ENOMEM;
+    r = xmlutil_parse(wrapped, &doc);
+    if (r < 0)
+        return r;
+    *ret_root = xmlutil_child_ns_elem(
+        xmlutil_child_ns_elem(xmlutil_child_elem(xmlDocGetRootElement(doc), "metadata"),
+                              VIRTMCD_XMLNS, "wrap"),
+        VIRTMCD_XMLNS, "instance");
+    *ret_doc = doc;
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include <libxml/xmlerror.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
@@ -44,3 +45,16 @@ xmlNode *xmlutil_child_ns_elem(const xmlNode *parent, const char *href, const ch
 /* The value of an attribute without namespace ("" when empty), or NULL when
  * absent or not plain text (an entity reference). */
 const char *xmlutil_attr(const xmlNode *n, const char *name);
+
+/* virtmcd's metadata element as virDomainGetMetadata returns it, parsed:
+ * *ret_root is its <instance> element (NULL when the XML holds another), in
+ * *ret_doc (the caller frees it).  -EINVAL on bad XML. */
+int xmlutil_parse_instance(const char *instance_xml, xmlDoc **ret_doc, const xmlNode **ret_root);
+
+/* Writing XML text: s escaped for an attribute value (quotes, tabs and
+ * newlines too) or for text; libvirt: escape as libvirt's own writer does,
+ * so that a definition written back compares equal. */
+void xmlutil_put_escaped(Buf *b, const xmlChar *s, bool attribute, bool libvirt);
+/* One element of virtmcd's metadata, without prefix: its name, attributes
+ * and text (virtmcd's own elements have no child elements). */
+void xmlutil_put_flat_elem(Buf *b, const xmlNode *n);

@@ -1,0 +1,135 @@
+/* ops-meta.c: owner, description and tags (API.md section 3), kept in
+ * libvirt itself: virtmcd's metadata element of the persistent definition
+ * and, while the machine runs, of the live one.  A change is a definition
+ * change: the machine's lock, a backup first, then the write. */
+#include "config.h"
+
+#include "log.h"
+#include "ops-private.h"
+#include "util.h"
+
+void ops_meta_result_clear(OpsMetaResult *r)
+{
+    meta_info_clear(&r->info);
+    free(r->backup_id);
+    *r = (OpsMetaResult){ 0 };
+}
+
+static int info_copy(const Machine *m, const DomInfo *info, void *userdata)
+{
+    MetaInfo *ret = userdata;
+
+    if (!info)
+        return 0;
+    if (info->owner && !(ret->owner = strdup(info->owner)))
+        return -ENOMEM;
+    if (info->description && !(ret->description = strdup(info->description)))
+        return -ENOMEM;
+    ret->tags = calloc(info->n_tags + 1, sizeof(*ret->tags));
+    if (!ret->tags)
+        return -ENOMEM;
+    for (size_t i = 0; i < info->n_tags; i++) {
+        MetaTagChange *t = &ret->tags[ret->n_tags];
+
+        t->key = strdup(info->tags[i].key);
+        t->value = strdup(info->tags[i].value ? info->tags[i].value : "");
+        ret->n_tags++;
+        if (!t->key || !t->value)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int ops_metadata_get(const OpsCaller *who, const Machine *m, MetaInfo *ret)
+{
+    MetaInfo info = { 0 };
+    int r;
+
+    (void)who;
+    r = virt_machine_with(m->host, m->name, info_copy, &info);
+    if (r < 0) {
+        meta_info_clear(&info);
+        return r;
+    }
+    *ret = info;
+    return 0;
+}
+
+/* The live definition gets the same change, merged into its own element
+ * (which holds the order handed to the running QEMU).  The persistent one
+ * is already written: a failure here is logged, not returned. */
+static void set_live(const Machine *m, const MetaPatch *p)
+{
+    _cleanup_free_ char *cur = NULL, *new_xml = NULL;
+    int r = virt_machine_metadata((Host *)m->host, m->name, true, &cur);
+
+    if (r == -ENODATA)
+        r = 0;
+    if (r == 0)
+        r = metaxml_apply(cur, p, &new_xml, NULL);
+    if (r == 0)
+        r = virt_machine_set_metadata((Host *)m->host, m->name, true, new_xml);
+    if (r < 0)
+        log_warning("Metadata of '%s' changed in its definition but not in the running "
+                    "machine: %s", m->name, error_get() ? error_get() : strerror(-r));
+}
+
+int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
+                     OpsMetaResult *ret)
+{
+    _cleanup_free_ char *cur = NULL, *before = NULL, *after = NULL, *def = NULL;
+    _cleanup_(ops_meta_result_clear) OpsMetaResult res = { 0 };
+    static const MetaPatch nothing = { 0 };
+    MachineLock *lock = NULL;
+    Machine now;
+    int r;
+
+    r = ops_require(who, ROLE_OPERATOR, "changing metadata");
+    if (r < 0)
+        return r;
+    r = meta_patch_check(p);
+    if (r < 0)
+        return r;
+    r = ops_lock(who->conf, m, "metadata", &lock);
+    if (r < 0)
+        return r;
+    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    if (r < 0)
+        goto out;
+    if (!now.persistent) {
+        error_setf("'%s' is transient: its metadata would vanish when it stops; define it first",
+                   m->name);
+        r = -EBUSY;
+        goto out;
+    }
+    r = virt_machine_metadata((Host *)m->host, m->name, false, &cur);
+    if (r == -ENODATA)
+        r = 0;
+    if (r == 0)
+        r = metaxml_apply(cur, &nothing, &before, NULL);
+    if (r == 0)
+        r = metaxml_apply(cur, p, &after, &res.info);
+    if (r < 0 || streq(before, after))
+        goto out;
+    /* No backup, no change. */
+    r = virt_machine_xml((Host *)m->host, m->name, true, &def);
+    if (r == 0)
+        r = ops_save_backup(who->conf, m, "metadata", def, &res.backup_id);
+    if (r == 0)
+        r = virt_machine_set_metadata((Host *)m->host, m->name, false, after);
+    if (r < 0)
+        goto out;
+    res.changed = true;
+    if (machine_state_is_active(now.state))
+        set_live(m, p);
+    (void)virt_machine_refresh((Host *)m->host, m->name, NULL);
+    log_info("Metadata of '%s' changed by %s; previous definition saved as %s", m->name,
+             ops_who(who), res.backup_id);
+out:
+    virt_machine_unlock(lock);
+    if (r < 0)
+        return r;
+    *ret = res;
+    res = (OpsMetaResult){ 0 };
+    return 0;
+}
