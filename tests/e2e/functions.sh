@@ -61,6 +61,13 @@ write_conf() {
     } > "$T/virtmcd.conf"
 }
 
+# htdigest_add FILE USER PASSWORD: a users-file line as Apache's htdigest
+# writes it (MD5), in realm $REALM (default virtmcd).
+htdigest_add() {
+    if [ -f "$1" ]; then c=; else c=-c; fi
+    printf '%s\n%s\n' "$3" "$3" | htdigest $c "$1" "${REALM:-virtmcd}" "$2" >/dev/null 2>&1
+}
+
 # wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 when it
 # never did within SECONDS.  For conditions only: never as a stopwatch.
 wait_for() {

@@ -32,11 +32,6 @@ sha256_line() {
     printf '%s:%s:%s\n' "$1" "$REALM" "$(printf '%s:%s:%s' "$1" "$REALM" "$2" | sha256sum | cut -d' ' -f1)"
 }
 
-# htdigest_add FILE USER PASSWORD: the standard tool writes the MD5 line.
-htdigest_add() {
-    if [ -f "$1" ]; then c=; else c=-c; fi
-    printf '%s\n%s\n' "$3" "$3" | htdigest $c "$1" "$REALM" "$2" >/dev/null 2>&1
-}
 
 USERS="$T/users.digest"
 htdigest_add "$USERS" muser "$PW_USER"

@@ -1,0 +1,256 @@
+#!/bin/sh
+# test-inventory.sh: issue 11 over two test-driver hosts that overlap on
+# purpose (tests/data/README.md): every list filter, the owner and tags in
+# list entries, metadata round trips with merge and null semantics, its
+# limits (each refused change leaves the machine and its backups alone), who
+# may write it, a backup before every change; and every start guard
+# (vmcli's checks), force=1, and concurrent starts of two machines that
+# share a disk, which never both succeed.
+. "$(dirname "$0")/functions.sh"
+
+for tool in htdigest jq; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "# $tool not installed: skipped"; exit 77; }
+done
+
+K09="$abs_srcdir/tests/data/node-kvm09.xml"
+K10="$abs_srcdir/tests/data/node-kvm10.xml"
+PW_ADMIN='Pw-inv-admin-3k'
+PW_OP='Pw-inv-op-7q'
+PW_USER='Pw-inv-user-9z'
+USERS="$T/users.digest"
+htdigest_add "$USERS" admin "$PW_ADMIN"
+htdigest_add "$USERS" webop "$PW_OP"
+htdigest_add "$USERS" reader "$PW_USER"
+chmod 600 "$USERS"
+write_conf "[auth]
+users_file = $USERS
+[user \"admin\"]
+role = admin
+[user \"webop\"]
+role = operator
+machines = web*
+[user \"reader\"]
+role = user
+[host \"kvm09\"]
+uri = test://$K09
+[host \"kvm10\"]
+uri = test://$K10"
+NODE=
+start_daemon || exit 1
+
+# a METHOD PATH [curl args]: as the admin; o: as the web* operator; u: as a user.
+a() { req "$@" --digest -u "admin:$PW_ADMIN"; }
+o() { req "$@" --digest -u "webop:$PW_OP"; }
+u() { req "$@" --digest -u "reader:$PW_USER"; }
+
+# patch PATH JSON [who]: PATCH a JSON body.
+patch() { ${3:-a} PATCH "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
+
+# expect_list QUERY EXPECTED DESCRIPTION: the list's "name@host" entries, in order.
+expect_list() {
+    a GET "/service/machines$1"
+    local got
+    got=$(jq -r '[.[] | .name + "@" + .host] | join(",")' "$T/body" 2>/dev/null)
+    if [ "$STATUS" = 200 ] && [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: got '$got' ($STATUS), expected '$2'"; fi
+}
+
+# expect_body JSON DESCRIPTION: the body equals JSON (keys sorted, compact).
+expect_body() {
+    local got want
+    got=$(jq -S -c . "$T/body" 2>/dev/null)
+    want=$(printf '%s' "$1" | jq -S -c .)
+    if [ "$got" = "$want" ]; then ok "$2"; else not_ok "$2: got '$got', expected '$want'"; fi
+}
+
+backups() { a GET "/service/$1/backups${2:+?host=$2}"; jq length "$T/body"; }
+
+# --- filters -------------------------------------------------------------------
+
+expect_list '?tag=env:ci' 'app1@kvm10,iso-user@kvm09,web1@kvm09' "tag=env:ci on both hosts, sorted by name"
+expect_list '?tag=env:ci&tag=role:web' 'web1@kvm09' "two tags: all must match"
+expect_list '?tag=env' 'app1@kvm10,db1@kvm09,iso-user@kvm09,web1@kvm09' "tag=env: any value"
+expect_list '?tag=env:prod&tag=env:ci' '' "two values of one key match nothing"
+expect_list '?owner=bob' 'iso-user@kvm09,web1@kvm09' "owner=bob"
+expect_list '?owner=bob&state=running' 'web1@kvm09' "owner and state together"
+expect_list '?owner=nobody' '' "an owner nobody has: empty list"
+expect_list '?host=kvm10&state=running' \
+    'app1@kvm10,elsewhere@kvm10,moved-b@kvm10,rbd-run@kvm10,twin@kvm10' "host and state"
+expect_list '?name=*-user' 'blk-user@kvm09,iso-user@kvm09,rbd-user@kvm09,vol-user@kvm09' "name glob"
+expect_list '?name=twin' 'twin@kvm09,twin@kvm10' "one name on two hosts: sorted by host"
+expect_list '?name=twin&tag=env:ci' '' "glob and tag together"
+expect_list '?pool=ci' '' "pool=: no pools yet, an empty list"
+a GET '/service/machines?name=web1'
+expect_body '[{"id":"1","name":"web1","state":"running","uuid":"a0000000-0000-4000-8000-000000000901","host":"kvm09","owner":"bob","tags":{"env":"ci","role":"web"}}]' \
+    "a list entry carries owner and tags"
+a GET '/service/machines?name=olh'
+expect_jq '.[0].owner' null "no owner: null"
+expect_jq '.[0].tags | length' 0 "no tags: {}"
+for q in 'colour=red' 'state=running&state=paused' 'tag=' 'tag=:ci' 'host=kvm11' 'state=asleep' \
+    'owner=a&owner=b'; do
+    a GET "/service/machines?$q"
+    expect_error 400 "list ?$q"
+done
+o GET '/service/machines?tag=env:ci'
+check "an operator's list holds only the machines of its globs" \
+    test "$(jq -r '[.[].name] | join(",")' "$T/body")" = web1
+
+# --- metadata ------------------------------------------------------------------
+
+a GET /service/web1/metadata
+expect_status 200 "GET metadata"
+expect_body '{"owner":"bob","description":"the CI web front end","tags":{"env":"ci","role":"web"}}' \
+    "metadata as the node file defines it"
+a GET /service/twin/metadata
+expect_error 409 "metadata of a name on two hosts needs ?host="
+a GET '/service/twin/metadata?host=kvm10'
+expect_body '{"owner":null,"description":null,"tags":{}}' "metadata of a machine without any"
+a GET /service/nosuch/metadata
+expect_error 404 "metadata of an unknown machine"
+
+n0=$(backups web1)
+patch /service/web1/metadata '{"owner":"dave","description":"line 1\n<b> & \"q\" '"'"'s ü","tags":{"role":null,"team":"infra"}}'
+expect_status 200 "PATCH merges"
+expect_body '{"owner":"dave","description":"line 1\n<b> & \"q\" '"'"'s ü","tags":{"env":"ci","team":"infra"}}' \
+    "the answer is the stored result: role deleted, team added, env kept"
+a GET /service/web1/metadata
+expect_body '{"owner":"dave","description":"line 1\n<b> & \"q\" '"'"'s ü","tags":{"env":"ci","team":"infra"}}' \
+    "GET reads it back"
+check "a backup was written before the change" test "$(backups web1)" = $((n0 + 1))
+expect_jq '.[0].reason' metadata "the backup says why"
+expect_list '?owner=dave' 'web1@kvm09' "the table is current: owner=dave finds it"
+expect_list '?tag=team:infra' 'web1@kvm09' "and the new tag"
+expect_list '?tag=role:web' '' "and the deleted tag is gone"
+id=$(a GET /service/web1/backups; jq -r '.[0].id' "$T/body")
+a GET "/service/web1/backups/$id"
+check "the backup holds the definition before: owner bob" grep -q '<virtmcd:owner>bob</virtmcd:owner>' "$T/body"
+
+patch /service/web1/metadata '{}'
+expect_status 200 "an empty PATCH"
+check "changes nothing and writes no backup" test "$(backups web1)" = $((n0 + 1))
+patch /service/web1/metadata '{"owner":"dave","tags":{"env":"ci"}}'
+check "a PATCH to the values it has writes no backup" test "$(backups web1)" = $((n0 + 1))
+patch /service/web1/metadata '{"tags":null}'
+expect_body '{"owner":"dave","description":"line 1\n<b> & \"q\" '"'"'s ü","tags":{}}' "tags: null deletes every tag, nothing else"
+patch /service/web1/metadata '{"owner":null,"description":null}'
+expect_body '{"owner":null,"description":null,"tags":{}}' "null deletes owner and description"
+patch /service/web1/metadata '{"owner":"bob","tags":{"env":"ci","role":"web"},"description":"the CI web front end"}'
+expect_status 200 "put it back"
+
+# Limits: each refusal is a 400 that changes nothing.
+before=$(a GET /service/web1/metadata; jq -S -c . "$T/body")
+nb=$(backups web1)
+long() { head -c "$1" /dev/zero | tr '\0' "${2:-x}"; }
+tags65=$(i=0; printf '{"tags":{'; while [ $i -lt 65 ]; do printf '%s"k%d":"v"' "$([ $i -gt 0 ] && echo ,)" $i; i=$((i + 1)); done; printf '}}')
+for bad in '{"owner":""}' "{\"owner\":\"$(long 256)\"}" "{\"description\":\"$(long 4097)\"}" \
+    '{"tags":{"a b":"x"}}' "{\"tags\":{\"$(long 64 k)\":\"x\"}}" "{\"tags\":{\"k\":\"$(long 256)\"}}" \
+    '{"tags":{"k:v":"x"}}' '{"owner":"a\u0001b"}' '{"owner":"a\u0000b"}' '{"owner":"a\nb"}' \
+    '{"owner":5}' '{"tags":["a"]}' '{"tags":{"k":5}}' '{"tags":"x"}' '{"colour":"red"}' \
+    '{"owner":"bob"' '[]' "$tags65"; do
+    patch /service/web1/metadata "$bad"
+    expect_error 400 "PATCH $(printf '%s' "$bad" | head -c 50)"
+done
+patch /service/web1/metadata "{\"owner\":\"$(long 255)\",\"description\":\"$(long 4096)\"}"
+expect_status 200 "owner of 255 bytes and a description of 4096 are the limits, allowed"
+patch /service/web1/metadata '{"owner":"bob","description":"the CI web front end"}'
+a PATCH /service/web1/metadata -H 'Content-Type: text/plain' --data-binary '{"owner":"x"}'
+expect_error 415 "PATCH with a body that is not JSON"
+a PATCH /service/web1/metadata
+expect_error 400 "PATCH without a body"
+# 60 tags, then 5 more: the merge would hold 65.
+tags60=$(i=0; printf '{"tags":{'; while [ $i -lt 60 ]; do printf '%s"t%d":"v"' "$([ $i -gt 0 ] && echo ,)" $i; i=$((i + 1)); done; printf '}}')
+patch /service/db1/metadata "$tags60"
+expect_jq '.tags | length' 61 "60 new tags next to env"
+patch /service/db1/metadata '{"tags":{"x1":"v","x2":"v","x3":"v","x4":"v"}}'
+expect_error 400 "a merge past 64 tags is refused"
+patch /service/db1/metadata '{"tags":null}'
+patch /service/db1/metadata '{"tags":{"env":"prod"}}'
+a GET /service/web1/metadata
+check "after the refusals web1's metadata is as before" test "$(jq -S -c . "$T/body")" = "$before"
+nb2=$(backups web1)
+check "the refusals wrote no backup (one per accepted change only: $nb -> $nb2)" test "$nb2" = $((nb + 2))
+
+# Who may write.
+patch /service/web1/metadata '{"owner":"mallory"}' u
+expect_error 403 "a user may read but not change metadata"
+u GET /service/web1/metadata
+expect_status 200 "a user reads metadata"
+patch /service/web1/metadata '{"owner":"op"}' o
+expect_status 200 "an operator changes a machine of its globs"
+patch /service/db1/metadata '{"owner":"op"}' o
+expect_error 404 "an operator does not see machines outside its globs"
+a GET /service/db1/metadata
+expect_jq .owner alice "and db1 kept its owner"
+patch /service/web1/metadata '{"owner":"bob"}'
+
+# A machine that is off keeps it when it starts; a running one when it stops.
+patch '/service/olh/metadata' '{"owner":"olga","tags":{"env":"dev"}}'
+a POST '/service/olh/state_controller/power_on'
+expect_status 200 "olh starts"
+a GET '/service/olh/metadata'
+expect_body '{"owner":"olga","description":null,"tags":{"env":"dev"}}' "a started machine has the metadata of its definition"
+patch '/service/olh/metadata' '{"tags":{"env":"test"}}'
+a POST '/service/olh/state_controller/power_off'
+a GET '/service/olh/metadata'
+expect_body '{"owner":"olga","description":null,"tags":{"env":"test"}}' \
+    "a change made while running is in the persistent definition too"
+
+# --- start guards --------------------------------------------------------------
+
+guard() { # guard PATH EXPECTED-REGEX DESCRIPTION
+    a POST "$1"
+    if [ "$STATUS" = 409 ] && jq -r .error "$T/body" | grep -Eq "$2"; then ok "$3 (409: $(jq -r .error "$T/body"))"
+    else not_ok "$3: expected 409 matching /$2/"; fi
+}
+guard /service/db1/state_controller/power_on "disk /srv/img/shared.qcow2 .*'app1'.*'kvm10'" \
+    "a writable disk in use on another host"
+check "db1 stayed off" test "$(a GET /service/db1/state_controller/status; jq -r .state "$T/body")" = "shut off"
+guard /service/db1/state_controller/power_cycle "shared.qcow2" "power_cycle from off is a start too"
+guard /service/db1/state_controller/cyclepower "shared.qcow2" "and cyclepower"
+guard /service/macclash/state_controller/power_on "MAC address 52:54:00:10:00:01 .*'app1'.*'kvm10'" \
+    "a MAC address in use on another host"
+guard '/service/elsewhere/state_controller/power_on?host=kvm09' "already running on host 'kvm10'" \
+    "the same machine running on another host"
+guard /service/rbd-user/state_controller/power_on "disk rbd:pool/img1 .*'rbd-run'" "a network disk in use"
+guard /service/vol-user/state_controller/power_on "disk default/vol1.qcow2 .*'rbd-run'" "a storage volume in use"
+guard /service/blk-user/state_controller/power_on "disk /dev/vg0/lv1 .*'rbd-run'" "a block device in use"
+a POST /service/iso-user/state_controller/power_on
+expect_status 200 "a read-only ISO that running machines share does not stop a start"
+grep -q "start of 'db1' refused" "$T/daemon.log"
+check "refusals are logged" test $? = 0
+
+o POST '/service/web1/state_controller/power_off'
+o POST '/service/web1/state_controller/power_on?force=1'
+expect_error 403 "force=1 needs an admin"
+a POST '/service/db1/state_controller/power_on?force=1'
+expect_status 200 "an admin's force=1 skips the guards"
+check "the skip is logged with who asked" grep -q "power_on on 'db1' by admin .*start guards skipped (force=1)" "$T/daemon.log"
+a POST '/service/db1/state_controller/power_off'
+a POST '/service/app1/state_controller/power_off'
+a POST '/service/macclash/state_controller/power_on'
+expect_status 200 "the guard reads the current state: with app1 off its MAC is free"
+a POST '/service/app1/state_controller/power_on'
+a POST '/service/app1/state_controller/power_on'
+check "and now app1 may not start: macclash has its MAC ($STATUS)" test "$STATUS" = 409
+a POST '/service/macclash/state_controller/power_off'
+
+# Two machines sharing writable disks, both off, started at once: never both.
+a POST '/service/rbd-run/state_controller/power_off'
+both=0
+for round in $(seq 1 12); do
+    curl -s -o /dev/null -w '%{http_code}\n' --digest -u "admin:$PW_ADMIN" -X POST \
+        "$BASE/service/rbd-user/state_controller/power_on" > "$T/r1" &
+    p1=$!
+    curl -s -o /dev/null -w '%{http_code}\n' --digest -u "admin:$PW_ADMIN" -X POST \
+        "$BASE/service/rbd-run/state_controller/power_on" > "$T/r2" &
+    p2=$!
+    wait $p1 $p2
+    codes=$(cat "$T/r1" "$T/r2" | sort | tr '\n' ' ')
+    [ "$codes" = "200 409 " ] || both=$((both + 1))
+    echo "# round $round: $codes"
+    a POST '/service/rbd-user/state_controller/power_off'
+    a POST '/service/rbd-run/state_controller/power_off'
+done
+check "twelve concurrent start pairs: always one 200 and one 409" test "$both" = 0
+a POST '/service/rbd-run/state_controller/power_on'
+
+finish
