@@ -649,6 +649,15 @@ static void test_live_boot_meta(void)
     CHECK_INT(bootxml_meta_set_live_boot(inst, NULL, 0, &c), 0);
     CHECK_STR(c, "<instance><boot-once restore='X&amp;1' armed-state='running'/></instance>");
     CHECK_INT(bootxml_meta_set_live_boot("<x", "os hd", 1, &c), -EINVAL);
+    /* As libvirt returns it: no namespace.  Every marker stays, text too. */
+    free(a);
+    a = NULL;
+    CHECK_INT(bootxml_meta_set_live_boot("<instance><boot-once restore=\"Y\"/><owner>bob</owner>"
+                                         "<live-boot order=\"old\" at=\"1\"/></instance>",
+                                         "os hd", 2, &a),
+              0);
+    CHECK_STR(a, "<instance><boot-once restore='Y'/><owner>bob</owner>"
+                 "<live-boot order='os hd' at='2'/></instance>");
 
     /* bootxml_parse reads the record from a live definition. */
     live = strdup_printf("<domain id='3'><name>g</name><metadata>%s</metadata><os><type>hvm</type>"
