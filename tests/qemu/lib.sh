@@ -48,10 +48,11 @@ qemu_init() {
     sh "$abs_srcdir/tests/qemu/setup-libvirtd.sh"
     rc=$?
     [ "$rc" = 0 ] || exit "$rc"
-    # KVM when /dev/kvm opens, else TCG (VMCD_DOMTYPE=qemu forces TCG).
+    # KVM when /dev/kvm is a device that opens, else TCG (VMCD_DOMTYPE=qemu
+    # forces TCG).  A regular file of that name is no KVM.
     if [ -n "${VMCD_DOMTYPE:-}" ]; then
         DOMTYPE=$VMCD_DOMTYPE
-    elif (exec 3<>/dev/kvm) 2>/dev/null; then
+    elif [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
         DOMTYPE=kvm
     fi
     echo "# libvirt $($VIRSH version 2>/dev/null | sed -n 's/^Using library: libvirt //p'), domain type $DOMTYPE"
