@@ -179,7 +179,7 @@ void api_machines_list(Ctx *c)
     }
     /* No machine is in a pool until pools exist (API.md section 5). */
     r = f.pool ? 0 : virt_machines_each(f.host, list_row, &w);
-    if (r == 0)
+    if (r == 0 && w.n > 1)
         qsort(w.hits, w.n, sizeof(ListHit), hit_cmp);
     a = r == 0 ? json_arr() : NULL;
     for (size_t i = 0; i < w.n; i++) {
