@@ -1,5 +1,5 @@
-/* api-routes.c: the routes of API.md sections 1-2 and 7 as one table: a row
- * per path pattern, and per method its handler, the role it needs, its flags
+/* api-routes.c: the routes of API.md sections 1-2, 3 (hosts) and 7 as one
+ * table: a row per path pattern, and per method its handler, the role it needs, its flags
  * and its accepted query keys; plus the error body of the tree.  Data only:
  * it names handlers but never calls one. */
 #include "config.h"
@@ -51,6 +51,9 @@ static const Route routes[] = {
     { M "/backups/{id}", { { HTTP_GET, api_backup_get, ROLE_ADMIN, 0, q_host } } },
     { M "/backups/{id}/restore",
       { { HTTP_POST, api_backup_restore, ROLE_ADMIN, 0, q_host } } },
+    /* From memory: a host that hangs never holds the answer. */
+    { "/service/hosts", { { HTTP_GET, api_hosts_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE, NULL } } },
 };

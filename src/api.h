@@ -1,5 +1,5 @@
 /* api.h: the resource tree: dispatch, the one errno-to-status table, and
- * the handlers of each tree (api-service.c, api-boot.c).
+ * the handlers of each tree (api-service.c, api-hosts.c, api-boot.c).
  *
  * Handlers are thin: decode, call a module, encode.  Each serves the one
  * method its route entry registers it for (api-routes.c).  They run on an
@@ -81,6 +81,10 @@ void api_machine_action(Ctx *c);
 void api_machine_force_reset(Ctx *c);
 void api_health(Ctx *c);
 void api_version(Ctx *c);
+
+/* api-hosts.c */
+void api_hosts_list(Ctx *c);
+void api_host_get(Ctx *c);
 
 /* api-boot.c */
 void api_boot_get(Ctx *c);

@@ -210,6 +210,74 @@ int percent_decode(const char *s, size_t len, char **ret, size_t *ret_len)
     return 0;
 }
 
+/* Words in a query parameter's name that mark it as a secret, or as the
+ * path to one (libvirt's keyfile=). */
+static const char *const secret_words[] = { "pass", "pwd", "secret", "key", "token",
+                                            "auth", "cred", NULL };
+
+static bool param_is_secret(const char *p, size_t len)
+{
+    const char *eq = memchr(p, '=', len);
+    _cleanup_free_ char *name = NULL;
+    size_t n;
+
+    /* Matched decoded, so that "pass%77ord" is caught too; a name that does
+     * not decode is matched as it is. */
+    if (percent_decode(p, eq ? (size_t)(eq - p) : len, &name, &n) < 0) {
+        name = strndup(p, eq ? (size_t)(eq - p) : len);
+        if (!name)
+            return true;
+    }
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (size_t i = 0; secret_words[i]; i++)
+        if (strstr(name, secret_words[i]))
+            return true;
+    return false;
+}
+
+char *uri_strip_credentials(const char *uri)
+{
+    const char *p = uri, *scheme_end = strstr(uri, "://"), *query, *frag;
+    bool first = true;
+    Buf b = { 0 };
+
+    if (scheme_end) {
+        const char *auth = scheme_end + 3;
+        const char *auth_end = auth + strcspn(auth, "/?#");
+        const char *at = NULL;
+
+        /* RFC 3986: the userinfo ends at the authority's last '@'. */
+        for (const char *c = auth; c < auth_end; c++)
+            if (*c == '@')
+                at = c;
+        buf_append(&b, uri, (size_t)(auth - uri));
+        p = at ? at + 1 : auth;
+    }
+    frag = p + strcspn(p, "#");
+    query = memchr(p, '?', (size_t)(frag - p));
+    if (!query) {
+        buf_puts(&b, p);
+        return buf_steal(&b);
+    }
+    buf_append(&b, p, (size_t)(query - p));
+    for (const char *q = query + 1, *end; q < frag; q = end + 1) {
+        size_t len;
+
+        end = memchr(q, '&', (size_t)(frag - q));
+        if (!end)
+            end = frag;
+        len = (size_t)(end - q);
+        if (len == 0 || param_is_secret(q, len))
+            continue;
+        buf_append(&b, first ? "?" : "&", 1);
+        buf_append(&b, q, len);
+        first = false;
+    }
+    buf_puts(&b, frag);
+    return buf_steal(&b);
+}
+
 bool machine_name_valid(const char *s, size_t len)
 {
     if (len == 0 || len > 255)

@@ -47,6 +47,11 @@ int parse_bool(const char *s, bool *ret);
  * The decoded length is returned in *ret_len (NUL bytes may be embedded). */
 int percent_decode(const char *s, size_t len, char **ret, size_t *ret_len);
 
+/* A libvirt URI as it may be shown to clients: without its userinfo
+ * ("user:password@") and without the query parameters whose name suggests a
+ * secret (keyfile, password, token, ...).  NULL on out of memory. */
+char *uri_strip_credentials(const char *uri);
+
 /* API.md section 0: a machine name is 1..255 bytes, no '/', NUL or control
  * character, and not "." or "..". */
 bool machine_name_valid(const char *s, size_t len);

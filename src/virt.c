@@ -26,6 +26,8 @@
 #define BACKOFF_MAX_MS 10000u
 #define KEEPALIVE_INTERVAL 2
 #define KEEPALIVE_COUNT 3
+/* How often a monitor re-reads its host's free memory while it is up. */
+#define FREE_MEMORY_POLL_MS 5000u
 
 /* A row of a host's machine table: the machine, and what its definition in
  * use (live when active, else persistent) says, for the inventory. */
@@ -37,8 +39,10 @@ typedef struct Row {
 struct Host {
     char *name;
     char *uri;
+    char *uri_shown; /* without credentials: for clients */
 
-    /* lock guards conn, up, machines, next_attempt_usec. */
+    /* lock guards conn, up, machines, next_attempt_usec, node, down_since_usec,
+     * last_error. */
     pthread_rwlock_t lock;
     virConnectPtr conn;
     int lifecycle_cb;
@@ -48,6 +52,9 @@ struct Host {
     uint64_t next_attempt_usec;
     Row *rows; /* sorted by name */
     size_t n_rows;
+    HostNode node;            /* virt-host.c: the last known node facts */
+    uint64_t down_since_usec; /* realtime; 0 while up */
+    char *last_error;         /* why it is down */
 
     /* mon_lock guards the monitor's wake-up and first-attempt flags. */
     pthread_mutex_t mon_lock;
@@ -276,6 +283,58 @@ size_t virt_hosts_up(void)
     return n;
 }
 
+/* Free memory as known without a libvirt call; under h->lock. */
+static int free_memory_locked(const Host *h, unsigned long long *ret_kib)
+{
+    if (!h->node.has_free_memory)
+        return -ENODATA;
+    *ret_kib = h->node.free_memory_kib;
+    return 0;
+}
+
+int virt_host_free_memory(const Host *h, unsigned long long *ret_kib)
+{
+    int r;
+
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
+    r = free_memory_locked(h, ret_kib);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&h->lock);
+    return r;
+}
+
+int virt_host_info(const Host *h, VirtHostInfo *ret)
+{
+    _cleanup_(virt_host_info_clear) VirtHostInfo info = { 0 };
+    int r;
+
+    info.name = strdup(h->name);
+    info.uri = strdup(h->uri_shown);
+    if (!info.name || !info.uri)
+        return -ENOMEM;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
+    info.up = h->up;
+    info.stale = !h->up;
+    r = host_node_to_info(&h->node, &info);
+    info.has_free_memory = free_memory_locked(h, &info.free_memory_kib) >= 0;
+    if (!h->up) {
+        info.down_since_usec = h->down_since_usec;
+        if (h->last_error && !(info.last_error = strdup(h->last_error)))
+            r = -ENOMEM;
+    }
+    info.guests = calloc(h->n_rows + 1, sizeof(char *));
+    if (!info.guests)
+        r = -ENOMEM;
+    for (size_t k = 0; r >= 0 && k < h->n_rows; k++)
+        if (!(info.guests[k] = strdup(h->rows[k].m.name)))
+            r = -ENOMEM;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&h->lock);
+    if (r < 0)
+        return r;
+    *ret = info;
+    info = (VirtHostInfo){ 0 };
+    return 0;
+}
+
 static char version_buf[32];
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;
 
@@ -305,7 +364,7 @@ virConnectPtr virt_host_conn(Host *h)
     }
     pthread_rwlock_unlock(&h->lock);
     if (!c)
-        error_setf("host '%s' (%s) is unreachable", h->name, h->uri);
+        error_setf("host '%s' (%s) is unreachable", h->name, h->uri_shown);
     return c;
 }
 
@@ -1027,15 +1086,26 @@ static void *event_thread_main(void *arg)
     }
 }
 
+/* Down since the first failure after being up (or since the first
+ * attempt); the message is the latest one. */
+static void host_set_down_locked(Host *h, const char *why)
+{
+    if (h->down_since_usec == 0)
+        h->down_since_usec = realtime_usec();
+    free(h->last_error);
+    h->last_error = why ? host_message_scrub(why, h->uri, h->uri_shown) : NULL;
+}
+
 static void on_close(virConnectPtr c, int reason, void *opaque)
 {
     Host *h = opaque;
 
     log_warning("Lost the connection to host '%s' (%s), reason %d; reconnecting", h->name,
-                h->uri, reason);
+                h->uri_shown, reason);
     pthread_rwlock_wrlock(&h->lock);
     h->up = false;
     h->next_attempt_usec = now_usec() + BACKOFF_MIN_MS * 1000u;
+    host_set_down_locked(h, host_close_reason_to_string(reason));
     pthread_rwlock_unlock(&h->lock);
     event_push(h, NULL, VIRT_EVENT_HOST_DOWN);
     pthread_mutex_lock(&h->mon_lock);
@@ -1071,10 +1141,11 @@ static void host_disconnect(Host *h)
 static int host_connect(Host *h)
 {
     virConnectPtr c = virConnectOpen(h->uri);
+    HostNode node;
     int r;
 
     if (!c)
-        return virt_errno("connect to", h->uri);
+        return virt_errno("connect to", h->uri_shown);
     /* Keepalive turns a silent libvirtd into a closed connection. */
     (void)virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
     (void)virConnectRegisterCloseCallback(c, on_close, h, NULL);
@@ -1082,7 +1153,7 @@ static int host_connect(Host *h)
                                                        VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
                                                        h, NULL);
     if (h->lifecycle_cb < 0) {
-        r = virt_errno("register for events on", h->uri);
+        r = virt_errno("register for events on", h->uri_shown);
         (void)virConnectUnregisterCloseCallback(c, on_close);
         virConnectClose(c);
         return r;
@@ -1113,12 +1184,61 @@ static int host_connect(Host *h)
         virConnectClose(c);
         return r;
     }
+    host_node_read(c, h->name, &node);
     pthread_rwlock_wrlock(&h->lock);
     h->conn = c;
     h->up = true;
+    host_node_clear(&h->node);
+    h->node = node;
+    h->down_since_usec = 0;
+    free(h->last_error);
+    h->last_error = NULL;
     pthread_rwlock_unlock(&h->lock);
     event_push(h, NULL, VIRT_EVENT_HOST_UP);
     return 0;
+}
+
+/* Up: sleep until woken (a close, a stop), or until the free memory is
+ * due; true when it is. */
+static bool monitor_sleep(Host *h)
+{
+    uint64_t until = realtime_usec() + FREE_MEMORY_POLL_MS * 1000u;
+    struct timespec ts = { .tv_sec = (time_t)(until / 1000000u),
+                           .tv_nsec = (long)(until % 1000000u) * 1000 };
+    bool poll, due = false;
+
+    pthread_rwlock_rdlock(&h->lock);
+    poll = h->up && !h->node.free_memory_unsupported;
+    pthread_rwlock_unlock(&h->lock);
+    pthread_mutex_lock(&h->mon_lock);
+    while (!h->wake && !atomic_load(&stopping)) {
+        if (!poll)
+            pthread_cond_wait(&h->mon_cond, &h->mon_lock);
+        else if (pthread_cond_timedwait(&h->mon_cond, &h->mon_lock, &ts) != 0) {
+            due = true;
+            break;
+        }
+    }
+    h->wake = false;
+    pthread_mutex_unlock(&h->mon_lock);
+    return due && !atomic_load(&stopping);
+}
+
+/* Readers never call libvirt: the monitor keeps the free memory fresh.  A
+ * failure keeps the last value (the host is going down, or its driver
+ * stopped telling). */
+static void poll_free_memory(Host *h)
+{
+    unsigned long long kib;
+    int r = virt_host_free_memory_now(h, &kib);
+
+    pthread_rwlock_wrlock(&h->lock);
+    if (r >= 0) {
+        h->node.has_free_memory = true;
+        h->node.free_memory_kib = kib;
+    } else if (r == -EOPNOTSUPP)
+        h->node.free_memory_unsupported = true;
+    pthread_rwlock_unlock(&h->lock);
 }
 
 static void *monitor_main(void *arg)
@@ -1145,13 +1265,14 @@ static void *monitor_main(void *arg)
             r = host_connect(h);
             atomic_store(&h->mon_doing, NULL);
             if (r == 0) {
-                log_info("Connected to host '%s' (%s)", h->name, h->uri);
+                log_info("Connected to host '%s' (%s)", h->name, h->uri_shown);
                 backoff = BACKOFF_MIN_MS;
             } else {
                 log_warning("Cannot connect to host '%s' (%s): %s; next try in %u ms", h->name,
-                            h->uri, error_get() ? error_get() : "unknown error", backoff);
+                            h->uri_shown, error_get() ? error_get() : "unknown error", backoff);
                 pthread_rwlock_wrlock(&h->lock);
                 h->next_attempt_usec = now_usec() + (uint64_t)backoff * 1000u;
+                host_set_down_locked(h, error_get());
                 pthread_rwlock_unlock(&h->lock);
             }
             pthread_mutex_lock(&h->mon_lock);
@@ -1174,11 +1295,11 @@ static void *monitor_main(void *arg)
                 continue;
             }
         }
-        pthread_mutex_lock(&h->mon_lock);
-        while (!h->wake && !atomic_load(&stopping))
-            pthread_cond_wait(&h->mon_cond, &h->mon_lock);
-        h->wake = false;
-        pthread_mutex_unlock(&h->mon_lock);
+        if (monitor_sleep(h)) {
+            atomic_store(&h->mon_doing, "reading the free memory of");
+            poll_free_memory(h);
+            atomic_store(&h->mon_doing, NULL);
+        }
     }
     atomic_store(&h->mon_doing, "disconnecting from");
     host_disconnect(h);
@@ -1231,12 +1352,14 @@ static Host *host_new(const char *name, const char *uri)
         return NULL;
     h->name = name ? strdup(name) : default_host_name(uri);
     h->uri = strdup(uri);
+    h->uri_shown = uri_strip_credentials(uri);
     h->lifecycle_cb = -1;
     h->metadata_cb = -1;
     h->reboot_cb = -1;
-    if (!h->name || !h->uri) {
+    if (!h->name || !h->uri || !h->uri_shown) {
         free(h->name);
         free(h->uri);
+        free(h->uri_shown);
         free(h);
         return NULL;
     }
@@ -1339,7 +1462,7 @@ size_t virt_shutdown(uint64_t deadline_usec, bool keep)
             const char *doing = atomic_load(&h->mon_doing);
 
             log_warning("The monitor of host '%s' is stuck %s %s; not waiting for it", h->name,
-                        doing ? doing : "in a libvirt call on", h->uri);
+                        doing ? doing : "in a libvirt call on", h->uri_shown);
             n_left++;
         }
     }
@@ -1375,6 +1498,9 @@ size_t virt_shutdown(uint64_t deadline_usec, bool keep)
         rows_free(h->rows, h->n_rows);
         free(h->name);
         free(h->uri);
+        free(h->uri_shown);
+        host_node_clear(&h->node);
+        free(h->last_error);
         pthread_rwlock_destroy(&h->lock);
         pthread_mutex_destroy(&h->mon_lock);
         pthread_cond_destroy(&h->mon_cond);

@@ -90,6 +90,43 @@ unsigned virt_host_retry_after(const Host *h);
 size_t virt_hosts_up(void);
 const char *virt_library_version(void); /* "9.0.0"; thread-safe */
 
+/* What is known of a host (GET /service/hosts).  Node facts, versions and
+ * the host name are read by the host's monitor at every (re)connect, the
+ * free memory every few seconds while it is up; a host that is down keeps
+ * the last known ones (stale).  Unknown numbers have their has_ flag false,
+ * unknown strings are NULL. */
+typedef struct VirtHostInfo {
+    char *name;
+    char *uri;                      /* without credentials (uri_strip_credentials) */
+    bool up;
+    bool stale;                     /* down: guests and node facts are the last known */
+    char **guests;                  /* the machine table's names, sorted; never NULL */
+    bool has_node;                  /* cpus and memory_kib (virNodeGetInfo) are known */
+    unsigned cpus;
+    unsigned long long memory_kib;
+    bool has_free_memory;
+    unsigned long long free_memory_kib;
+    char *libvirt_version;          /* the host's libvirt (virConnectGetLibVersion), "9.0.0" */
+    char *hypervisor;               /* virConnectGetType: "QEMU", "TEST" */
+    char *hypervisor_version;       /* virConnectGetVersion, "8.2.0" */
+    char *hostname;                 /* virConnectGetHostname */
+    uint64_t down_since_usec;       /* realtime_usec(); 0 when up or not tried yet */
+    char *last_error;               /* when down: the last failed connect, or the close */
+} VirtHostInfo;
+/* A copy made under the host's lock: never a libvirt call, so a dead
+ * libvirt never holds it.  -ENOMEM.  Clear it with virt_host_info_clear. */
+int virt_host_info(const Host *h, VirtHostInfo *ret);
+void virt_host_info_clear(VirtHostInfo *i);
+/* The last known free memory of the host, without a libvirt call: libvirt's
+ * (virNodeGetFreeMemory, else the sum over the NUMA cells) as the monitor
+ * last read it.  -ENODATA when unknown (libvirt's test driver cannot tell
+ * for a node file). */
+int virt_host_free_memory(const Host *h, unsigned long long *ret_kib);
+/* The free memory now, with a libvirt call (the start guard; a worker
+ * thread, never an HTTP one).  -ENOTCONN when down, -EOPNOTSUPP when the
+ * driver cannot tell, -EIO. */
+int virt_host_free_memory_now(Host *h, unsigned long long *ret_kib);
+
 /* A copy of every host's table, sorted by name then host.  Caller frees. */
 int virt_machines(Machine **ret, size_t *ret_n);
 /* Call fn for every row of every host's table (or only host_name's), under

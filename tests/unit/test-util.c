@@ -48,6 +48,46 @@ static void test_decode(void)
     free(s);
 }
 
+static void check_uri(const char *in, const char *want)
+{
+    char *s = uri_strip_credentials(in);
+
+    CHECK_STR(s, want);
+    free(s);
+}
+
+static void test_uri(void)
+{
+    check_uri("qemu:///system", "qemu:///system");
+    check_uri("test:///srv/node.xml", "test:///srv/node.xml");
+    check_uri("test://user:secret@/srv/node.xml", "test:///srv/node.xml");
+    check_uri("qemu+ssh://root@kvm09/system", "qemu+ssh://kvm09/system");
+    check_uri("qemu+ssh://root:pw@kvm09:2222/system", "qemu+ssh://kvm09:2222/system");
+    /* The userinfo ends at the authority's last '@'. */
+    check_uri("qemu+ssh://a@b:c@kvm09/system", "qemu+ssh://kvm09/system");
+    check_uri("qemu+tcp://u:p@kvm09", "qemu+tcp://kvm09");
+    /* An '@' after the authority is not userinfo. */
+    check_uri("test:///srv/a@b.xml", "test:///srv/a@b.xml");
+    check_uri("qemu+ssh://kvm09/system?name=a@b", "qemu+ssh://kvm09/system?name=a@b");
+    /* Secret-looking parameters go, the others stay in order. */
+    check_uri("qemu+ssh://root@kvm09/system?keyfile=/root/.ssh/id&no_verify=1",
+              "qemu+ssh://kvm09/system?no_verify=1");
+    check_uri("qemu+ssh://kvm09/system?no_verify=1&keyfile=/k&socket=/s",
+              "qemu+ssh://kvm09/system?no_verify=1&socket=/s");
+    check_uri("esx://h/?Password=x&PASS%77ORD=y&token=z", "esx://h/");
+    check_uri("esx://h/?api_secret&x=1", "esx://h/?x=1");
+    check_uri("qemu+ssh://kvm09/system?", "qemu+ssh://kvm09/system");
+    check_uri("qemu+ssh://kvm09/system?&&a=1&&", "qemu+ssh://kvm09/system?a=1");
+    check_uri("qemu+ssh://kvm09/system?%zz=1", "qemu+ssh://kvm09/system?%zz=1");
+    check_uri("qemu+ssh://kvm09/system?pass%zz=1", "qemu+ssh://kvm09/system");
+    /* A fragment stays; a '?' inside it is no query. */
+    check_uri("test:///a?key=1#frag?x", "test:///a#frag?x");
+    /* No "://": no authority, the query is still cleaned. */
+    check_uri("qemu:/system?password=x", "qemu:/system");
+    check_uri("", "");
+    check_uri("user:pw@host", "user:pw@host");
+}
+
 static void test_parse(void)
 {
     unsigned long long v = 0;
@@ -145,6 +185,7 @@ int main(void)
 {
     test_names();
     test_decode();
+    test_uri();
     test_parse();
     test_strv();
     test_time();
