@@ -41,6 +41,10 @@ static Json *host_json(const Ctx *c, const VirtHostInfo *info)
     set_num_or_null(o, "cpus", info->has_node, info->cpus);
     set_num_or_null(o, "memory_kib", info->has_node, info->memory_kib);
     set_num_or_null(o, "free_memory_kib", info->has_free_memory, info->free_memory_kib);
+    /* "libvirt", or "estimate" when the driver cannot tell (section 3). */
+    set_str_or_null(o, "free_memory_source",
+                    !info->has_free_memory ? NULL
+                                           : info->free_memory_estimated ? "estimate" : "libvirt");
     set_str_or_null(o, "libvirt_version", info->libvirt_version);
     set_str_or_null(o, "hypervisor", info->hypervisor);
     set_str_or_null(o, "hypervisor_version", info->hypervisor_version);

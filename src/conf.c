@@ -186,6 +186,7 @@ static const Key keys[] = {
       .default_value = "30" },
     { SEC_POWER, "lock_timeout", KEY_UINT, C(lock_timeout), 1, 3600, .default_value = "30" },
     { SEC_POWER, "lock_queue", KEY_UINT, C(lock_queue), 0, 1000, .default_value = "16" },
+    { SEC_POWER, "memory_guard", KEY_BOOL, C(memory_guard), .default_value = "true" },
 
     { SEC_COMPAT, "state_words", KEY_ENUM, C(state_words), .values = state_words_names,
       .default_value = "libvirt" },
@@ -316,6 +317,7 @@ Conf *conf_new(void)
     c->force_off_timeout = 10;
     c->lock_timeout = 30;
     c->reboot_timeout = 30;
+    c->memory_guard = true;
     c->lock_queue = 16;
     c->backup_keep = 50;
     c->state_words = STATE_WORDS_LIBVIRT;

@@ -118,6 +118,7 @@ typedef struct Conf {
     unsigned reboot_timeout;        /* seconds before an ignored ACPI reboot becomes a reset, 30 */
     unsigned lock_timeout;          /* seconds a request waits for a busy machine, 30 */
     unsigned lock_queue;            /* requests that may wait for one machine, 16 */
+    bool memory_guard;              /* a start needs the host's free memory, true */
 
     /* [compat] */
     StateWords state_words;         /* libvirt */

@@ -1,7 +1,7 @@
 /* ops-guard.c: the start guards (API.md section 4, vmcli's checks before a
  * start): the same UUID or name active on another host, a MAC address or a
  * writable disk source in use by another active machine on any host, and
- * the host's free memory.
+ * the host's free memory ([power] memory_guard).
  *
  * Everything is judged from virt's machine tables, which keep each
  * machine's MACs, disks and memory from its definition in use: checking a
@@ -152,13 +152,39 @@ static int check_row(const Machine *m, const DomInfo *info, void *userdata)
     return clash_with(n, m, info);
 }
 
+/* The host's free memory against the machine's <memory>: libvirt's figure
+ * now, else the last known one or the table's estimate. */
+static int check_memory(const OpsCaller *who, const StartNeeds *n)
+{
+    Host *h = (Host *)n->m->host;
+    unsigned long long free_kib = 0;
+    bool estimated = false;
+    int r;
+
+    if (!who->conf->memory_guard || !n->known || n->memory_kib == 0)
+        return 0;
+    r = virt_host_free_memory_now(h, &free_kib);
+    if (r < 0)
+        r = virt_host_free_memory(h, &free_kib, &estimated);
+    if (r < 0) {
+        log_debug("start of '%s': the free memory of host '%s' is unknown; not checked",
+                  n->m->name, virt_host_name(h));
+        return 0;
+    }
+    if (n->memory_kib <= free_kib)
+        return 0;
+    error_setf("host '%s' has %llu KiB of memory free%s; '%s' needs %llu KiB", virt_host_name(h),
+               free_kib, estimated ? " (its memory less that of its active machines)" : "",
+               n->m->name, n->memory_kib);
+    return -EBUSY;
+}
+
 /* The guard itself (registered by ops_init through ops_add_start_guard). */
 int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata)
 {
     _cleanup_(needs_clear) StartNeeds n = { .m = m };
     int r;
 
-    (void)who;
     (void)userdata;
     r = virt_machine_with(m->host, m->name, needs_copy, &n);
     if (r < 0)
@@ -167,6 +193,8 @@ int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata)
         log_debug("start of '%s': its definition is not in the table; only names and UUIDs "
                   "are checked", m->name);
     r = virt_machines_each(NULL, check_row, &n);
+    if (r == 0)
+        r = check_memory(who, &n);
     if (r == -EBUSY)
         log_info("start of '%s' refused: %s", m->name, error_get());
     return r;

@@ -283,21 +283,34 @@ size_t virt_hosts_up(void)
     return n;
 }
 
-/* Free memory as known without a libvirt call; under h->lock. */
-static int free_memory_locked(const Host *h, unsigned long long *ret_kib)
+/* Free memory as known without a libvirt call; under h->lock.  libvirt's
+ * figure when the driver gives one; else the node's memory less what the
+ * active machines of the table are given (<memory>), an estimate. */
+static int free_memory_locked(const Host *h, unsigned long long *ret_kib, bool *ret_estimated)
 {
-    if (!h->node.has_free_memory)
+    unsigned long long used = 0;
+
+    if (h->node.has_free_memory) {
+        *ret_kib = h->node.free_memory_kib;
+        *ret_estimated = false;
+        return 0;
+    }
+    if (!h->node.memory_kib)
         return -ENODATA;
-    *ret_kib = h->node.free_memory_kib;
+    for (size_t k = 0; k < h->n_rows; k++)
+        if (machine_state_is_active(h->rows[k].m.state) && h->rows[k].info)
+            used += h->rows[k].info->memory_kib;
+    *ret_kib = used < h->node.memory_kib ? h->node.memory_kib - used : 0;
+    *ret_estimated = true;
     return 0;
 }
 
-int virt_host_free_memory(const Host *h, unsigned long long *ret_kib)
+int virt_host_free_memory(const Host *h, unsigned long long *ret_kib, bool *ret_estimated)
 {
     int r;
 
     pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
-    r = free_memory_locked(h, ret_kib);
+    r = free_memory_locked(h, ret_kib, ret_estimated);
     pthread_rwlock_unlock((pthread_rwlock_t *)&h->lock);
     return r;
 }
@@ -315,7 +328,8 @@ int virt_host_info(const Host *h, VirtHostInfo *ret)
     info.up = h->up;
     info.stale = !h->up;
     r = host_node_to_info(&h->node, &info);
-    info.has_free_memory = free_memory_locked(h, &info.free_memory_kib) >= 0;
+    info.has_free_memory =
+        free_memory_locked(h, &info.free_memory_kib, &info.free_memory_estimated) >= 0;
     if (!h->up) {
         info.down_since_usec = h->down_since_usec;
         if (h->last_error && !(info.last_error = strdup(h->last_error)))

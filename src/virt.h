@@ -106,6 +106,7 @@ typedef struct VirtHostInfo {
     unsigned long long memory_kib;
     bool has_free_memory;
     unsigned long long free_memory_kib;
+    bool free_memory_estimated;     /* the driver cannot tell: memory_kib less the active guests' */
     char *libvirt_version;          /* the host's libvirt (virConnectGetLibVersion), "9.0.0" */
     char *hypervisor;               /* virConnectGetType: "QEMU", "TEST" */
     char *hypervisor_version;       /* virConnectGetVersion, "8.2.0" */
@@ -119,9 +120,10 @@ int virt_host_info(const Host *h, VirtHostInfo *ret);
 void virt_host_info_clear(VirtHostInfo *i);
 /* The last known free memory of the host, without a libvirt call: libvirt's
  * (virNodeGetFreeMemory, else the sum over the NUMA cells) as the monitor
- * last read it.  -ENODATA when unknown (libvirt's test driver cannot tell
- * for a node file). */
-int virt_host_free_memory(const Host *h, unsigned long long *ret_kib);
+ * last read it; when the driver cannot tell (libvirt's test driver for a
+ * node file), an estimate: the node's memory less the <memory> of its
+ * active machines (*ret_estimated).  -ENODATA when the node is unknown. */
+int virt_host_free_memory(const Host *h, unsigned long long *ret_kib, bool *ret_estimated);
 /* The free memory now, with a libvirt call (the start guard; a worker
  * thread, never an HTTP one).  -ENOTCONN when down, -EOPNOTSUPP when the
  * driver cannot tell, -EIO. */

@@ -126,6 +126,7 @@ static void test_defaults(void)
     CHECK_INT(c->reboot_timeout, 30);
     CHECK_INT(c->state_words, STATE_WORDS_LIBVIRT);
     CHECK_INT(c->lock_queue, 16);
+    CHECK(c->memory_guard);
     CHECK(endswith(c->backup_dir, "/lib/virtmcd/backups"));
     CHECK_INT(c->backup_keep, 50);
     CHECK(c->live_update);
