@@ -43,6 +43,7 @@ static const Route routes[] = {
     { M "/boot",
       { { HTTP_GET, api_boot_get, ROLE_USER, 0, q_host },
         { HTTP_PUT, api_boot_put, ROLE_OPERATOR, 0, q_host } } },
+    { M "/addresses", { { HTTP_GET, api_machine_addresses, ROLE_USER, 0, q_host } } },
     { M "/backups", { { HTTP_GET, api_backups_list, ROLE_USER, 0, q_host } } },
     /* A saved definition holds secrets (read with the secure flag). */
     { M "/backups/{id}", { { HTTP_GET, api_backup_get, ROLE_ADMIN, 0, q_host } } },

@@ -76,6 +76,10 @@ void api_machine_force_reset(Ctx *c);
 void api_health(Ctx *c);
 void api_version(Ctx *c);
 
+/* api-addr.c: the addresses of one machine, from libvirt, and their shape. */
+void api_machine_addresses(Ctx *c);
+Json *api_addresses_json(const VirtAddresses *a);
+
 /* api-boot.c */
 void api_boot_get(Ctx *c);
 void api_boot_put(Ctx *c);
