@@ -11,7 +11,8 @@
 #include "util.h"
 
 static const char *const q_host[] = { "host", NULL };
-static const char *const q_list[] = { "state", "host", "owner", "tag", "name", "pool", NULL };
+static const char *const q_list[] = { "state", "host", "owner",     "tag",
+                                      "name",  "pool", "addresses", NULL };
 static const char *const q_action[] = { "host", "force", "persistent", "once", "restart", NULL };
 /* "machine": the original controller's README lists machines at
  * /service/machine; a machine called "machine" is /service/machines/machine. */

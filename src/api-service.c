@@ -24,6 +24,7 @@ void api_machines_list(Ctx *c)
 {
     _cleanup_free_ Machine *ms = NULL;
     ListFilter f = { 0 };
+    bool with_addr = false;
     const char *v;
     size_t n = 0;
     Json *a;
@@ -45,6 +46,8 @@ void api_machines_list(Ctx *c)
         f.host = v;
     }
     f.name_glob = http_query(c->req, "name");
+    if (api_query_bool(c, "addresses", &with_addr, NULL) < 0)
+        return;
     for (const char *const *k = (const char *const[]){ "owner", "tag", "pool", NULL }; *k; k++)
         if (http_query(c->req, *k)) {
             api_reply_error(c, 501, "the '%s' filter needs the inventory feature, which this "
@@ -64,6 +67,7 @@ void api_machines_list(Ctx *c)
     a = json_arr();
     for (size_t i = 0; i < n; i++) {
         const Machine *m = &ms[i];
+        Json *e;
 
         if (f.has_state && m->state != f.state)
             continue;
@@ -73,7 +77,10 @@ void api_machines_list(Ctx *c)
             continue;
         if (!api_machine_visible(c, m->name))
             continue;
-        json_push(a, api_machine_entry(m));
+        e = api_machine_entry(m);
+        if (with_addr)
+            json_set(e, "addresses", api_addresses_cached(m));
+        json_push(a, e);
     }
     api_reply_json(c, 200, a);
 }

@@ -76,8 +76,11 @@ void api_machine_force_reset(Ctx *c);
 void api_health(Ctx *c);
 void api_version(Ctx *c);
 
-/* api-addr.c: the addresses of one machine, from libvirt, and their shape. */
+/* api-addr.c: the addresses of one machine, from libvirt; the list entry's
+ * "addresses", from the address cache (JSON null when none is known); the
+ * shape of both. */
 void api_machine_addresses(Ctx *c);
+Json *api_addresses_cached(const Machine *m);
 Json *api_addresses_json(const VirtAddresses *a);
 
 /* api-boot.c */
