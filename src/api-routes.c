@@ -11,7 +11,8 @@
 #include "util.h"
 
 static const char *const q_host[] = { "host", NULL };
-static const char *const q_list[] = { "state", "host", "owner", "tag", "name", "pool", NULL };
+static const char *const q_list[] = { "state", "host", "owner",     "tag",
+                                      "name",  "pool", "addresses", NULL };
 static const char *const q_action[] = { "host", "force", "persistent", "once", "restart", NULL };
 /* "machine": the original controller's README lists machines at
  * /service/machine; a machine called "machine" is /service/machines/machine. */
@@ -46,6 +47,7 @@ static const Route routes[] = {
     { M "/metadata",
       { { HTTP_GET, api_metadata_get, ROLE_USER, 0, q_host },
         { HTTP_PATCH, api_metadata_patch, ROLE_OPERATOR, 0, q_host } } },
+    { M "/addresses", { { HTTP_GET, api_machine_addresses, ROLE_USER, 0, q_host } } },
     { M "/backups", { { HTTP_GET, api_backups_list, ROLE_USER, 0, q_host } } },
     /* A saved definition holds secrets (read with the secure flag). */
     { M "/backups/{id}", { { HTTP_GET, api_backup_get, ROLE_ADMIN, 0, q_host } } },

@@ -145,6 +145,7 @@ void api_machines_list(Ctx *c)
 {
     _cleanup_(list_filter_clear) ListFilter f = { 0 };
     ListWalk w = { .c = c, .f = &f };
+    bool with_addr = false;
     const char *v;
     Json *a;
     int r;
@@ -172,6 +173,8 @@ void api_machines_list(Ctx *c)
     f.name_glob = http_query(c->req, "name");
     f.owner = http_query(c->req, "owner");
     f.pool = http_query(c->req, "pool") != NULL;
+    if (api_query_bool(c, "addresses", &with_addr, NULL) < 0)
+        return;
     if (virt_hosts_up() == 0) {
         c->host = virt_host_at(0);
         api_reply_error(c, 503, "no libvirt host is reachable");
@@ -183,6 +186,10 @@ void api_machines_list(Ctx *c)
         qsort(w.hits, w.n, sizeof(ListHit), hit_cmp);
     a = r == 0 ? json_arr() : NULL;
     for (size_t i = 0; i < w.n; i++) {
+        /* The address cache's lock comes before a host's table lock: read
+         * it here, never in list_row. */
+        if (a && with_addr)
+            json_set(w.hits[i].entry, "addresses", api_addresses_cached(&w.hits[i].m));
         if (a)
             json_push(a, w.hits[i].entry);
         else

@@ -86,6 +86,13 @@ void api_version(Ctx *c);
 void api_hosts_list(Ctx *c);
 void api_host_get(Ctx *c);
 
+/* api-addr.c: the addresses of one machine, from libvirt; the list entry's
+ * "addresses", from the address cache (JSON null when none is known); the
+ * shape of both. */
+void api_machine_addresses(Ctx *c);
+Json *api_addresses_cached(const Machine *m);
+Json *api_addresses_json(const VirtAddresses *a);
+
 /* api-boot.c */
 void api_boot_get(Ctx *c);
 void api_boot_put(Ctx *c);

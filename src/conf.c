@@ -87,6 +87,7 @@ typedef enum Section {
     SEC_USER,
     SEC_POOL,
     SEC_COMPAT,
+    SEC_INVENTORY,
     _SEC_MAX,
     SEC_NONE = -1, /* before the first header */
     SEC_SKIP = -2, /* inside a section already reported as bad */
@@ -106,6 +107,7 @@ static const struct {
     [SEC_USER] = { "user", true },
     [SEC_POOL] = { "pool", true },
     [SEC_COMPAT] = { "compat", false },
+    [SEC_INVENTORY] = { "inventory", false },
     /* clang-format on */
 };
 
@@ -190,6 +192,9 @@ static const Key keys[] = {
 
     { SEC_COMPAT, "state_words", KEY_ENUM, C(state_words), .values = state_words_names,
       .default_value = "libvirt" },
+
+    { SEC_INVENTORY, "address_refresh", KEY_UINT, C(address_refresh), 0, 86400,
+      .default_value = "60" },
 
     { SEC_BOOT, "backup_dir", KEY_STRING, C(backup_dir), .check = check_no_control,
       .default_value = LOCALSTATEDIR "/lib/virtmcd/backups" },
@@ -321,6 +326,7 @@ Conf *conf_new(void)
     c->lock_queue = 16;
     c->backup_keep = 50;
     c->state_words = STATE_WORDS_LIBVIRT;
+    c->address_refresh = 60;
     c->live_update = true;
     c->digest_algorithm = DIGEST_MD5;
     c->basic = BASIC_TLS;

@@ -123,6 +123,9 @@ typedef struct Conf {
     /* [compat] */
     StateWords state_words;         /* libvirt */
 
+    /* [inventory] */
+    unsigned address_refresh;       /* seconds between address cache refreshes, 60; 0 = off */
+
     /* [boot] */
     char *backup_dir;               /* LOCALSTATEDIR "/lib/virtmcd/backups" */
     unsigned backup_keep;           /* 50 */

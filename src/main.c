@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "addrcache.h"
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
@@ -319,6 +320,7 @@ static void reload(const Args *a, const Conf *running)
         http_set_deadlines(c->header_timeout, c->body_timeout);
         say_anonymous(c);
         api_set_conf(c, users);
+        addrcache_wake();
         log_notice("Configuration reloaded from %s", a->conf_path);
     }
     conf_errors_clear(&errs);
@@ -408,11 +410,27 @@ int main(int argc, char **argv)
         api_shutdown();
         return 1;
     }
+    r = addrcache_init(api_conf_acquire, api_conf_release);
+    if (r < 0) {
+        log_error_errno(r, "Cannot set up the address cache: %m");
+        (void)ops_shutdown(1000);
+        api_shutdown();
+        return 1;
+    }
     /* --uri replaces [host] sections too: one command, one host. */
     r = virt_init(conf, args.uri, 5000);
     if (r < 0) {
+        (void)addrcache_stop(0);
         (void)ops_shutdown(1000);
         api_shutdown();
+        return 1;
+    }
+    r = addrcache_start();
+    if (r < 0) {
+        log_error_errno(r, "Cannot start the address cache: %m");
+        (void)addrcache_stop(0);
+        if (ops_shutdown(5000) && virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
+            api_shutdown();
         return 1;
     }
 
@@ -437,7 +455,8 @@ int main(int argc, char **argv)
     };
     r = http_start(&hc, api_handle);
     if (r < 0) {
-        if (ops_shutdown(5000) && virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
+        if (addrcache_stop(5000) && ops_shutdown(5000) &&
+            virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
             api_shutdown();
         return 1;
     }
@@ -483,6 +502,12 @@ int main(int argc, char **argv)
          * half of what is left; hosts and configuration stay while a
          * thread may still use them. */
         if (!ops_shutdown((unsigned)(left / 2000u)))
+            stuck++;
+        /* The address cache's reads use the hosts too, within half of what
+         * is left now. */
+        now = now_usec();
+        left = start + STOP_TIMEOUT_USEC > now ? start + STOP_TIMEOUT_USEC - now : 0;
+        if (!addrcache_stop((unsigned)(left / 2000u)))
             stuck++;
         stuck += virt_shutdown(start + STOP_TIMEOUT_USEC, stuck > 0);
         if (stuck > 0) {

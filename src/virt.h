@@ -281,3 +281,62 @@ typedef struct PowerOpts {
  * it (reset, reboot or nmi of a machine that is off). */
 int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
                PowerResult *ret_result, Machine *ret_machine);
+
+/* Guest IP addresses (virt-addr.c), API.md section 3. */
+typedef enum VirtAddrSource {
+    VIRT_ADDR_SOURCE_LEASE,  /* the DHCP leases of libvirt's own networks */
+    VIRT_ADDR_SOURCE_AGENT,  /* the QEMU guest agent */
+    VIRT_ADDR_SOURCE_ARP,    /* the host's ARP table */
+    _VIRT_ADDR_SOURCE_MAX,
+    _VIRT_ADDR_SOURCE_INVALID = -1,
+} VirtAddrSource;
+
+const char *virt_addr_source_to_string(VirtAddrSource s);
+VirtAddrSource virt_addr_source_from_string(const char *s);
+
+typedef enum VirtAddrFamily {
+    VIRT_ADDR_IPV4,
+    VIRT_ADDR_IPV6,
+    _VIRT_ADDR_FAMILY_MAX,
+    _VIRT_ADDR_FAMILY_INVALID = -1,
+} VirtAddrFamily;
+
+/* "ipv4", "ipv6" */
+const char *virt_addr_family_to_string(VirtAddrFamily f);
+VirtAddrFamily virt_addr_family_from_string(const char *s);
+
+typedef struct VirtIpAddr {
+    char *address;          /* numeric, as libvirt gives it */
+    unsigned prefix;
+    VirtAddrFamily family;
+} VirtIpAddr;
+
+typedef struct VirtIface {
+    char *name;             /* host-side (lease, arp: "vnet0") or guest-side (agent: "eth0") */
+    char *mac;              /* NULL when the source has none (the agent's "lo") */
+    VirtIpAddr *addrs;
+    size_t n_addrs;
+} VirtIface;
+
+typedef struct VirtAddresses {
+    VirtAddrSource source;  /* which source answered; _INVALID when none did */
+    VirtIface *ifaces;
+    size_t n_ifaces;
+} VirtAddresses;
+
+/* NULL is a no-op. */
+void virt_addresses_free(VirtAddresses *a);
+static inline void virt_addresses_freep(VirtAddresses **a)
+{
+    virt_addresses_free(*a);
+}
+/* A deep copy; NULL on out of memory. */
+VirtAddresses *virt_addresses_dup(const VirtAddresses *a);
+
+/* The addresses of a running machine from the first source, in the order
+ * lease, agent, arp, that answers with at least one address (a source that
+ * fails or has none is skipped).  None answering is success with n_ifaces 0.
+ * -EBUSY when the machine is not active, -ENOENT unknown, -ENOTCONN host
+ * unreachable (also when the connection dies during a source's call).  May
+ * take as long as the guest agent's timeout: never on an HTTP thread. */
+int virt_machine_addresses(Host *h, const char *name, VirtAddresses **ret);

@@ -655,6 +655,10 @@ auth_conf "basic = always
 max_failures = 3
 failure_window = 2"
 start_daemon || exit 1
+# The section's length in 2 s windows bounds what the log may say: on a
+# loaded machine the guesses below outlast one window, and each new window
+# starts a new episode (three logged failures, one throttling line).
+t0=$(date +%s%N)
 for i in 1 2 3; do
     breq muser "$PW_WRONG" GET /service/machines
     expect_error 401 "throttling: wrong password $i of 3"
@@ -683,10 +687,13 @@ for i in $(seq 1 30); do
     breq muser "$PW_WRONG" GET /service/machines
 done
 expect_error 429 "throttling: 30 more guesses are all refused"
+windows=$(( ($(date +%s%N) - t0) / 2000000000 + 1 ))
 n=$(grep -c "Authentication failed from 127.0.0.1" "$T/daemon.log")
-check "throttled guesses are not logged one by one ($n lines for 33 guesses)" [ "$n" -le 4 ]
+check "throttled guesses are not logged one by one ($n lines for 33 guesses in $windows windows)" \
+    [ "$n" -le $((3 * windows + 1)) ]
 n=$(grep -c "Throttling a:127.0.0.1" "$T/daemon.log")
-check "one line says the address is throttled ($n)" [ "$n" = 1 ]
+check "one line says the address is throttled, per window at most ($n in $windows)" \
+    sh -c '[ "$1" -ge 1 ] && [ "$1" -le "$2" ]' _ "$n" "$windows"
 sleep 2.2
 breq muser "$PW_USER" GET /service/machines
 expect_status 200 "throttling: released after the window"

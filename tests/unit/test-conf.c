@@ -125,6 +125,7 @@ static void test_defaults(void)
     CHECK_INT(c->lock_timeout, 30);
     CHECK_INT(c->reboot_timeout, 30);
     CHECK_INT(c->state_words, STATE_WORDS_LIBVIRT);
+    CHECK_INT(c->address_refresh, 60);
     CHECK_INT(c->lock_queue, 16);
     CHECK(c->memory_guard);
     CHECK(endswith(c->backup_dir, "/lib/virtmcd/backups"));
@@ -166,6 +167,7 @@ static void test_defaults(void)
         CHECK_INT(d->access_log, ref->access_log);
         CHECK_STR(d->uri, ref->uri);
         CHECK_INT(d->force_off_timeout, ref->force_off_timeout);
+        CHECK_INT(d->address_refresh, ref->address_refresh);
         CHECK_STR(d->backup_dir, ref->backup_dir);
         CHECK_INT(d->backup_keep, ref->backup_keep);
         CHECK_INT(d->live_update, ref->live_update);
@@ -261,7 +263,9 @@ static void test_every_key(void)
                                               "max_lifetime = 48\n"
                                               "ready_ttl = 30\n"
                                               "timeout = 5\n"
-                                              "ready_check = tcp:22\n");
+                                              "ready_check = tcp:22\n"
+                                              "[inventory]\n"
+                                              "address_refresh = 0\n");
     const ConfUser *u;
     const ConfPool *p;
 
@@ -286,6 +290,7 @@ static void test_every_key(void)
     CHECK_STR(c->hosts[1].name, "kvm10");
     CHECK_INT(c->hosts[1].line, 17);
     CHECK_INT(c->force_off_timeout, 0);
+    CHECK_INT(c->address_refresh, 0);
     CHECK_STR(c->backup_dir, "/srv/backups");
     CHECK_INT(c->backup_keep, 0);
     CHECK(!c->live_update);
@@ -427,6 +432,7 @@ static void test_ranges(void)
         { "power", "lock_timeout", 1, 3600 },
         { "power", "lock_queue", 0, 1000 },
         { "boot", "backup_keep", 0, 100000 },
+        { "inventory", "address_refresh", 0, 86400 },
         { "pool \"p\"", "size", 0, 1000 },
         { "pool \"p\"", "lifetime", 1, 8760 },
         { "pool \"p\"", "max_lifetime", 1, 8760 },
