@@ -1,7 +1,8 @@
-/* api-routes.c: the routes of API.md sections 1-2, 3 (hosts) and 7 as one
- * table: a row per path pattern, and per method its handler, the role it needs, its flags
- * and its accepted query keys; plus the error body of the tree.  Data only:
- * it names handlers but never calls one. */
+/* api-routes.c: the routes of API.md sections 1-2, 3 (hosts), 4 (the map)
+ * and 7 as tables, one per tree (/service, /api): a row per path pattern,
+ * and per method its handler, the role it needs, its flags and its accepted
+ * query keys; plus the error body of the tree.  Data only: it names handlers
+ * but never calls one. */
 #include "config.h"
 
 #include "api-routes.h"
@@ -58,6 +59,9 @@ static const Route routes[] = {
     { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE, NULL } } },
+    /* {node}, not {name}: a host or a guest, looked up in the map itself. */
+    { "/service/map", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/map/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE, NULL } } },
 };
 #undef M
 
@@ -68,5 +72,18 @@ const RouteTable api_route_table = {
     .short_insert = "machines",
     .reserved = reserved,
     .root = "service",
+    .error_body = service_error_body,
+};
+
+/* virtmapper's own paths, for its clients (API.md section 4). */
+static const Route v1_routes[] = {
+    { "/api/v1/vmap", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/api/v1/vmap/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+};
+
+const RouteTable api_v1_route_table = {
+    .routes = v1_routes,
+    .n_routes = ELEMENTSOF(v1_routes),
+    .root = "api",
     .error_body = service_error_body,
 };

@@ -1,4 +1,4 @@
-/* api-routes.h: the route table of the /service tree, as data.
+/* api-routes.h: the route tables of the /service and /api trees, as data.
  *
  * One row per path, one entry per method naming its handler and the role it
  * needs (route.h), and the tree's error body: adding a route is one edit in
@@ -9,3 +9,5 @@
 #include "route.h"
 
 extern const RouteTable api_route_table;
+/* The /api tree: virtmapper's paths (/api/v1/vmap), same error body. */
+extern const RouteTable api_v1_route_table;

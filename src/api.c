@@ -95,7 +95,7 @@ void api_shutdown(void)
 
 /* The route tables this dispatcher serves.  The first also answers the paths
  * that no tree's root claims, with its 404. */
-static const RouteTable *const trees[] = { &api_route_table };
+static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table };
 
 /* The tree whose root is the path's first segment (taken literally: a root
  * spelled with escapes is no tree's and gets the first tree's 404). */

@@ -1,5 +1,5 @@
 /* api.h: the resource tree: dispatch, the one errno-to-status table, and
- * the handlers of each tree (api-service.c, api-hosts.c, api-boot.c).
+ * the handlers of each tree (api-service.c, api-hosts.c, api-map.c, api-boot.c).
  *
  * Handlers are thin: decode, call a module, encode.  Each serves the one
  * method its route entry registers it for (api-routes.c).  They run on an
@@ -92,6 +92,10 @@ void api_host_get(Ctx *c);
 void api_machine_addresses(Ctx *c);
 Json *api_addresses_cached(const Machine *m);
 Json *api_addresses_json(const VirtAddresses *a);
+
+/* api-map.c: the virtmapper-compatible map (API.md section 4), from memory. */
+void api_map_get(Ctx *c);
+void api_map_node_get(Ctx *c); /* {node}: a host, else a guest */
 
 /* api-boot.c */
 void api_boot_get(Ctx *c);

@@ -239,6 +239,11 @@ int main(void)
             { HTTP_GET, "/service/version", true, ROUTE_FOUND, api_version, ROLE_USER, NULL },
             { HTTP_DELETE, "/service/version", true, ROUTE_BAD_METHOD, NULL, 0, "GET, HEAD" },
             { HTTP_GET, "/service/machines//boot", true, ROUTE_BAD_REQUEST, NULL, 0, NULL },
+            /* "map" is reserved: /service/map/x is the map's node x, not a machine. */
+            { HTTP_GET, "/service/map", true, ROUTE_FOUND, api_map_get, ROLE_USER, NULL },
+            { HTTP_HEAD, "/service/map/kvm09", true, ROUTE_FOUND, api_map_node_get, ROLE_USER,
+              NULL },
+            { HTTP_POST, "/service/map", true, ROUTE_BAD_METHOD, NULL, 0, "GET, HEAD" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -293,6 +298,24 @@ int main(void)
             free(body);
             CHECK_STR(api_route_table.root, "service");
         }
+    }
+    /* The /api tree: virtmapper's paths, the same handlers and error body. */
+    {
+        CHECK_STR(api_v1_route_table.root, "api");
+        CHECK(api_v1_route_table.error_body == api_route_table.error_body);
+        CHECK_INT(route_match(&api_v1_route_table, HTTP_GET, "/api/v1/vmap", true, &m),
+                  ROUTE_FOUND);
+        CHECK(m.method->handler == api_map_get);
+        route_match_clear(&m);
+        CHECK_INT(route_match(&api_v1_route_table, HTTP_GET, "/api/v1/vmap/tw%69n/", true, &m),
+                  ROUTE_FOUND);
+        CHECK(m.method->handler == api_map_node_get);
+        CHECK_STR(route_param(&m, "node"), "twin");
+        route_match_clear(&m);
+        CHECK_INT(route_match(&api_v1_route_table, HTTP_GET, "/api/v1/vmap/a/b", true, &m),
+                  ROUTE_NOT_FOUND);
+        CHECK_INT(route_match(&api_v1_route_table, HTTP_GET, "/api/v1/vmaps", true, &m),
+                  ROUTE_NOT_FOUND);
     }
     CHECK_INT(http_method_from_string("BREW"), HTTP_OTHER);
     /* Methods are bit flags: each one names itself, a set or none is "OTHER". */
