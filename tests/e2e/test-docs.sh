@@ -25,7 +25,8 @@ check "README's quick start runs the tests" grep -q "scripts/test.sh" "$readme"
 check ".ci/run runs the README's test command" grep -q "scripts/test.sh" "$abs_srcdir/.ci/run"
 api="$abs_srcdir/docs/API.md"
 for p in "/service/machines" "state_controller/status" "state_controller/<action>" "/boot" \
-    "/backups" "/restore" "/metadata" "/addresses" "addresses=1" "/service/health" "/service/version" "/service/hosts" pxeboot diskboot cdromboot \
+    "/backups" "/restore" "/metadata" "/addresses" "addresses=1" "/service/health" "/service/version" \
+    "/service/hosts" "/service/map" "/api/v1/vmap" pxeboot diskboot cdromboot \
     defaultboot power_on power_off soft_off power_cycle force_reset reboot force_off nmi cyclepower; do
     check "docs/API.md documents $p" grep -qF -- "$p" "$api"
 done
