@@ -1,9 +1,10 @@
 #!/bin/sh
 # test-qemu-outage.sh: libvirtd dies (SIGKILL) while clients poll status.
 # Requests then answer 503 with Retry-After, each in well under a second;
-# /service/health says 503 and the host "down"; nothing crashes and the
-# guest keeps running.  libvirtd started again: virtmcd reconnects by itself
-# within seconds, and events work again.  libvirtd is always left running.
+# /service/health says 503 and the host "down", the map keeps the host's
+# last known guests; nothing crashes and the guest keeps running.  libvirtd
+# started again: virtmcd reconnects by itself within seconds, and events
+# work again.  libvirtd is always left running.
 #
 # Runs alone: it takes the tier's lock exclusively.
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +94,13 @@ timed GET "/service/$PREFIX-nosuch/state_controller/status"
 expect_503 "outage: status of an unknown guest (the host that may have it is down)"
 timed GET /service/version
 check "outage: /service/version still answers 200 (${SECS}s)" [ "$STATUS" = 200 ]
+# The map answers from memory: the host down, with its last known guests.
+timed GET /service/map
+check "outage: /service/map answers 200 (${SECS}s)" [ "$STATUS" = 200 ]
+expect_jq '[.hosts[].state] | join(",")' down "outage: the map says the host is down"
+expect_jq "[.hosts[].guests | index(\"$O\") != null] | join(\",\")" true \
+    "outage: ... and keeps its last known guests"
+expect_jq ".guests[\"$O\"].state" running "outage: ... in their last known state"
 check "outage: virtmcd is alive" kill -0 "$DAEMON_PID"
 check "outage: the guest's QEMU still runs" pid_alive "$qpid"
 
