@@ -229,6 +229,14 @@ expect_jq() {
     if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
 }
 
+# expect_jqc FILTER EXPECTED-JSON DESCRIPTION: jq -c FILTER equals EXPECTED
+# exactly, types included (5901 is not "5901", null is not "null").
+expect_jqc() {
+    local got
+    got=$(jq -c "$1" "$T/body" 2>/dev/null)
+    if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
+}
+
 # expect_error CODE DESCRIPTION: status CODE and a JSON {"error": "..."} body.
 expect_error() {
     if [ "$STATUS" = "$1" ] && jq -e '.error | type == "string" and length > 0' "$T/body" >/dev/null 2>&1 &&

@@ -10,13 +10,6 @@
 # and filled again when it comes back.
 . "$(dirname "$0")/functions.sh"
 
-# expect_jqc FILTER EXPECTED-JSON DESCRIPTION: jq -c FILTER equals EXPECTED exactly.
-expect_jqc() {
-    local got
-    got=$(jq -c "$1" "$T/body" 2>/dev/null)
-    if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
-}
-
 # listed_addresses NAME: the "addresses" of NAME in GET /service/machines?addresses=1.
 listed_addresses() {
     curl -s -g "$BASE/service/machines?addresses=1" |

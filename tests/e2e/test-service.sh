@@ -8,14 +8,6 @@
 
 # --- local helpers -----------------------------------------------------------
 
-# expect_jqc FILTER EXPECTED-JSON DESCRIPTION: jq -c FILTER equals EXPECTED
-# exactly, types included (5901 is not "5901", null is not "null").
-expect_jqc() {
-    local got
-    got=$(jq -c "$1" "$T/body" 2>/dev/null)
-    if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
-}
-
 # expect_ct DESCRIPTION: the answer's Content-Type is application/json (API.md 0).
 expect_ct() {
     local ct
