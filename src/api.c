@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "api-routes.h"
+#include "redfish.h"
 #include "auth.h"
 #include "log.h"
 #include "util.h"
@@ -95,7 +96,8 @@ void api_shutdown(void)
 
 /* The route tables this dispatcher serves.  The first also answers the paths
  * that no tree's root claims, with its 404. */
-static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table };
+static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table,
+                                            &redfish_route_table };
 
 /* The tree whose root is the path's first segment (taken literally: a root
  * spelled with escapes is no tree's and gets the first tree's 404). */
@@ -423,6 +425,16 @@ int api_handle_early(Request *req, Reply *rep)
         return HTTP_DONE;
     }
     c->conf = c->holder->conf;
+    for (const char *const *h = c->tree->headers; h && h[0] && h[1]; h += 2)
+        (void)reply_add_header(rep, h[0], h[1]);
+    /* What the tree shows everyone needs no credentials: it reveals no
+     * machine, and a handler of such a path checks what it needs itself. */
+    if (c->tree->is_public && c->tree->is_public(req->method, req->path)) {
+        static char *const no_machine[] = { NULL };
+
+        c->id = (Identity){ .anonymous = true, .role = ROLE_USER, .machines = no_machine };
+        return HTTP_CONTINUE;
+    }
     /* Authentication comes before any answer that could reveal a machine,
      * and (called by http once the headers are in) before any body is read. */
     return authenticate(c) ? HTTP_CONTINUE : HTTP_DONE;

@@ -76,6 +76,12 @@ typedef struct RouteTable {
     /* The first segment of every path of the tree ("service"). */
     const char *root;
     RouteErrorBody error_body;
+    /* Headers on every answer of the tree, name and value in turn,
+     * NULL-terminated (Redfish's OData-Version); may be NULL. */
+    const char *const *headers;
+    /* Whether method and raw path are readable without credentials (the
+     * Redfish service root, its login); NULL: none is. */
+    bool (*is_public)(HttpMethod method, const char *path);
 } RouteTable;
 
 typedef enum RouteResult {

@@ -38,8 +38,12 @@ static const Route routes[] = {
 };
 /* Rows by position, as matched. */
 static const char *const row_names[] = { "list", "get", "status", "action", "boot", "health" };
-static const RouteTable table = { routes, ELEMENTSOF(routes), "service", "machines", reserved,
-                                  "service", NULL };
+static const RouteTable table = { .routes = routes,
+                                  .n_routes = ELEMENTSOF(routes),
+                                  .short_prefix = "service",
+                                  .short_insert = "machines",
+                                  .reserved = reserved,
+                                  .root = "service" };
 
 /* Which handler serves method on path: the mark it leaves when called. */
 static const char *served_by(unsigned method, const char *path, bool legacy)
@@ -182,7 +186,7 @@ int main(void)
                 { HTTP_POST, h_list, 0, 0, NULL },
                 { HTTP_GET, h_list, 0, 0, NULL } } },
         };
-        static const RouteTable t = { every, 1, NULL, NULL, NULL, NULL, NULL };
+        static const RouteTable t = { .routes = every, .n_routes = 1 };
 
         CHECK_INT(route_match(&t, HTTP_OTHER, "/x", true, &m), ROUTE_BAD_METHOD);
         CHECK_STR(m.allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
