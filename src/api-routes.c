@@ -48,6 +48,10 @@ static const Route routes[] = {
     { M "/metadata",
       { { HTTP_GET, api_metadata_get, ROLE_USER, 0, q_host },
         { HTTP_PATCH, api_metadata_patch, ROLE_OPERATOR, 0, q_host } } },
+    { M "/media",
+      { { HTTP_GET, api_media_get, ROLE_USER, 0, q_host },
+        { HTTP_PUT, api_media_put, ROLE_OPERATOR, 0, q_host },
+        { HTTP_DELETE, api_media_delete, ROLE_OPERATOR, 0, q_host } } },
     { M "/addresses", { { HTTP_GET, api_machine_addresses, ROLE_USER, 0, q_host } } },
     { M "/backups", { { HTTP_GET, api_backups_list, ROLE_USER, 0, q_host } } },
     /* A saved definition holds secrets (read with the secure flag). */

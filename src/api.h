@@ -68,6 +68,11 @@ Json *api_machine_entry(const Machine *m);
 /* {"key": "value", ...} of the machine's tags ({} without). */
 Json *api_metadata_tags(const DomInfo *info);
 
+/* api-media.c */
+void api_media_get(Ctx *c);
+void api_media_put(Ctx *c);
+void api_media_delete(Ctx *c);
+
 /* api-inventory.c */
 void api_metadata_get(Ctx *c);
 void api_metadata_patch(Ctx *c);

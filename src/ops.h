@@ -26,6 +26,7 @@
 #include "backup.h"
 #include "bootxml.h"
 #include "conf.h"
+#include "mediaxml.h"
 #include "metaxml.h"
 #include "virt.h"
 
@@ -172,6 +173,25 @@ void ops_meta_result_clear(OpsMetaResult *r);
  * -EINVAL for a value out of limits, -EBUSY for a transient machine. */
 int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
                      OpsMetaResult *ret);
+
+/* ---- virtual media ---- */
+
+/* The CD drive of m's persistent definition and what it holds. */
+int ops_media_get(const OpsCaller *who, const Machine *m, MediaState *ret);
+
+typedef struct OpsMediaResult {
+    MediaState media;   /* the drive after */
+    bool changed;
+    char *backup_id;    /* the definition before; NULL if unchanged */
+    BootApplies applies;   /* NOW: the running QEMU has it; NEXT_BOOT: the next start */
+} OpsMediaResult;
+void ops_media_result_clear(OpsMediaResult *r);
+
+/* Insert the http(s) image url into m's CD drive (operator), or eject it
+ * (url NULL); a drive is added when m has none.  -EINVAL for a bad URL,
+ * -EBUSY for a transient machine; the running QEMU's refusal (an image it
+ * cannot open) changes nothing and is returned. */
+int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret);
 
 /* ---- one-time orders ---- */
 

@@ -846,6 +846,19 @@ int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *
     return 0;
 }
 
+int virt_machine_update_device(Host *h, const char *name, bool live, const char *device_xml)
+{
+    int r = 0;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
+
+    if (!dom)
+        return r;
+    if (virDomainUpdateDeviceFlags(dom, device_xml,
+                                   live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        return virt_errno("change the media of", name);
+    return 0;
+}
+
 int virt_machine_define(Host *h, const char *xml, Machine *ret)
 {
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);

@@ -193,6 +193,11 @@ typedef struct VirtBootIndex {
  * (the test driver), -EBUSY when not running, -EIO when QEMU refuses. */
 int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *list, size_t n);
 
+/* Change one device of the live (or persistent) definition in place
+ * (virDomainUpdateDeviceFlags): the media of a CD drive.  The running QEMU
+ * opens the new media first: -EIO with libvirt's words when it cannot. */
+int virt_machine_update_device(Host *h, const char *name, bool live, const char *device_xml);
+
 /* Define; *ret (may be NULL) is the machine as libvirt has it after. */
 int virt_machine_define(Host *h, const char *xml, Machine *ret);
 
