@@ -17,6 +17,7 @@
 #include "redfish.h"
 #include "auth.h"
 #include "log.h"
+#include "session.h"
 #include "util.h"
 
 struct ConfHolder {
@@ -49,15 +50,30 @@ static ConfHolder *holder_ref(void)
     return h;
 }
 
+/* A session outlives a reload while its user is still in the users file
+ * (the anonymous sessions of protected mode: while there is none). */
+static bool session_user_kept(const char *user, void *userdata)
+{
+    const Users *users = userdata;
+
+    return user[0] ? users_has(users, user) : users == NULL;
+}
+
 void api_set_conf(Conf *conf, Users *users)
 {
     ConfHolder *h = calloc(1, sizeof(*h)), *old;
+    size_t purged;
 
     if (!h) {
         conf_free(conf);
         users_free(users);
         return;
     }
+    session_configure(conf->session_timeout);
+    purged = session_purge(session_user_kept, users);
+    if (purged)
+        log_notice("Closed %zu Redfish session%s of users no longer in the users file", purged,
+                   purged == 1 ? "" : "s");
     h->conf = conf;
     h->users = users;
     h->refs = 1;
@@ -277,6 +293,8 @@ static bool authenticate(Ctx *c)
     }
     api_reply_error(c, 401, "%s",
                     r == AUTH_MISSING ? "authentication required"
+                    : r == AUTH_TOKEN_BAD
+                        ? "the session token (X-Auth-Token) is unknown or expired: log in again"
                     : r == AUTH_STALE ? "the nonce is expired or unknown: answer the new challenge"
                     : r == AUTH_BASIC_REFUSED
                         ? "Basic authentication is not accepted here; use Digest"
@@ -326,6 +344,11 @@ OpsCaller api_caller(const Ctx *c)
 bool api_machine_visible(const Ctx *c, const char *name)
 {
     return auth_machine_visible(&c->id, name);
+}
+
+const Users *api_users(const Ctx *c)
+{
+    return c->holder->users;
 }
 
 static void ctx_free(void *p)

@@ -51,6 +51,8 @@ OpsCaller api_caller(const Ctx *c);
 /* 403 for a role too low (logged and counted). */
 void api_forbidden(Ctx *c, Role needed);
 bool api_machine_visible(const Ctx *c, const char *name);
+/* The users file of the request's configuration; NULL in protected mode. */
+const Users *api_users(const Ctx *c);
 
 /* Replies. */
 void api_reply_json(Ctx *c, unsigned status, Json *j); /* takes j */

@@ -197,6 +197,11 @@ static const User *find_user(const Users *u, const char *name)
     return NULL;
 }
 
+bool users_has(const Users *u, const char *name)
+{
+    return find_user(u, name) != NULL;
+}
+
 int auth_ha1(const char *user, const char *realm, const char *password, bool sha256,
              uint8_t *ret, size_t *ret_len)
 {
@@ -800,11 +805,83 @@ bool auth_anonymous_enabled(const Conf *conf)
     return conf->anonymous_networks && conf->anonymous_networks[0];
 }
 
+/* No users file: the anonymous admin -- unless virtmcd serves anonymous
+ * networks, where everyone else is refused. */
+static AuthResult protected_identity(Request *req, const Conf *conf, Identity *ret)
+{
+    if (auth_anonymous_enabled(conf) && !streq(req->peer, "unix"))
+        return AUTH_NOT_ALLOWED;
+    *ret = (Identity){ .anonymous = true, .role = ROLE_ADMIN };
+    return AUTH_OK;
+}
+
+AuthResult auth_password(Request *req, const Conf *conf, const Users *users, const char *user,
+                         const char *password, Identity *ret)
+{
+    uint8_t ha1[32];
+    size_t len = 0;
+    const User *u;
+    AuthResult t;
+    bool ok;
+
+    if (!users)
+        return protected_identity(req, conf, ret);
+    t = throttled(req->peer, user, ret);
+    if (t != AUTH_OK)
+        return t;
+    u = find_user(users, user);
+    ok = u && auth_ha1(user, conf->realm, password, u->ha1_len == 32, ha1, &len) == 0 &&
+         len == u->ha1_len && equal_ct(ha1, u->ha1, len);
+    explicit_bzero(ha1, sizeof(ha1));
+    if (!ok)
+        return fail(req, conf, AUTH_BAD, user, u ? "wrong password" : "unknown user");
+    fill_identity(conf, u->name, ret);
+    return AUTH_OK;
+}
+
+/* A Redfish session token.  Not counted towards throttling: 256 random
+ * bits are not guessed, and a client whose sessions expired together (a
+ * conductor driving many machines) must not lock its address out. */
+static AuthResult token_check(Request *req, const Conf *conf, const Users *users,
+                              const char *token, Identity *ret)
+{
+    SessionInfo s;
+    AuthResult t;
+    int r;
+
+    t = throttled(req->peer, NULL, ret);
+    if (t != AUTH_OK)
+        return t;
+    r = session_use(token, &s);
+    if (r == 0 && (s.user[0] ? !find_user(users, s.user) : users != NULL)) {
+        /* A reload removed the user just now; its purge closes the session. */
+        (void)session_close(s.id);
+        r = -ENOENT;
+    }
+    if (r < 0) {
+        atomic_fetch_add(&failures_total, 1);
+        log_notice("Session token from %s on %s %s is %s", req->peer, req->method_str,
+                   req->path, r == -ETIME ? "expired" : "unknown");
+        return AUTH_TOKEN_BAD;
+    }
+    if (!s.user[0]) {
+        t = protected_identity(req, conf, ret);
+        if (t != AUTH_OK)
+            return t;
+    } else
+        fill_identity(conf, s.user, ret);
+    snprintf(ret->session, sizeof(ret->session), "%s", s.id);
+    return AUTH_OK;
+}
+
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret)
 {
     const char *authz = http_header(req, "Authorization");
+    const char *token = http_header(req, "X-Auth-Token");
     AuthResult t;
 
+    if (token)
+        return token_check(req, conf, users, token, ret);
     /* Credentials, when given, always win; without them a peer of
      * [auth] anonymous_networks gets the anonymous role and globs. */
     if (!authz && auth_anonymous_network(conf, req->peer)) {
@@ -812,14 +889,8 @@ AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identi
                            .machines = conf->anonymous_machines };
         return AUTH_OK;
     }
-    if (!users) {
-        /* Protected mode: the anonymous admin -- unless virtmcd serves
-         * anonymous networks, where everyone else is refused. */
-        if (auth_anonymous_enabled(conf) && !streq(req->peer, "unix"))
-            return AUTH_NOT_ALLOWED;
-        *ret = (Identity){ .anonymous = true, .role = ROLE_ADMIN };
-        return AUTH_OK;
-    }
+    if (!users)
+        return protected_identity(req, conf, ret);
     if (!authz)
         return AUTH_MISSING; /* the normal first step of Digest: not a failure */
     /* A blocked address is refused before anything else is looked at. */
@@ -831,30 +902,15 @@ AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identi
         return digest_check(req, conf, users, authz + 7, ret);
     if (strncasecmp(authz, "Basic ", 6) == 0) {
         _cleanup_free_ char *name = NULL, *pass = NULL;
-        uint8_t ha1[32];
-        size_t len = 0;
-        const User *u;
-        bool ok;
 
         if (!auth_basic_accepted(conf, req->tls))
             return fail(req, conf, AUTH_BASIC_REFUSED, NULL,
                         req->tls ? "Basic is disabled" : "Basic needs TLS");
         if (http_basic_credentials(req, &name, &pass) < 0)
             return fail(req, conf, AUTH_BAD, NULL, "malformed Basic credentials");
-        t = throttled(req->peer, name, ret);
-        if (t != AUTH_OK) {
-            explicit_bzero(pass, strlen(pass));
-            return t;
-        }
-        u = find_user(users, name);
-        ok = u && auth_ha1(name, conf->realm, pass, u->ha1_len == 32, ha1, &len) == 0 &&
-             len == u->ha1_len && equal_ct(ha1, u->ha1, len);
+        t = auth_password(req, conf, users, name, pass, ret);
         explicit_bzero(pass, strlen(pass));
-        explicit_bzero(ha1, sizeof(ha1));
-        if (!ok)
-            return fail(req, conf, AUTH_BAD, name, u ? "wrong password" : "unknown user");
-        fill_identity(conf, u->name, ret);
-        return AUTH_OK;
+        return t;
     }
     return fail(req, conf, AUTH_BAD, NULL, "unsupported authentication scheme");
 }

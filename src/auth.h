@@ -2,8 +2,9 @@
  * Basic checks, roles and the per-user machine ACL (API.md section 8).
  *
  * auth owns the users file and the hashing; it asks http for what the
- * client sent and never queues a response itself.  A third way in (Redfish
- * session tokens) slots into auth_check() next to Digest and Basic.
+ * client sent and never queues a response itself.  A third way in, the
+ * Redfish session token (X-Auth-Token, session.h's store), is checked in
+ * auth_check() before Digest and Basic.
  * Thread-safe: a Users is immutable once loaded. */
 #pragma once
 
@@ -12,6 +13,7 @@
 
 #include "conf.h"
 #include "http.h"
+#include "session.h"
 
 typedef struct Users Users;
 
@@ -21,6 +23,8 @@ typedef struct Users Users;
 int users_load(const char *path, const char *realm, Users **ret, ConfErrors *errs);
 void users_free(Users *u);
 size_t users_count(const Users *u);
+/* Whether the users file has a line for name. */
+bool users_has(const Users *u, const char *name);
 
 typedef struct Identity {
     char user[128];       /* "" when anonymous */
@@ -28,6 +32,7 @@ typedef struct Identity {
     Role role;
     char *const *machines; /* globs, borrowed from the Conf; NULL = all */
     unsigned retry_after; /* seconds; set with AUTH_THROTTLED */
+    char session[SESSION_ID_LEN + 1]; /* the session's Id when a token authenticated; "" */
 } Identity;
 
 typedef enum AuthResult {
@@ -38,13 +43,17 @@ typedef enum AuthResult {
     AUTH_BASIC_REFUSED, /* Basic where it is not accepted: 401 */
     AUTH_THROTTLED, /* too many failures from this address or for this user: 429 */
     AUTH_NOT_ALLOWED, /* no users file, and the peer is not an anonymous network: 403 */
+    AUTH_TOKEN_BAD, /* X-Auth-Token names no open session (unknown, expired, closed): 401 */
 } AuthResult;
 
 /* Whether peer is in [auth] anonymous_networks, and whether any is set. */
 bool auth_anonymous_network(const Conf *conf, const char *peer);
 bool auth_anonymous_enabled(const Conf *conf);
 
-/* Decide who the request is, from its headers alone.  A request without
+/* Decide who the request is, from its headers alone.  An X-Auth-Token is
+ * looked up first, whatever else the request carries: an open session is
+ * its user, with the role and machines the configuration gives that user
+ * now; any other token is AUTH_TOKEN_BAD.  A request without
  * credentials from [auth] anonymous_networks is anonymous with
  * anonymous_role and anonymous_machines.  With users == NULL every other
  * request is the anonymous admin (protected mode) -- or, when anonymous
@@ -52,6 +61,13 @@ bool auth_anonymous_enabled(const Conf *conf);
  * socket.  Logs failures
  * with the peer (in aggregate once an address or user is throttled). */
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret);
+/* A user name and password given in a body (a Redfish login), checked like
+ * Basic: against the user's HA1 in constant time, throttled, failures
+ * counted and logged the same way.  AUTH_OK (ret filled), AUTH_BAD or
+ * AUTH_THROTTLED.  With users == NULL (protected mode) the password is not
+ * looked at: the anonymous admin, or AUTH_NOT_ALLOWED as auth_check says. */
+AuthResult auth_password(Request *req, const Conf *conf, const Users *users, const char *user,
+                         const char *password, Identity *ret);
 /* Add the 401 challenges to rep: Digest in conf's algorithm with a fresh
  * nonce, and Basic when conf and the connection accept it. */
 void auth_challenge(Request *req, const Conf *conf, bool stale, Reply *rep);

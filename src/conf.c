@@ -218,6 +218,8 @@ static const Key keys[] = {
     { SEC_AUTH, "max_failures", KEY_UINT, C(max_failures), 0, 100000, .default_value = "10" },
     { SEC_AUTH, "failure_window", KEY_UINT, C(failure_window), 1, 86400,
       .default_value = "60" },
+    { SEC_AUTH, "session_timeout", KEY_UINT, C(session_timeout), 30, 86400,
+      .default_value = "1800" },
 
     { SEC_USER, "role", KEY_ENUM, U(role), .values = role_names, .default_value = "user" },
     { SEC_USER, "machines", KEY_GLOBS, U(machines), .default_value = "*" },
@@ -333,6 +335,7 @@ Conf *conf_new(void)
     c->nonce_timeout = 300;
     c->max_failures = 10;
     c->failure_window = 60;
+    c->session_timeout = 1800;
 
     c->listen = strdup("127.0.0.1:9001");
     c->uri = strdup("qemu:///system");

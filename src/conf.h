@@ -142,6 +142,7 @@ typedef struct Conf {
     unsigned nonce_timeout;         /* seconds a digest nonce lives, 300 */
     unsigned max_failures;          /* failed logins per window before 429; 0 = off; 10 */
     unsigned failure_window;        /* seconds, 60 */
+    unsigned session_timeout;       /* Redfish SessionTimeout at start, seconds, 1800 */
 
     /* [user "NAME"] */
     ConfUser *users;

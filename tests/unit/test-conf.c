@@ -137,6 +137,7 @@ static void test_defaults(void)
     CHECK_INT(c->basic, BASIC_TLS);
     CHECK_INT(c->max_failures, 10);
     CHECK_INT(c->failure_window, 60);
+    CHECK_INT(c->session_timeout, 1800);
     CHECK_INT(c->n_users, 0);
     CHECK_INT(c->n_pools, 0);
     conf_free(NULL);
@@ -427,6 +428,7 @@ static void test_ranges(void)
         { "server", "threads", 0, 256 },
         { "auth", "max_failures", 0, 100000 },
         { "auth", "failure_window", 1, 86400 },
+        { "auth", "session_timeout", 30, 86400 },
         { "power", "force_off_timeout", 0, 3600 },
         { "power", "reboot_timeout", 0, 3600 },
         { "power", "lock_timeout", 1, 3600 },
