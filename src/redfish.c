@@ -251,6 +251,9 @@ static bool is_public(HttpMethod method, const char *path)
     if (method & (HTTP_GET | HTTP_HEAD))
         return path_is(path, "/redfish") || path_is(path, RF_ROOT) ||
                path_is(path, RF_ROOT "/odata") || path_is(path, RF_ROOT "/$metadata");
+    /* The login: its handler checks the password in the body. */
+    if (method == HTTP_POST)
+        return path_is(path, RF_ROOT "/SessionService/Sessions");
     return false;
 }
 
@@ -259,6 +262,15 @@ static const Route routes[] = {
     { "/redfish/v1", { { HTTP_GET, rf_service_root, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/redfish/v1/odata", { { HTTP_GET, rf_odata, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/redfish/v1/$metadata", { { HTTP_GET, rf_metadata, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/redfish/v1/SessionService",
+      { { HTTP_GET, rf_session_service_get, ROLE_USER, ROUTE_INLINE, NULL },
+        { HTTP_PATCH, rf_session_service_patch, ROLE_ADMIN, ROUTE_INLINE, NULL } } },
+    { "/redfish/v1/SessionService/Sessions",
+      { { HTTP_GET, rf_sessions_list, ROLE_USER, ROUTE_INLINE, NULL },
+        { HTTP_POST, rf_session_login, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/redfish/v1/SessionService/Sessions/{id}",
+      { { HTTP_GET, rf_session_get, ROLE_USER, ROUTE_INLINE, NULL },
+        { HTTP_DELETE, rf_session_delete, ROLE_USER, ROUTE_INLINE, NULL } } },
 };
 
 const RouteTable redfish_route_table = {

@@ -38,3 +38,11 @@ void rf_versions(Ctx *c);
 void rf_service_root(Ctx *c);
 void rf_odata(Ctx *c);
 void rf_metadata(Ctx *c);
+
+/* redfish-session.c: the SessionService, login, the sessions, logout. */
+void rf_session_service_get(Ctx *c);
+void rf_session_service_patch(Ctx *c);
+void rf_session_login(Ctx *c);
+void rf_sessions_list(Ctx *c);
+void rf_session_get(Ctx *c);
+void rf_session_delete(Ctx *c);
