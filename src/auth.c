@@ -826,6 +826,11 @@ AuthResult auth_password(Request *req, const Conf *conf, const Users *users, con
 
     if (!users)
         return protected_identity(req, conf, ret);
+    /* A password in a body crosses the wire as Basic's does. */
+    if (!auth_basic_accepted(conf, req->tls))
+        return fail(req, conf, AUTH_BASIC_REFUSED, NULL,
+                    req->tls ? "passwords are refused ([auth] basic = never)"
+                             : "a password in clear needs TLS ([auth] basic)");
     t = throttled(req->peer, user, ret);
     if (t != AUTH_OK)
         return t;

@@ -63,8 +63,8 @@ bool auth_anonymous_enabled(const Conf *conf);
 AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret);
 /* A user name and password given in a body (a Redfish login), checked like
  * Basic: against the user's HA1 in constant time, throttled, failures
- * counted and logged the same way.  AUTH_OK (ret filled), AUTH_BAD or
- * AUTH_THROTTLED.  With users == NULL (protected mode) the password is not
+ * counted and logged the same way, and accepted where Basic is (else
+ * AUTH_BASIC_REFUSED).  AUTH_OK (ret filled), AUTH_BAD or AUTH_THROTTLED.  With users == NULL (protected mode) the password is not
  * looked at: the anonymous admin, or AUTH_NOT_ALLOWED as auth_check says. */
 AuthResult auth_password(Request *req, const Conf *conf, const Users *users, const char *user,
                          const char *password, Identity *ret);

@@ -194,6 +194,14 @@ void rf_session_login(Ctx *c)
                  "only from [auth] anonymous_networks.");
         return;
     }
+    if (a == AUTH_BASIC_REFUSED) {
+        rf_error(c, 401, "NoValidSession",
+                 "A login sends the password in clear, as Basic does: it is accepted only %s.",
+                 c->conf->basic == BASIC_NEVER ? "where [auth] basic allows Basic"
+                                               : "over TLS (or with [auth] basic = always)");
+        auth_challenge(c->req, c->conf, false, c->rep);
+        return;
+    }
     if (a != AUTH_OK) {
         rf_error(c, 401, "NoValidSession", "Wrong user name or password.");
         auth_challenge(c->req, c->conf, false, c->rep);

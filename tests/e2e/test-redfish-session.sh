@@ -22,11 +22,11 @@ htdigest_add "$USERS" admin "$PW_ADMIN"
 htdigest_add "$USERS" bob "$PW_BOB"
 htdigest_add "$USERS" carol "$PW_CAROL"
 chmod 600 "$USERS"
-# conf BOB-ROLE: the configuration, Basic over plain HTTP for the test.
+# conf BOB-ROLE [BASIC]: the configuration, Basic over plain HTTP unless told.
 conf() {
     write_conf "[auth]
 users_file = $USERS
-basic = always
+basic = ${2:-always}
 [user \"admin\"]
 role = admin
 [user \"bob\"]
@@ -212,6 +212,18 @@ expect_status 401 "the dead token on /service"
 t "$A_TOKEN" DELETE "$SESSIONS/$B_ID"
 expect_status 204 "an admin ends another user's session"
 check "bob's token is dead" test "$(token_status "$B_TOKEN")" = 401
+
+# --- a login is accepted where Basic is --------------------------------------------
+
+conf admin tls
+reload_daemon || not_ok "reload"
+login admin "$PW_ADMIN"
+expect_rf_error 401 NoValidSession "basic = tls: no login over plain HTTP"
+check "it says why" grep -q 'password in clear' "$T/body"
+check "the refusal is logged" grep -q "a password in clear needs TLS" "$T/daemon.log"
+check "open sessions go on" test "$(token_status "$A_TOKEN")" = 200
+conf admin
+reload_daemon || not_ok "reload"
 
 # --- clients ------------------------------------------------------------------------
 
