@@ -11,7 +11,9 @@
 qemu_init shared
 
 write_conf 'live_update = no'
-MAC2=52:54:00:7e:57:02
+# A MAC of this run's own (from the PID): two runs on one libvirtd must not
+# share one, or the start guard rightly refuses the second guest.
+MAC2=$(printf '52:54:00:7e:%02x:%02x' $(($$ / 256 % 256)) $(($$ % 256)))
 make_guest dev device "<interface type='user'><mac address='$MAC2'/><model type='virtio'/><boot order='3'/></interface>" || exit 1
 DEV=$GUEST
 make_guest os os || exit 1
