@@ -460,17 +460,6 @@ static pthread_mutex_t nonces_lock = PTHREAD_MUTEX_INITIALIZER;
 static NonceUse nonces[NONCE_SLOTS];
 static uint64_t nonce_watermark;
 
-static void hex_encode(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void secret_init(void)
 {
     uint8_t mac[32];

@@ -53,17 +53,6 @@ void session_configure(unsigned configured)
     }
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 {
     uint8_t d = 0;
@@ -109,7 +98,7 @@ int session_open(const char *user, char ret_token[SESSION_TOKEN_LEN + 1], Sessio
     if (gnutls_rnd(GNUTLS_RND_KEY, tok, sizeof(tok)) < 0 ||
         gnutls_rnd(GNUTLS_RND_NONCE, id, sizeof(id)) < 0)
         return -EIO;
-    hex(tok, sizeof(tok), text);
+    hex_encode(tok, sizeof(tok), text);
     explicit_bzero(tok, sizeof(tok));
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, SESSION_TOKEN_LEN, hash) < 0) {
         explicit_bzero(text, sizeof(text));
@@ -146,7 +135,7 @@ int session_open(const char *user, char ret_token[SESSION_TOKEN_LEN + 1], Sessio
     }
     slot->used = true;
     memcpy(slot->hash, hash, sizeof(hash));
-    hex(id, sizeof(id), slot->info.id);
+    hex_encode(id, sizeof(id), slot->info.id);
     snprintf(slot->info.user, sizeof(slot->info.user), "%s", user);
     slot->info.created_usec = slot->info.last_used_usec = now;
     *ret = slot->info;

@@ -574,3 +574,14 @@ bool cidr_match(const Cidr *c, const char *addr)
         return false;
     return rest == 0 || ((p[full] ^ c->addr[full]) & (0xff00u >> rest) & 0xff) == 0;
 }
+
+void hex_encode(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}

@@ -28,6 +28,9 @@ void strv_free(char **v);
 size_t strv_length(char *const *v);
 /* Split on a separator, stripping blanks and dropping empty items. */
 char **strv_split(const char *s, char sep);
+/* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
+void hex_encode(const uint8_t *p, size_t n, char *out);
+
 /* Append a copy of s to *v (NULL-terminated); -ENOMEM on failure. */
 int strv_push(char ***v, const char *s);
 
