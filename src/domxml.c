@@ -257,6 +257,34 @@ static int add_metadata(DomInfo *d, const xmlNode *root)
     return 0;
 }
 
+/* One attribute as a whole number in 1..UINT_MAX; 0 when absent or bad. */
+static unsigned attr_count(const xmlNode *n, const char *name)
+{
+    const char *v = n ? xmlutil_attr(n, name) : NULL;
+    unsigned long long x;
+
+    return v && parse_uint(v, 1, UINT_MAX, &x) >= 0 ? (unsigned)x : 0;
+}
+
+/* The architecture and the guest CPU topology. */
+static int add_os_cpu(DomInfo *d, const xmlNode *root)
+{
+    const xmlNode *os = xmlutil_child_elem(root, "os");
+    const xmlNode *cpu = xmlutil_child_elem(root, "cpu");
+    const xmlNode *topo = cpu ? xmlutil_child_elem(cpu, "topology") : NULL;
+    int r;
+
+    r = dup_attr(os ? xmlutil_child_elem(os, "type") : NULL, "arch", &d->arch);
+    if (r < 0)
+        return r;
+    d->sockets = attr_count(topo, "sockets");
+    d->cores = attr_count(topo, "cores");
+    d->threads = attr_count(topo, "threads");
+    if (!d->sockets || !d->cores || !d->threads)
+        d->sockets = d->cores = d->threads = 0;
+    return 0;
+}
+
 void dom_info_free(DomInfo *d)
 {
     if (!d)
@@ -279,6 +307,7 @@ void dom_info_free(DomInfo *d)
         free(d->graphics[i].listen);
     }
     free(d->graphics);
+    free(d->arch);
     free(d->owner);
     free(d->description);
     for (size_t i = 0; i < d->n_tags; i++) {
@@ -308,6 +337,9 @@ int domxml_parse(const char *xml, DomInfo **ret)
     if (text_uint(xmlutil_child_elem(root, "vcpu"), UINT_MAX, &vcpus) >= 0)
         d->vcpus = (unsigned)vcpus;
     d->memory_kib = memory_kib(xmlutil_child_elem(root, "memory"));
+    r = add_os_cpu(d, root);
+    if (r < 0)
+        return r;
 
     devices = xmlutil_child_elem(root, "devices");
     for (const xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {

@@ -36,6 +36,9 @@ typedef struct DomTag {
 typedef struct DomInfo {
     unsigned vcpus;
     unsigned long long memory_kib; /* <memory>, in KiB whatever the unit */
+    char *arch;    /* <os><type arch=> ("x86_64", "aarch64"), or NULL */
+    /* <cpu><topology sockets= cores= threads=>; 0 each when absent or bad. */
+    unsigned sockets, cores, threads;
     DomIface *ifaces;
     size_t n_ifaces;
     DomDisk *disks;

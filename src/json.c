@@ -36,6 +36,16 @@ Json *json_from_bool(bool v)
     return json_object_new_boolean(v);
 }
 
+size_t json_arr_len(const Json *a)
+{
+    return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+Json *json_from_double(double v)
+{
+    return json_object_new_double(v);
+}
+
 void json_unref(Json *j)
 {
     if (j)

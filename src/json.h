@@ -17,6 +17,8 @@ Json *json_arr(void);
 Json *json_from_str(const char *s); /* NULL gives JSON null */
 Json *json_from_int(long long v);
 Json *json_from_bool(bool v);
+/* A number with a fraction (0.5); printed in its shortest exact form. */
+Json *json_from_double(double v);
 void json_unref(Json *j);
 static inline void json_unrefp(Json **j)
 {
@@ -32,6 +34,8 @@ void json_set_bool(Json *o, const char *key, bool v);
 void json_set_null(Json *o, const char *key);
 void json_push(Json *a, Json *value);
 void json_push_str(Json *a, const char *s);
+/* The length of an array; 0 for anything else. */
+size_t json_arr_len(const Json *a);
 
 /* Compact text; caller frees.  NULL on out of memory. */
 char *json_dump(const Json *j, size_t *ret_len);
