@@ -198,6 +198,14 @@ int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *l
  * opens the new media first: -EIO with libvirt's words when it cannot. */
 int virt_machine_update_device(Host *h, const char *name, bool live, const char *device_xml);
 
+/* The capacity in bytes of one disk of a machine, by its target ("vda"),
+ * as libvirt's block info gives it (virt-block.c; a worker thread: it may
+ * read the image).  -ENODATA when libvirt cannot tell (the test driver, an
+ * empty drive, a volume it cannot open), -ENOENT no such machine or disk,
+ * -ENOTCONN host unreachable. */
+int virt_machine_block_capacity(Host *h, const char *name, const char *target,
+                                unsigned long long *ret_bytes);
+
 /* Define; *ret (may be NULL) is the machine as libvirt has it after. */
 int virt_machine_define(Host *h, const char *xml, Machine *ret);
 
