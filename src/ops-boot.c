@@ -121,6 +121,20 @@ bool ops_boot_pending(const Machine *m)
     return pending;
 }
 
+int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret)
+{
+    _cleanup_free_ char *first_id = NULL, *first_xml = NULL;
+    int r;
+
+    r = backup_first(who->conf->backup_dir, m->uuid, &first_id);
+    if (r < 0)
+        return r;
+    r = backup_read(who->conf->backup_dir, m->uuid, first_id, &first_xml);
+    if (r < 0)
+        return r;
+    return bootxml_parse(first_xml, ret);
+}
+
 /* ---- the running QEMU ---- */
 
 /* Give m's running QEMU the order of xml_inactive and record it in the live

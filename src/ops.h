@@ -139,6 +139,12 @@ int ops_boot_describe(const char *xml_inactive, const char *xml_live, OpsBootSta
 /* The same, read from libvirt. */
 int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret);
 
+/* The default order of m (what defaultboot restores): the order of its
+ * first backup, the definition before virtmcd first changed it.  -ENOENT
+ * when virtmcd never changed it (the order it has is its default).  Reads
+ * files only: no libvirt call, no secret leaves (only the order). */
+int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret);
+
 /* ---- backups ---- */
 
 /* Newest first; keyed by the machine's UUID. */
