@@ -271,6 +271,30 @@ static const Route routes[] = {
     { "/redfish/v1/SessionService/Sessions/{id}",
       { { HTTP_GET, rf_session_get, ROLE_USER, ROUTE_INLINE, NULL },
         { HTTP_DELETE, rf_session_delete, ROLE_USER, ROUTE_INLINE, NULL } } },
+    /* redfish-systems.c; {sys} is resolved by its handlers (UUID, or 307 for a name). */
+    { RF_ROOT "/Systems", { { HTTP_GET, rf_systems_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}",
+      { { HTTP_GET, rf_system_get, ROLE_USER, 0, NULL },
+        { HTTP_PATCH, rf_system_patch, ROLE_OPERATOR, 0, NULL } } },
+    { RF_ROOT "/Systems/{sys}/Actions/ComputerSystem.Reset",
+      { { HTTP_POST, rf_system_reset, ROLE_OPERATOR, 0, NULL } } },
+    { RF_ROOT "/Systems/{sys}/EthernetInterfaces",
+      { { HTTP_GET, rf_nics_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/EthernetInterfaces/{nic}",
+      { { HTTP_GET, rf_nic_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/Processors",
+      { { HTTP_GET, rf_cpus_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/Processors/{cpu}",
+      { { HTTP_GET, rf_cpu_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/SimpleStorage",
+      { { HTTP_GET, rf_storage_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/SimpleStorage/{ctl}",
+      { { HTTP_GET, rf_storage_get, ROLE_USER, 0, NULL } } },
+    /* redfish-manager.c */
+    { RF_ROOT "/Managers", { { HTTP_GET, rf_managers_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Managers/{mgr}", { { HTTP_GET, rf_manager_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Chassis", { { HTTP_GET, rf_chassis_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Chassis/{ch}", { { HTTP_GET, rf_chassis_get, ROLE_USER, ROUTE_INLINE, NULL } } },
 };
 
 const RouteTable redfish_route_table = {

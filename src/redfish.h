@@ -27,11 +27,43 @@ void rf_error_errno(Ctx *c, int r, const char *fallback);
 
 /* {"@odata.id": ..., "@odata.type": ..., "Id": ..., "Name": ...}. */
 Json *rf_resource(const char *odata_id, const char *odata_type, const char *id, const char *name);
+/* A resource collection {"@odata.id", "@odata.type", "Name",
+ * "Members@odata.count", "Members"} (takes members, an array of links). */
+Json *rf_collection(const char *odata_id, const char *odata_type, const char *name,
+                    Json *members);
 /* {"@odata.id": path} */
 Json *rf_link(const char *path);
 
 /* The error body of the tree (RouteTable.error_body). */
 char *rf_error_body(unsigned status, const char *message, size_t *ret_len);
+
+/* The one Manager and the one Chassis: virtmcd itself. */
+#define RF_MANAGER_ID "virtmcd"
+#define RF_CHASSIS_ID "virtmcd"
+#define RF_MANAGER RF_ROOT "/Managers/" RF_MANAGER_ID
+#define RF_CHASSIS RF_ROOT "/Chassis/" RF_CHASSIS_ID
+
+/* redfish-systems.c: Systems and their EthernetInterfaces, Processors and
+ * SimpleStorage ({sys}: a UUID, or a name that answers 307). */
+void rf_systems_list(Ctx *c);
+void rf_system_get(Ctx *c);
+void rf_system_patch(Ctx *c);
+void rf_system_reset(Ctx *c);
+void rf_nics_list(Ctx *c);
+void rf_nic_get(Ctx *c);
+void rf_cpus_list(Ctx *c);
+void rf_cpu_get(Ctx *c);
+void rf_storage_list(Ctx *c);
+void rf_storage_get(Ctx *c);
+/* Links to every system the caller may see (a machine on two hosts once);
+ * NULL on out of memory. */
+Json *rf_systems_links(Ctx *c);
+
+/* redfish-manager.c: the Manager and the Chassis. */
+void rf_managers_list(Ctx *c);
+void rf_manager_get(Ctx *c);
+void rf_chassis_list(Ctx *c);
+void rf_chassis_get(Ctx *c);
 
 /* redfish.c: the service itself. */
 void rf_versions(Ctx *c);
