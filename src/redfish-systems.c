@@ -219,7 +219,7 @@ static char *redirect_location(const Ctx *c, const char *uuid)
         return NULL;
     seg = p + 1;
     rest = strchr(seg, '/');
-    if (!host || !*host || strpbrk(host, " \t\r\n/\\@"))
+    if (!host || !*host || strpbrk(host, " \t\r\n/\\@?#"))
         host = http_listen_is_unix() ? "localhost" : http_bound_address();
     return strdup_printf("%s://%s%.*s%s%s", c->req->tls ? "https" : "http", host,
                          (int)(seg - path), path, uuid, rest ? rest : "");
@@ -413,8 +413,10 @@ static Json *boot_json(const SysView *v)
 static Json *system_json(const SysView *v)
 {
     const Machine *m = &v->si.m;
-    _cleanup_free_ char *self = sys_path(m, NULL), *target = sys_path(m, "Actions/ComputerSystem.Reset");
-    _cleanup_free_ char *nics = sys_path(m, "EthernetInterfaces"), *cpus = sys_path(m, "Processors");
+    _cleanup_free_ char *self = sys_path(m, NULL);
+    _cleanup_free_ char *target = sys_path(m, "Actions/ComputerSystem.Reset");
+    _cleanup_free_ char *nics = sys_path(m, "EthernetInterfaces");
+    _cleanup_free_ char *cpus = sys_path(m, "Processors");
     _cleanup_free_ char *disks = sys_path(m, "SimpleStorage");
     _cleanup_free_ char *desc = strdup_printf("libvirt domain '%s' on host '%s'", m->name,
                                               virt_host_name(m->host));
@@ -794,13 +796,13 @@ void rf_system_patch(Ctx *c)
     c->req->log_action = "boot";
     if (!sys_resolve(c))
         return;
-    if (!c->body || json_object_each(c->body, patch_key, &p) == 0) {
-        if (!c->body || (!p.target && !p.enabled && !p.mode)) {
-            rf_error(c, 400, "NoOperation", "the request body holds no property to change");
-            return;
-        }
-    } else
+    /* Every property is checked before anything changes. */
+    if (c->body && json_object_each(c->body, patch_key, &p) < 0)
         return;
+    if (!p.target && !p.enabled && !p.mode) {
+        rf_error(c, 400, "NoOperation", "the request body holds no property to change");
+        return;
+    }
     if (!if_match(c))
         return;
     r = sys_view_load(c, &v);
@@ -977,8 +979,9 @@ void rf_cpu_get(Ctx *c)
     if (!sys_load(c, &si))
         return;
     topology(&si, &sockets, &cores, &threads);
-    if (!startswith(id, "CPU") || parse_uint(id + 3, 0, sockets - 1, &n) < 0 || !si.vcpus ||
-        !streq(id + 3, (snprintf(name, sizeof(name), "%llu", n), name))) {
+    /* "CPU<n>", n written without leading zeros. */
+    if (!startswith(id, "CPU") || (id[3] == '0' && id[4]) || !si.vcpus ||
+        parse_uint(id + 3, 0, sockets - 1, &n) < 0) {
         rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no processor '%s'", c->name,
                  id);
         return;

@@ -414,6 +414,27 @@ if /usr/bin/python3 -c 'import sushy' 2>/dev/null; then
 else
     echo "# python3-sushy is not installed: its part is skipped"
 fi
+if command -v redfishtool >/dev/null 2>&1; then
+    rft() { redfishtool -r "${BASE#http://}" -S Never -A Basic -u op -p "$PW_OP" "$@" > "$T/rft.out" 2>&1; }
+    rft Systems list
+    check "redfishtool Systems list" sh -c "[ \$? = 0 ] && grep -q '$RUN' '$T/rft.out'"
+    rft Systems -I $RUN get
+    check "redfishtool Systems get" grep -q '"PowerState": "On"' "$T/rft.out"
+    rft Systems -I $NONIC reset On
+    check "redfishtool reset On" [ "$(power $NONIC)" = On ]
+    rft Systems -I $NONIC reset ForceOff
+    check "redfishtool reset ForceOff" [ "$(power $NONIC)" = Off ]
+    rft Systems -I $RUN setBootOverride Continuous Pxe
+    o GET $S/$RUN
+    expect_jq '.Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' "Continuous Pxe" \
+        "redfishtool setBootOverride Continuous Pxe"
+    rft Systems -I $RUN setBootOverride Disabled Hdd
+    o GET $S/$RUN
+    expect_jq '.Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' "Disabled Hdd" \
+        "redfishtool setBootOverride Disabled: the default order"
+else
+    echo "# redfishtool is not installed: its part is skipped"
+fi
 stop_daemon
 
 # ---- one name, one UUID on two hosts -----------------------------------------------
