@@ -27,7 +27,9 @@ api="$abs_srcdir/docs/API.md"
 for p in "/service/machines" "state_controller/status" "state_controller/<action>" "/boot" \
     "/backups" "/restore" "/metadata" "/addresses" "addresses=1" "/service/health" "/service/version" \
     "/service/hosts" "/service/map" "/api/v1/vmap" pxeboot diskboot cdromboot \
-    defaultboot power_on power_off soft_off power_cycle force_reset reboot force_off nmi cyclepower; do
+    defaultboot power_on power_off soft_off power_cycle force_reset reboot force_off nmi cyclepower \
+    "/redfish/v1/Systems" "ComputerSystem.Reset" "BootSourceOverrideEnabled" "If-Match" \
+    "/redfish/v1/Managers" "/redfish/v1/Chassis" EthernetInterfaces Processors SimpleStorage; do
     check "docs/API.md documents $p" grep -qF -- "$p" "$api"
 done
 check "demo node parses in libvirt's test driver" \
