@@ -47,6 +47,8 @@ static void test_web_uefi(void)
 
     CHECK_INT(d->vcpus, 2);
     CHECK_INT(d->memory_kib, 2097152);
+    CHECK_STR(d->arch, "x86_64");
+    CHECK_INT(d->sockets, 0); /* no <cpu><topology> */
     CHECK_INT(d->n_ifaces, 2);
     if (d->n_ifaces == 2) {
         CHECK_STR(d->ifaces[0].mac, "52:54:00:12:34:01");
@@ -257,6 +259,35 @@ static void test_units(void)
     CHECK_INT(memory_of("EiB", "100000"), 0); /* overflows */
 }
 
+/* <os><type arch> and <cpu><topology>: all three counts or none. */
+static void test_arch_topology(void)
+{
+    static const char full[] =
+        "<domain><vcpu>8</vcpu><os><type arch='aarch64'>hvm</type></os>"
+        "<cpu mode='host-passthrough'><topology sockets='2' dies='1' cores='2' threads='2'/>"
+        "</cpu></domain>";
+    static const char partial[] =
+        "<domain><os><type>hvm</type></os><cpu><topology sockets='2' cores='x' "
+        "threads='1'/></cpu></domain>";
+    _cleanup_(dom_info_freep) DomInfo *d = NULL;
+    _cleanup_(dom_info_freep) DomInfo *e = NULL;
+
+    CHECK_INT(domxml_parse(full, &d), 0);
+    if (d) {
+        CHECK_STR(d->arch, "aarch64");
+        CHECK_INT(d->sockets, 2);
+        CHECK_INT(d->cores, 2);
+        CHECK_INT(d->threads, 2);
+    }
+    CHECK_INT(domxml_parse(partial, &e), 0);
+    if (e) {
+        CHECK(e->arch == NULL);
+        CHECK_INT(e->sockets, 0);
+        CHECK_INT(e->cores, 0);
+        CHECK_INT(e->threads, 0);
+    }
+}
+
 static void test_details(void)
 {
     const char *xml =
@@ -320,6 +351,7 @@ int main(void)
     test_others();
     test_metadata();
     test_units();
+    test_arch_topology();
     test_details();
     return tap_done();
 }
