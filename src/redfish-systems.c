@@ -396,10 +396,12 @@ static Json *boot_json(const SysView *v)
     const char *mode = bi->uefi ? "UEFI" : "Legacy";
 
     json_set_str(o, "BootSourceOverrideTarget", target_of_class(boot_info_first(bi)));
-    /* What a PATCH accepts: None, and the classes the machine has. */
+    /* Every target virtmcd implements, whatever devices the machine has:
+     * Ironic's profile wants Pxe, Hdd and Cd listed (MinSupportValues), and
+     * virtual media adds a CD-ROM drive later.  A PATCH naming a class the
+     * machine lacks is 400, saying so. */
     for (size_t i = 0; i < ELEMENTSOF(boot_targets); i++)
-        if (boot_targets[i].cls == _BOOT_CLASS_INVALID || bi->has_class[boot_targets[i].cls])
-            json_push_str(targets, boot_targets[i].name);
+        json_push_str(targets, boot_targets[i].name);
     json_set(o, "BootSourceOverrideTarget@Redfish.AllowableValues", targets);
     json_set_str(o, "BootSourceOverrideEnabled", boot_enabled_of(bi, v->def));
     json_set(o, "BootSourceOverrideEnabled@Redfish.AllowableValues", allowable(boot_enabled));

@@ -137,8 +137,13 @@ def main():
         s.refresh()
         s.set_system_boot_options(target=sushy.BootSource.CD)
         check(False, "Cd on a machine without a CD-ROM is refused")
+    except sushy.exceptions.BadRequestError as e:
+        check("no cdrom device" in str(e), "Cd on a machine without a CD-ROM is refused, saying why")
+    try:
+        s.set_system_boot_options(target=sushy.BootSource.BIOS_SETUP)
+        check(False, "BiosSetup is refused")
     except sushy.exceptions.InvalidParameterValueError:
-        check(True, "sushy refuses Cd itself: it is not in AllowableValues")
+        check(True, "sushy refuses BiosSetup itself: it is not in AllowableValues")
     return 0
 
 

@@ -110,7 +110,7 @@ expect_jq '.Boot.BootSourceOverrideTarget' Hdd "Boot target: the first class (hd
 expect_jq '.Boot.BootSourceOverrideEnabled' Disabled "no override: Disabled"
 expect_jq '.Boot.BootSourceOverrideMode' Legacy "Legacy firmware"
 expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","Pxe","Hdd","Cd"]' \
-    "target values: None and the classes it has"
+    "target values: every one virtmcd implements"
 expect_jqc '.Boot."BootSourceOverrideEnabled@Redfish.AllowableValues"' '["Once","Continuous","Disabled"]' \
     "enabled values"
 expect_jqc '.Boot."BootSourceOverrideMode@Redfish.AllowableValues"' '["Legacy"]' "mode: only the current one"
@@ -134,15 +134,18 @@ u GET $S/$OFF
 expect_jq '.PowerState' Off "shut off: Off"
 expect_jqc '.Status' '{"State":"StandbyOffline","Health":"OK"}' "shut off: StandbyOffline"
 expect_jqc '.MemorySummary.TotalSystemMemoryGiB' 1 "1 GiB"
-expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","Pxe","Hdd"]' \
-    "no CD-ROM: Cd is not offered"
+expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","Pxe","Hdd","Cd"]' \
+    "no CD-ROM: Cd is still listed (Ironic's profile; a PATCH of it is 400)"
 u GET $S/$PAUSED
 expect_jq '.PowerState' Paused "paused: Paused"
 u GET $S/$CRASHED
 expect_jq '.PowerState' Off "crashed: Off"
 expect_jq '.Status.Health' Critical "crashed: Health Critical"
 u GET $S/$NONIC
-expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","Hdd"]' "no NIC: no Pxe"
+patch $S/$NONIC '{"Boot": {"BootSourceOverrideTarget": "Pxe"}}'
+expect_rf_error 400 PropertyValueNotInList "no NIC: Pxe is 400"
+expect_jq '.error.message | test("no network device")' true "saying the machine has no NIC"
+u GET $S/$NONIC
 expect_jq '.Boot.BootSourceOverrideTarget' Hdd "no boot element: libvirt's implied disk"
 
 # A name answers 307 with an absolute Location to the UUID URL.
