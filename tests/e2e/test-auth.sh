@@ -683,10 +683,20 @@ if [ -n "$ALT_OK" ]; then
 else
     echo "# cannot bind 127.0.0.2: the checks from other addresses are skipped"
 fi
+# Every guess inside the window that the first failures opened is refused;
+# on a loaded machine the later ones may fall into a new window, which
+# counts them again (and logs a new episode): that is right, not a failure.
+early=0
+refused_early=0
 for i in $(seq 1 30); do
     breq muser "$PW_WRONG" GET /service/machines
+    if [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1800 ]; then
+        early=$((early + 1))
+        [ "$STATUS" = 429 ] && refused_early=$((refused_early + 1))
+    fi
 done
-expect_error 429 "throttling: 30 more guesses are all refused"
+check "throttling: the guesses inside the window are all refused ($refused_early of $early)" \
+    [ "$refused_early" = "$early" ]
 windows=$(( ($(date +%s%N) - t0) / 2000000000 + 1 ))
 n=$(grep -c "Authentication failed from 127.0.0.1" "$T/daemon.log")
 check "throttled guesses are not logged one by one ($n lines for 33 guesses in $windows windows)" \
