@@ -20,8 +20,8 @@
 static const char *const close_reason_table[] = {
     [VIR_CONNECT_CLOSE_REASON_ERROR] = "connection closed: I/O error",
     [VIR_CONNECT_CLOSE_REASON_EOF] = "connection closed: end of file from libvirt",
-    [VIR_CONNECT_CLOSE_REASON_KEEPALIVE] = "connection closed: libvirt stopped answering "
-                                           "keepalive messages",
+    [VIR_CONNECT_CLOSE_REASON_KEEPALIVE] = ("connection closed: libvirt stopped answering "
+                                            "keepalive messages"),
     [VIR_CONNECT_CLOSE_REASON_CLIENT] = "connection closed by virtmcd",
 };
 DEFINE_STRING_TABLE_TO_STRING_FN(close_reason_lookup, close_reason_table, int, static)
