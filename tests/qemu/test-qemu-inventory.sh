@@ -75,6 +75,9 @@ MAC_B=$($VIRSH domiflist "$B" | awk 'NR > 0 && $5 ~ /:/ {print $5; exit}')
 make_guest shares-disk os "<disk type='file' device='disk'><driver name='qemu' type='raw'/>
       <source file='$IMAGES/$B.img'/><target dev='vdb' bus='virtio'/></disk>" || exit 1
 C=$GUEST
+# Defined behind virtmcd's back: wait for libvirt's event to reach its table.
+known() { wait_for 10 sh -c 'curl -sf -g -o /dev/null "$1/service/$2/state_controller/status"' _ "$BASE" "$1"; }
+known "$C" || not_ok "virtmcd never saw $C defined"
 action "$C" power_on
 if [ "$STATUS" = 409 ] && jq -r .error "$T/body" | grep -q "disk $IMAGES/$B.img of '$C' is in use by '$B'"; then
     ok "a guest whose disk image the running B uses may not start (409: $(jq -r .error "$T/body"))"
@@ -85,6 +88,7 @@ expect_eq "$(domstate "$C")" "shut off" "and it did not start"
 if [ -n "$MAC_B" ]; then
     make_guest shares-mac os "<interface type='user'><mac address='$MAC_B'/><model type='virtio'/></interface>" || exit 1
     D=$GUEST
+    known "$D" || not_ok "virtmcd never saw $D defined"
     action "$D" power_on
     if [ "$STATUS" = 409 ] && jq -r .error "$T/body" | grep -qi "MAC address $MAC_B of '$D' is in use by '$B'"; then
         ok "a guest with the running B's MAC may not start (409)"
