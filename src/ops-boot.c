@@ -503,18 +503,15 @@ static int once_consumed(const Machine *m, const Machine *now, const BootInfo *b
     return 0;
 }
 
-int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at)
+/* With the machine's lock held. */
+static int reconcile_locked(const Conf *conf, const Machine *m, uint64_t reset_at)
 {
     _cleanup_free_ char *xml = NULL, *prev = NULL, *restored = NULL, *clean = NULL;
     _cleanup_(boot_info_freep) BootInfo *bi = NULL;
-    MachineLock *lock = NULL;
     bool consumed = false;
     Machine now;
     int r;
 
-    r = ops_lock(conf, m, "once-restore", &lock);
-    if (r < 0)
-        return r;
     r = virt_machine_xml((Host *)m->host, m->name, true, &xml);
     if (r == 0)
         r = bootxml_parse(xml, &bi);
@@ -544,10 +541,22 @@ int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at)
         r = 1;
     }
 out:
-    virt_machine_unlock(lock);
     if (r < 0)
         log_error("Failed to restore the boot order of '%s' after its one-time boot: %s",
                   m->name, error_get() ? error_get() : strerror(-r));
+    return r;
+}
+
+int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at)
+{
+    MachineLock *lock = NULL;
+    int r;
+
+    r = ops_lock(conf, m, "once-restore", &lock);
+    if (r < 0)
+        return r;
+    r = reconcile_locked(conf, m, reset_at);
+    virt_machine_unlock(lock);
     return r;
 }
 
@@ -557,6 +566,17 @@ static bool maybe_armed(Host *h, const char *name)
     _cleanup_free_ char *meta = NULL;
 
     return virt_machine_metadata(h, name, false, &meta) == 0 && strstr(meta, "boot-once");
+}
+
+/* Right after virtmcd started a new QEMU, with the machine's lock still
+ * held: the previous order is restored before the start is answered, so the
+ * caller's next reset already meets it.  (The start event that follows
+ * finds nothing left to do.)  A failure is logged; the start succeeded. */
+void ops_boot_after_power(const Conf *conf, const Machine *m)
+{
+    if (maybe_armed((Host *)m->host, m->name))
+        (void)reconcile_locked(conf, m, 0);
+    error_clear();
 }
 
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name)

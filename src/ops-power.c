@@ -59,6 +59,15 @@ static int check_start_guards(const OpsCaller *who, const Machine *m)
     return 0;
 }
 
+/* Whether a successful action started a new QEMU.  A warm reset keeps its
+ * QEMU: its one-time order is restored only once the reset burst is over
+ * (ops_boot_on_reboot), as SeaBIOS answers a reset with one of its own. */
+static bool starts_qemu(PowerAction a, bool cold)
+{
+    return a == POWER_ON || a == POWER_CYCLE || a == POWER_CYCLEPOWER ||
+           (a == POWER_FORCE_RESET && cold);
+}
+
 int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
               OpsPowerResult *ret)
 {
@@ -111,6 +120,10 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
     r = virt_power((Host *)m->host, m->name, a, &opts, &res.result, &res.machine);
     if (r == 0 && a == POWER_REBOOT && res.result == POWER_RESULT_REQUESTED)
         ops_watch_reboot(&res.machine, who->conf->reboot_timeout);
+    else if (r == 0 && res.result == POWER_RESULT_DONE && starts_qemu(a, res.cold) &&
+             machine_state_is_active(res.machine.state))
+        /* A new QEMU booted a one-time order: done with it. */
+        ops_boot_after_power(who->conf, m);
 out:
     /* virt_power wrote the started machine, with what it uses, to the
      * table: the next start's check sees it. */

@@ -40,5 +40,6 @@ void ops_power_escalate(const Conf *conf, Host *h, const char *name);
 
 /* The observer side of ops-boot.c, run on the ops worker. */
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
+void ops_boot_after_power(const Conf *conf, const Machine *m);
 void ops_boot_on_host_up(const Conf *conf, Host *h);
 void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at);

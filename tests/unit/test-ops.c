@@ -90,6 +90,8 @@ int main(void)
     OpsBootRequest disk = { .target = BOOT_TARGET_DISK };
     OpsBootResult br = { 0 };
     OpsPowerResult pr;
+    PowerOpts popts = { .force_off_timeout = 1 };
+    PowerResult pres;
     unsigned guard_calls = 0;
     Machine m, run;
     char *f;
@@ -127,10 +129,11 @@ int main(void)
     CHECK(once);
     free(f);
 
-    /* Started and still running: the live definition carries the marker. */
+    /* Started by virtmcd: the order is back before the start is answered
+     * (the caller's next reset meets it), and the start event that follows
+     * finds nothing left to do. */
     CHECK_INT(ops_power(&op, &m, POWER_ON, false, &pr), 0);
     CHECK_STR(machine_state_to_string(pr.machine.state), "running");
-    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, &once);
     CHECK_STR(f, "disk");
     CHECK(!once);
@@ -144,20 +147,20 @@ int main(void)
     f = first_of(&m, &once);
     CHECK_STR(f, "network");
     free(f);
-    /* A power cycle boots it: then it is undone. */
+    /* A power cycle boots it: then it is undone, before the answer. */
     CHECK_INT(ops_power(&op, &m, POWER_CYCLE, false, &pr), 0);
-    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 1);
     f = first_of(&m, NULL);
     CHECK_STR(f, "disk");
     free(f);
+    CHECK_INT(ops_boot_reconcile(&conf, &m, 0), 0);
 
-    /* Started and stopped again while nobody watched: the reason for being
+    /* Started and stopped again outside virtmcd while nobody watched: the reason for being
      * off changed since the arming. */
     CHECK_INT(ops_power(&op, &m, POWER_OFF, false, &pr), 0);
     CHECK_INT(ops_boot_set(&op, &m, &pxe_once, &br), 0);
     ops_boot_result_clear(&br);
-    CHECK_INT(ops_power(&op, &m, POWER_ON, false, &pr), 0);
-    CHECK_INT(ops_power(&op, &m, POWER_SOFT_OFF, false, &pr), 0);
+    CHECK_INT(virt_power((Host *)m.host, m.name, POWER_ON, &popts, &pres, &run), 0);
+    CHECK_INT(virt_power((Host *)m.host, m.name, POWER_SOFT_OFF, &popts, &pres, &run), 0);
     run = find("vm-off");
     if (run.state == MACHINE_SHUT_OFF) {
         CHECK_INT(ops_boot_reconcile(&conf, &run, 0), 1);
