@@ -74,9 +74,13 @@ static bool tags_match(char *const *want, const DomInfo *info)
     return true;
 }
 
+/* One entry of the answer: its text (without the closing brace, so that
+ * addresses can follow) and what sorts it. */
 typedef struct ListHit {
-    Machine m;
-    Json *entry;
+    size_t off, len;  /* in ListWalk.text */
+    size_t name_off;  /* in ListWalk.names */
+    const Host *host;
+    MachineState state;
 } ListHit;
 
 typedef struct ListWalk {
@@ -84,6 +88,8 @@ typedef struct ListWalk {
     const ListFilter *f;
     ListHit *hits;
     size_t n, cap;
+    JsonText text;  /* the entries, one after the other */
+    JsonText names; /* their names, NUL-separated */
 } ListWalk;
 
 Json *api_metadata_tags(const DomInfo *info)
@@ -95,12 +101,54 @@ Json *api_metadata_tags(const DomInfo *info)
     return tags;
 }
 
-/* Under the host's read lock: match, and build the entry from the row. */
+/* The fields of api_machine_entry(), then owner and tags, written as text:
+ * ten thousand entries cost no object each.  A repeated tag key keeps its
+ * last value, as json_set() does. */
+static void list_entry_write(JsonText *t, const Machine *m, const DomInfo *info)
+{
+    json_text_lit(t, "{\"id\":");
+    if (m->id >= 0) {
+        json_text_lit(t, "\"");
+        json_text_int(t, m->id);
+        json_text_lit(t, "\"");
+    } else {
+        json_text_lit(t, "\"-\"");
+    }
+    json_text_lit(t, ",\"name\":");
+    json_text_str(t, m->name);
+    json_text_lit(t, ",\"state\":");
+    json_text_str(t, machine_state_to_string(m->state));
+    json_text_lit(t, ",\"uuid\":");
+    json_text_str(t, m->uuid);
+    json_text_lit(t, ",\"host\":");
+    json_text_str(t, virt_host_name(m->host));
+    if (m->stale)
+        json_text_lit(t, ",\"stale\":true");
+    json_text_lit(t, ",\"owner\":");
+    json_text_str(t, info ? info->owner : NULL);
+    json_text_lit(t, ",\"tags\":{");
+    for (size_t i = 0, n = 0; info && i < info->n_tags; i++) {
+        bool later = false;
+
+        for (size_t k = i + 1; k < info->n_tags && !later; k++)
+            later = streq(info->tags[k].key, info->tags[i].key);
+        if (later)
+            continue;
+        if (n++)
+            json_text_lit(t, ",");
+        json_text_str(t, info->tags[i].key);
+        json_text_lit(t, ":");
+        json_text_str(t, info->tags[i].value ? info->tags[i].value : "");
+    }
+    json_text_lit(t, "}");
+}
+
+/* Under the host's read lock: match, and write the entry from the row. */
 static int list_row(const Machine *m, const DomInfo *info, void *userdata)
 {
     ListWalk *w = userdata;
     const ListFilter *f = w->f;
-    Json *e;
+    ListHit *h;
 
     if (f->has_state && m->state != f->state)
         return 0;
@@ -121,24 +169,55 @@ static int list_row(const Machine *m, const DomInfo *info, void *userdata)
         w->hits = nh;
         w->cap = cap;
     }
-    e = api_machine_entry(m);
-    if (!e)
+    h = &w->hits[w->n];
+    *h = (ListHit){ .off = w->text.len, .name_off = w->names.len, .host = m->host,
+                    .state = m->state };
+    list_entry_write(&w->text, m, info);
+    json_text_raw(&w->names, m->name, strlen(m->name) + 1);
+    if (w->text.oom || w->names.oom)
         return -ENOMEM;
-    if (info && info->owner)
-        json_set_str(e, "owner", info->owner);
-    else
-        json_set_null(e, "owner");
-    json_set(e, "tags", api_metadata_tags(info));
-    w->hits[w->n++] = (ListHit){ .m = *m, .entry = e };
+    h->len = w->text.len - h->off;
+    w->n++;
     return 0;
 }
 
-static int hit_cmp(const void *a, const void *b)
+static int hit_cmp(const void *a, const void *b, void *names)
 {
-    const Machine *x = &((const ListHit *)a)->m, *y = &((const ListHit *)b)->m;
-    int c = strcmp(x->name, y->name);
+    const ListHit *x = a, *y = b;
+    int c = strcmp((const char *)names + x->name_off, (const char *)names + y->name_off);
 
     return c ? c : strcmp(virt_host_name(x->host), virt_host_name(y->host));
+}
+
+/* The answer, sorted by name then host.  The address cache's lock comes
+ * before a host's table lock: it is read here, never in list_row. */
+static char *list_assemble(ListWalk *w, bool with_addr, size_t *ret_len)
+{
+    JsonText out = { 0 };
+
+    if (w->n > 1)
+        qsort_r(w->hits, w->n, sizeof(ListHit), hit_cmp, w->names.buf);
+    json_text_reserve(&out, w->text.len + 2 * w->n + 2);
+    json_text_lit(&out, "[");
+    for (size_t i = 0; i < w->n; i++) {
+        const ListHit *h = &w->hits[i];
+
+        if (i)
+            json_text_lit(&out, ",");
+        json_text_raw(&out, w->text.buf + h->off, h->len);
+        if (with_addr) {
+            Machine m = { .host = h->host, .state = h->state };
+            _cleanup_json_ Json *addr = NULL;
+
+            snprintf(m.name, sizeof(m.name), "%s", w->names.buf + h->name_off);
+            addr = api_addresses_cached(&m);
+            json_text_lit(&out, ",\"addresses\":");
+            json_text_json(&out, addr);
+        }
+        json_text_lit(&out, "}");
+    }
+    json_text_lit(&out, "]");
+    return json_text_steal(&out, ret_len);
 }
 
 void api_machines_list(Ctx *c)
@@ -146,8 +225,9 @@ void api_machines_list(Ctx *c)
     _cleanup_(list_filter_clear) ListFilter f = { 0 };
     ListWalk w = { .c = c, .f = &f };
     bool with_addr = false;
+    char *body = NULL;
+    size_t len = 0;
     const char *v;
-    Json *a;
     int r;
 
     r = http_query_each(c->req, filter_key, &f);
@@ -180,27 +260,22 @@ void api_machines_list(Ctx *c)
         api_reply_error(c, 503, "no libvirt host is reachable");
         return;
     }
+    /* Room for every machine at about 140 bytes each: one allocation. */
+    json_text_reserve(&w.text, 140 * (size_t)virt_machine_count());
     /* No machine is in a pool until pools exist (API.md section 5). */
     r = f.pool ? 0 : virt_machines_each(f.host, list_row, &w);
-    if (r == 0 && w.n > 1)
-        qsort(w.hits, w.n, sizeof(ListHit), hit_cmp);
-    a = r == 0 ? json_arr() : NULL;
-    for (size_t i = 0; i < w.n; i++) {
-        /* The address cache's lock comes before a host's table lock: read
-         * it here, never in list_row. */
-        if (a && with_addr)
-            json_set(w.hits[i].entry, "addresses", api_addresses_cached(&w.hits[i].m));
-        if (a)
-            json_push(a, w.hits[i].entry);
-        else
-            json_unref(w.hits[i].entry);
-    }
+    if (r == 0)
+        body = list_assemble(&w, with_addr, &len);
     free(w.hits);
+    json_text_clear(&w.text);
+    json_text_clear(&w.names);
+    if (r == 0 && !body)
+        r = -ENOMEM;
     if (r < 0) {
         api_reply_errno(c, r, "list machines");
         return;
     }
-    api_reply_json(c, 200, a);
+    reply_set(c->rep, 200, "application/json", body, len);
 }
 
 static Json *detail_json(Ctx *c, const MachineDetail *d, const DomInfo *di)

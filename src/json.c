@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -106,6 +108,137 @@ char *json_dump(const Json *j, size_t *ret_len)
     if (ret_len)
         *ret_len = len;
     return copy;
+}
+
+void json_text_reserve(JsonText *t, size_t more)
+{
+    size_t cap;
+    char *nb;
+
+    if (t->oom || t->cap - t->len > more)
+        return;
+    cap = t->cap ? t->cap : 256;
+    while (cap - t->len <= more)
+        cap *= 2;
+    nb = realloc(t->buf, cap);
+    if (!nb) {
+        t->oom = true;
+        return;
+    }
+    t->buf = nb;
+    t->cap = cap;
+}
+
+void json_text_raw(JsonText *t, const char *s, size_t len)
+{
+    json_text_reserve(t, len);
+    if (t->oom)
+        return;
+    memcpy(t->buf + t->len, s, len);
+    t->len += len;
+    t->buf[t->len] = '\0';
+}
+
+void json_text_lit(JsonText *t, const char *s)
+{
+    json_text_raw(t, s, strlen(s));
+}
+
+void json_text_str(JsonText *t, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n;
+    char *o;
+
+    if (!s) {
+        json_text_raw(t, "null", 4);
+        return;
+    }
+    n = strlen(s);
+    json_text_reserve(t, 6 * n + 2); /* \u00XX at worst */
+    if (t->oom)
+        return;
+    o = t->buf + t->len;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+        case '\\':
+            *o++ = '\\';
+            *o++ = (char)*p;
+            break;
+        case '\n':
+            *o++ = '\\';
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = '\\';
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = '\\';
+            *o++ = 't';
+            break;
+        default:
+            if (*p < 0x20) {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[*p >> 4];
+                o[5] = hex[*p & 15];
+                o += 6;
+            } else {
+                *o++ = (char)*p;
+            }
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    t->len = (size_t)(o - t->buf);
+}
+
+void json_text_int(JsonText *t, long long v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%lld", v);
+
+    json_text_raw(t, num, (size_t)n);
+}
+
+void json_text_json(JsonText *t, const Json *j)
+{
+    size_t len = 4;
+    const char *s = j ? json_object_to_json_string_length((Json *)j,
+                                                          JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                          &len)
+                      : "null";
+
+    if (!s)
+        t->oom = true;
+    else
+        json_text_raw(t, s, len);
+}
+
+char *json_text_steal(JsonText *t, size_t *ret_len)
+{
+    char *s = NULL;
+
+    if (!t->oom) {
+        json_text_reserve(t, 0);
+        if (!t->oom) {
+            t->buf[t->len] = '\0';
+            s = steal_ptr(&t->buf);
+            if (ret_len)
+                *ret_len = t->len;
+        }
+    }
+    json_text_clear(t);
+    return s;
+}
+
+void json_text_clear(JsonText *t)
+{
+    free(t->buf);
+    *t = (JsonText){ 0 };
 }
 
 char *json_error_body(const char *msg, size_t *ret_len)

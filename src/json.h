@@ -42,6 +42,25 @@ char *json_dump(const Json *j, size_t *ret_len);
 /* {"error": msg} as text; caller frees. */
 char *json_error_body(const char *msg, size_t *ret_len);
 
+/* JSON written as text, for a large answer (thousands of list entries)
+ * that would cost an object per field.  Out of memory is sticky: every
+ * later call does nothing and json_text_steal() returns NULL. */
+typedef struct JsonText {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} JsonText;
+
+void json_text_reserve(JsonText *t, size_t more);
+void json_text_raw(JsonText *t, const char *s, size_t len);
+void json_text_lit(JsonText *t, const char *s); /* raw, NUL-terminated */
+void json_text_str(JsonText *t, const char *s); /* a quoted string; NULL gives null */
+void json_text_int(JsonText *t, long long v);
+void json_text_json(JsonText *t, const Json *j); /* j's compact text; NULL gives null */
+/* The text (NUL-terminated), or NULL on out of memory; t is empty after. */
+char *json_text_steal(JsonText *t, size_t *ret_len);
+void json_text_clear(JsonText *t);
+
 /* Parse a request body that must be one JSON object.  -EINVAL (message in
  * error_get()) for bad JSON, trailing garbage, or another type. */
 int json_parse_object(const char *text, size_t len, Json **ret);

@@ -67,9 +67,43 @@ static void test_parse(void)
     CHECK_INT(json_parse_object("", 0, &j), -EINVAL);
 }
 
+/* Text written by JsonText parses back to what was written. */
+static void test_text(void)
+{
+    static const char odd[] = "q\"b\\s/n\nr\rt\tc\x01\x1f\x7f caf\xc3\xa9";
+    _cleanup_json_ Json *j = NULL;
+    JsonText t = { 0 };
+    const char *str;
+    char *s;
+    size_t n = 0;
+
+    json_text_lit(&t, "{\"s\":");
+    json_text_str(&t, odd);
+    json_text_lit(&t, ",\"n\":");
+    json_text_int(&t, -42);
+    json_text_lit(&t, ",\"z\":");
+    json_text_str(&t, NULL);
+    json_text_lit(&t, "}");
+    s = json_text_steal(&t, &n);
+    CHECK(s != NULL);
+    CHECK_INT(n, strlen(s));
+    CHECK(t.buf == NULL && t.len == 0);
+    CHECK_INT(json_parse_object(s, n, &j), 0);
+    CHECK_INT(json_get_str(j, "s", &str), 0);
+    CHECK_STR(str, odd);
+    CHECK(json_is_null(json_get(j, "z")));
+    free(s);
+    /* Growth past the first reservation, many times over. */
+    for (int i = 0; i < 10000; i++)
+        json_text_lit(&t, "0123456789");
+    CHECK_INT(t.len, 100000);
+    json_text_clear(&t);
+}
+
 int main(void)
 {
     test_build();
     test_parse();
+    test_text();
     return tap_done();
 }
