@@ -16,6 +16,12 @@ typedef enum LogTarget {
 } LogTarget;
 
 void log_setup(LogTarget target, int max_level);
+/* From log_start() to log_stop(), lines are queued and written by a thread
+ * of log's own (see log.c); log_flush() waits until all queued are written.
+ * Without it, every thread writes its own lines. */
+int log_start(void);
+void log_flush(void);
+void log_stop(void);
 int log_get_max_level(void);
 bool log_enabled(int level);
 

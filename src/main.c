@@ -376,6 +376,10 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Lines are written by log's own thread from now on (it inherits the
+     * signal mask); every exit writes what is queued. */
+    if (log_start() == 0)
+        atexit(log_stop);
 
     listen_fd = sd_listen_fd();
     if (listen_fd == -EINVAL) {
