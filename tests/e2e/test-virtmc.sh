@@ -9,7 +9,7 @@
 # out (1); where settings come from (options, VIRTMC_*, the config file and
 # its mode); colour only on a terminal; the bash completion.  Last, `query`
 # against virtmapper's README example (tests/data/virtmapper-*.xml), byte for
-# byte.
+# byte, over a Unix socket (-s unix:/path).
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest openssl jq; do
@@ -436,7 +436,7 @@ unset VIRTMC_CACERT
 DAEMON_SCHEME=http
 
 # ---------------------------------------------------------------------------
-# 3. virtmapper's README, byte for byte:
+# 3. virtmapper's README, byte for byte, over a Unix socket:
 #      $ virtmapper query compute-64
 #      compute-64 is a virtual guest on host: kvm43
 #      $ virtmapper query kvm09
@@ -446,9 +446,11 @@ stop_daemon
 rm -f "$T/virtmcd.conf"
 write_conf "$(printf '[host "kvm09"]\nuri = test://%s/tests/data/virtmapper-kvm09.xml\n[host "kvm43"]\nuri = test://%s/tests/data/virtmapper-kvm43.xml\n' "$abs_srcdir" "$abs_srcdir")"
 NODE=
-start_daemon || exit 1
+# Over a Unix socket this time: -s unix:/path.
+start_daemon --listen "unix:$T/virtmcd.sock" || exit 1
 unset VIRTMC_USER VIRTMC_PASSWORD
-VIRTMC_URL=$BASE
+VIRTMC_URL=$DAEMON_LISTEN
+check "the daemon listens on a Unix socket" [ "$VIRTMC_URL" = "unix:$T/virtmcd.sock" ]
 printf 'compute-64 is a virtual guest on host: kvm43\n' > "$T/want"
 "$VIRTMC" query compute-64 > "$T/out" 2> "$T/err"
 check "query compute-64: virtmapper's README line, byte for byte" cmp -s "$T/want" "$T/out"
