@@ -88,7 +88,7 @@ static void test_parse_any(void)
     CHECK_INT(json_arr_get(json_arr_get(j, 0), 0) == NULL, true);
     json_unref(j);
 
-    j = json_obj();
+    /* j still holds the old pointer: "null" must set it to NULL. */
     CHECK_INT(json_parse("null", 4, &j), 0);
     CHECK_INT(j == NULL, true);
     CHECK_INT(json_parse("[1] [2]", 7, &j), -EINVAL);
