@@ -57,11 +57,13 @@ static const struct option global_options[] = {
     { "insecure", no_argument, NULL, 'k' },
     { "auth", required_argument, NULL, OPT_AUTH },
     { "config", required_argument, NULL, OPT_CONFIG },
+    { "json", no_argument, NULL, 'j' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
 };
 
-/* The options a command may take, with their CO_* bit (0: every command). */
+/* The options a command may take, with their CO_* bit (0: every command;
+ * those are in global_options too, for before the command). */
 static const struct {
     unsigned bit;
     struct option opt;
@@ -309,10 +311,14 @@ static int run(int argc, char **argv)
 
     /* Pass 1: global options up to the command. */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:s:u:p:khV", global_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:s:u:p:khVj", global_options, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return VMC_EXIT_OK;
+        }
+        if (c == 'j') {
+            a.json = true;
+            continue;
         }
         if (c == '?' || c == ':') {
             fprintf(stderr, "virtmc: %s option '%s'; see virtmc --help\n",
@@ -341,7 +347,7 @@ static int run(int argc, char **argv)
     for (size_t i = 0; i < ELEMENTSOF(global_options); i++)
         longopts[n_long++] = global_options[i];
     for (size_t i = 0; i < ELEMENTSOF(command_options); i++)
-        if (!command_options[i].bit || (cmd->opts & command_options[i].bit))
+        if (command_options[i].bit && (cmd->opts & command_options[i].bit))
             longopts[n_long++] = command_options[i].opt;
     cmd_argc = argc - optind;
     cmd_argv = argv + optind;

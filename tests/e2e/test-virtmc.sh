@@ -345,6 +345,8 @@ DEAD=$(free_port)
 vmc 3 "a server that is down" -s "127.0.0.1:$DEAD" list
 check "... cannot reach it" grep -q "cannot reach http://127.0.0.1:$DEAD" "$T/err"
 VIRTMC_URL=http://127.0.0.1:$DEAD vmc 0 "--server wins over VIRTMC_URL" -s "$BASE" status web1 --json
+vmc 0 "--json before the command" --json status web1
+same_json /service/machines/web1 "... is the server's answer"
 vmc 0 "global options after the command" status -s "$BASE" web1 -u madmin --json
 check "... no warning without -p" [ ! -s "$T/err" ]
 vmc 0 "--auth digest over HTTP" --auth digest list -q
