@@ -114,16 +114,15 @@ static char *machine_path(const char *name, const char *suffix, const Args *a, Q
     q = qq->b.data ? buf_steal(&qq->b) : strdup("");
     if (!q)
         return NULL;
-    p = strdup_printf("/service/machines/%s%s%s%s", e, suffix ? "/" : "", suffix ? suffix : "",
-                      q);
+    p = strdup_printf("/service/machines/%s%s%s%s", e, suffix ? "/" : "", suffix ? suffix : "", q);
     return p;
 }
 
 /* ---- states ---- */
 
-static const char *const states[] = { "running", "idle",    "paused",      "in shutdown",
-                                      "shut off", "crashed", "pmsuspended", "no state",
-                                      NULL };
+static const char *const states[] = { "running",     "idle",     "paused",
+                                      "in shutdown", "shut off", "crashed",
+                                      "pmsuspended", "no state", NULL };
 
 /* A state as virsh writes it, from what a shell makes easy to type
  * ("shut-off", "shut_off", "shutoff"); NULL when it is none.  The IPMI words
@@ -156,7 +155,8 @@ static const char *state_norm(const char *in, bool ipmi_words)
 static int bad_state(const char *s)
 {
     return usage_error("unknown state '%s': one of running, idle, paused, in-shutdown, "
-                       "shut-off, crashed, pmsuspended, no-state", s);
+                       "shut-off, crashed, pmsuspended, no-state",
+                       s);
 }
 
 /* ---- small formatters ---- */
@@ -282,8 +282,8 @@ static int cmd_list(const Client *c, const Args *a)
             continue;
         }
         (void)json_as_bool(json_get(m, "stale"), &stale);
-        state = strdup_printf("%s%s", str(m, "state") ? str(m, "state") : "-",
-                              stale ? " (stale)" : "");
+        state =
+            strdup_printf("%s%s", str(m, "state") ? str(m, "state") : "-", stale ? " (stale)" : "");
         const char *cells[] = { str(m, "name"), state, str(m, "host"), str(m, "owner"),
                                 tags && *tags ? tags : "-" };
         if (!tags || !state || table_add(t, cells, 1, out_state_colour(str(m, "state"))) < 0)
@@ -355,18 +355,18 @@ static int cmd_status(const Client *c, const Args *a)
     }
     for (size_t i = 0; i < json_arr_len(json_get(m, "interfaces")); i++) {
         Json *e = json_arr_get(json_get(m, "interfaces"), i);
-        _cleanup_free_ char *v = strdup_printf(
-            "%s %s %s %s", str(e, "mac") ? str(e, "mac") : "-",
-            str(e, "type") ? str(e, "type") : "-", str(e, "source") ? str(e, "source") : "-",
-            str(e, "model") ? str(e, "model") : "-");
+        _cleanup_free_ char *v = strdup_printf("%s %s %s %s", str(e, "mac") ? str(e, "mac") : "-",
+                                               str(e, "type") ? str(e, "type") : "-",
+                                               str(e, "source") ? str(e, "source") : "-",
+                                               str(e, "model") ? str(e, "model") : "-");
         out_kv(i ? "" : "interfaces", v);
     }
     for (size_t i = 0; i < json_arr_len(json_get(m, "disks")); i++) {
         Json *e = json_arr_get(json_get(m, "disks"), i);
-        _cleanup_free_ char *v = strdup_printf(
-            "%s %s %s", str(e, "target") ? str(e, "target") : "-",
-            str(e, "device") ? str(e, "device") : "-",
-            str(e, "source") ? str(e, "source") : "(empty)");
+        _cleanup_free_ char *v =
+            strdup_printf("%s %s %s", str(e, "target") ? str(e, "target") : "-",
+                          str(e, "device") ? str(e, "device") : "-",
+                          str(e, "source") ? str(e, "source") : "(empty)");
         out_kv(i ? "" : "disks", v);
     }
     return 0;
@@ -377,8 +377,8 @@ static int cmd_status(const Client *c, const Args *a)
 static const struct {
     const char *word, *action;
 } power_words[] = {
-    { "on", "power_on" },      { "off", "power_off" },     { "soft", "soft_off" },
-    { "cycle", "power_cycle" }, { "reset", "force_reset" }, { "reboot", "reboot" },
+    { "on", "power_on" },       { "off", "power_off" },       { "soft", "soft_off" },
+    { "cycle", "power_cycle" }, { "reset", "force_reset" },   { "reboot", "reboot" },
     { "nmi", "nmi" },           { "force-off", "force_off" },
 };
 
@@ -388,7 +388,8 @@ static int print_action(const Reply *r)
 
     printf("%s: %s %s, now %s%s%s\n", str(r->json, "name") ? str(r->json, "name") : "?",
            str(r->json, "action") ? str(r->json, "action") : "?", res ? res : "?",
-           out_state_colour(state), state ? state : "?", *out_state_colour(state) ? out_reset() : "");
+           out_state_colour(state), state ? state : "?",
+           *out_state_colour(state) ? out_reset() : "");
     return 0;
 }
 
@@ -405,7 +406,8 @@ static int cmd_power(const Client *c, const Args *a)
             action = power_words[i].action;
     if (!action)
         return usage_error("unknown power action '%s': on, off, soft, cycle, reset, reboot, "
-                           "nmi or force-off", a->pos[1]);
+                           "nmi or force-off",
+                           a->pos[1]);
     if (a->force)
         query_add(&q, "force", "1");
     {
@@ -469,7 +471,7 @@ static int cmd_boot(const Client *c, const Args *a)
     static const struct {
         const char *word, *action;
     } devices[] = {
-        { "pxe", "pxeboot" },     { "network", "pxeboot" },        { "disk", "diskboot" },
+        { "pxe", "pxeboot" },     { "network", "pxeboot" },     { "disk", "diskboot" },
         { "cdrom", "cdromboot" }, { "default", "defaultboot" },
     };
     _cleanup_reply_ Reply r = { 0 };
@@ -602,7 +604,8 @@ static int say_host(const char *key, Json *value, void *userdata)
 static int say_guest(const char *key, Json *value, void *userdata)
 {
     (void)userdata;
-    printf("%s is a virtual guest on host: %s\n", key, str(value, "host") ? str(value, "host") : "");
+    printf("%s is a virtual guest on host: %s\n", key,
+           str(value, "host") ? str(value, "host") : "");
     return 0;
 }
 
@@ -699,8 +702,8 @@ static int cmd_hosts(const Client *c, const Args *a)
 {
     _cleanup_reply_ Reply r = { 0 };
     _cleanup_(table_freep) Table *t = NULL;
-    static const char *const head[] = { "NAME", "STATE", "GUESTS", "CPUS", "MEMORY", "FREE",
-                                        "LIBVIRT", "URI" };
+    static const char *const head[] = { "NAME",   "STATE", "GUESTS",  "CPUS",
+                                        "MEMORY", "FREE",  "LIBVIRT", "URI" };
     int ret;
 
     ret = request_json(c, "GET", "/service/hosts", NULL, true, &r);
@@ -722,8 +725,10 @@ static int cmd_hosts(const Client *c, const Args *a)
 
         mem = json_as_int(json_get(e, "memory_kib"), &kib) == 0 ? out_kib(kib) : strdup("-");
         fre = json_as_int(json_get(e, "free_memory_kib"), &kib) == 0 ? out_kib(kib) : strdup("-");
-        const char *cells[] = { str(e, "name"), str(e, "state"), n, cpus, mem, fre,
-                                str(e, "libvirt_version"), str(e, "uri") };
+        const char *cells[] = {
+            str(e, "name"), str(e, "state"), n, cpus, mem, fre, str(e, "libvirt_version"),
+            str(e, "uri")
+        };
         if (!n || !cpus || !mem || !fre ||
             table_add(t, cells, 1, out_state_colour(str(e, "state"))) < 0)
             return oom();
@@ -878,7 +883,8 @@ static int cmd_wait(const Client *c, const Args *a)
     if (!want)
         return usage_error("unknown state '%s': one of running, idle, paused, in-shutdown, "
                            "shut-off, crashed, pmsuspended, no-state (on or off where "
-                           "the server uses IPMI words)", a->pos[1]);
+                           "the server uses IPMI words)",
+                           a->pos[1]);
     if (!path)
         return oom();
     for (;;) {
@@ -922,8 +928,8 @@ static int cmd_wait(const Client *c, const Args *a)
 const Command vmc_commands[] = {
     { "list", "[NAME-GLOB]", "list machines, filtered by state, host, owner, tags and name",
       CO_STATE | CO_HOST | CO_OWNER | CO_TAG | CO_QUIET, 0, 1, cmd_list },
-    { "status", "NAME", "one machine: state, size, boot order, metadata, NICs and disks",
-      CO_HOST, 1, 1, cmd_status },
+    { "status", "NAME", "one machine: state, size, boot order, metadata, NICs and disks", CO_HOST,
+      1, 1, cmd_status },
     { "power", "NAME on|off|soft|cycle|reset|reboot|nmi|force-off",
       "power on, off (hard), soft off (ACPI), cycle, reset (hard), reboot (ACPI), NMI",
       CO_HOST | CO_FORCE, 2, 2, cmd_power },
@@ -934,16 +940,15 @@ const Command vmc_commands[] = {
       cmd_backups },
     { "restore", "NAME ID", "redefine a machine from one of its backups (admin)", CO_HOST, 2, 2,
       cmd_restore },
-    { "query", "NAME", "where a guest runs, or which guests a host holds (virtmapper's words)",
-      0, 1, 1, cmd_query },
+    { "query", "NAME", "where a guest runs, or which guests a host holds (virtmapper's words)", 0,
+      1, 1, cmd_query },
     { "map", "", "every host with its guests, and conflicts", 0, 0, 0, cmd_map },
     { "hosts", "", "the libvirt hosts: up or down, guests, CPUs, memory, versions", 0, 0, 0,
       cmd_hosts },
     { "meta", "NAME [KEY=VALUE|KEY-]...",
       "show or change owner, description and tags (other keys are tags)", CO_HOST, 1, SIZE_MAX,
       cmd_meta },
-    { "addresses", "NAME", "the IP addresses of a running machine", CO_HOST, 1, 1,
-      cmd_addresses },
+    { "addresses", "NAME", "the IP addresses of a running machine", CO_HOST, 1, 1, cmd_addresses },
     { "wait", "NAME STATE", "wait until a machine is in STATE (exit 1 on timeout)",
       CO_HOST | CO_TIMEOUT, 2, 2, cmd_wait },
 };

@@ -84,8 +84,8 @@ static int handler(void *userdata, const char *section, const char *name, const 
     int r = 0;
 
     if (!streq(section, "server")) {
-        fprintf(stderr, "virtmc: %s:%u: unknown section '[%s]' (virtmc reads [server])\n",
-                p->path, p->line, section);
+        fprintf(stderr, "virtmc: %s:%u: unknown section '[%s]' (virtmc reads [server])\n", p->path,
+                p->line, section);
         p->error = -EINVAL;
         return 1;
     }
@@ -99,8 +99,8 @@ static int handler(void *userdata, const char *section, const char *name, const 
         r = set_str(&f->cacert, value);
     else if (streq(name, "auth")) {
         if (!streq(value, "any") && !streq(value, "digest") && !streq(value, "basic")) {
-            fprintf(stderr, "virtmc: %s:%u: auth must be any, digest or basic, not '%s'\n",
-                    p->path, p->line, value);
+            fprintf(stderr, "virtmc: %s:%u: auth must be any, digest or basic, not '%s'\n", p->path,
+                    p->line, value);
             p->error = -EINVAL;
             return 1;
         }
@@ -114,8 +114,7 @@ static int handler(void *userdata, const char *section, const char *name, const 
         }
         f->insecure = b;
     } else {
-        fprintf(stderr, "virtmc: %s:%u: unknown key '%s' in [server]\n", p->path, p->line,
-                name);
+        fprintf(stderr, "virtmc: %s:%u: unknown key '%s' in [server]\n", p->path, p->line, name);
         p->error = -EINVAL;
         return 1;
     }
@@ -165,8 +164,10 @@ int vmc_file_load(const char *path, bool must_exist, VmcFile *f)
     if (p.error)
         return p.error;
     if (f->password && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-        fprintf(stderr, "virtmc: %s holds a password and is accessible by group or others "
-                "(mode %04o); run 'chmod 600 %s'\n", path, (unsigned)(st.st_mode & 07777), path);
+        fprintf(stderr,
+                "virtmc: %s holds a password and is accessible by group or others "
+                "(mode %04o); run 'chmod 600 %s'\n",
+                path, (unsigned)(st.st_mode & 07777), path);
         return -EPERM;
     }
     return 0;

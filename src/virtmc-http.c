@@ -76,8 +76,7 @@ static const char *error_of(const Reply *r)
     return NULL;
 }
 
-int vmc_request(const Client *c, const char *method, const char *path, const char *body,
-                Reply *ret)
+int vmc_request(const Client *c, const char *method, const char *path, const char *body, Reply *ret)
 {
     _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
     _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
@@ -162,11 +161,13 @@ int vmc_request(const Client *c, const char *method, const char *path, const cha
     msg = error_of(&r);
     if (r.status == 401) {
         if (!c->user)
-            fprintf(stderr, "virtmc: %s asks for credentials: give --user and a password "
-                    "(VIRTMC_USER, VIRTMC_PASSWORD)\n", c->url);
+            fprintf(stderr,
+                    "virtmc: %s asks for credentials: give --user and a password "
+                    "(VIRTMC_USER, VIRTMC_PASSWORD)\n",
+                    c->url);
         else
-            fprintf(stderr, "virtmc: authentication as '%s' failed%s%s\n", c->user,
-                    msg ? ": " : "", msg ? msg : "");
+            fprintf(stderr, "virtmc: authentication as '%s' failed%s%s\n", c->user, msg ? ": " : "",
+                    msg ? msg : "");
         reply_clear(&r);
         return VMC_EXIT_UNREACHABLE;
     }
@@ -182,12 +183,12 @@ int vmc_request(const Client *c, const char *method, const char *path, const cha
         /* A name on several hosts (409): which ones, for --host. */
         for (size_t i = 0; i < json_arr_len(hosts); i++)
             if (json_as_str(json_arr_get(hosts, i)))
-                fprintf(stderr, "%s%s", i ? ", " : " (hosts: ",
-                        json_as_str(json_arr_get(hosts, i)));
+                fprintf(stderr, "%s%s",
+                        i ? ", " : " (hosts: ", json_as_str(json_arr_get(hosts, i)));
         fprintf(stderr, "%s\n", json_arr_len(hosts) ? "; give --host)" : "");
     } else
-        fprintf(stderr, "virtmc: %s %s answered HTTP %ld without a virtmcd error\n", method,
-                url, r.status);
+        fprintf(stderr, "virtmc: %s %s answered HTTP %ld without a virtmcd error\n", method, url,
+                r.status);
     reply_clear(&r);
     return VMC_EXIT_REFUSED;
 

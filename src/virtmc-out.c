@@ -144,9 +144,9 @@ void table_print(const Table *t, FILE *f)
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t i = 0; i < t->ncols; i++) {
             const char *cell = t->cells[r * t->ncols + i];
-            const char *on = r == 0                                        ? out_bold()
+            const char *on = r == 0                                ? out_bold()
                              : t->colours[r] && i == t->colour_col ? t->colours[r]
-                                                                           : "";
+                                                                   : "";
             bool last = i + 1 == t->ncols;
 
             fprintf(f, "%s%s%s", on, cell, *on ? out_reset() : "");

@@ -70,51 +70,62 @@ static const struct {
     const char *arg, *help;
 } command_options[] = {
     { 0, { "json", no_argument, NULL, 'j' }, NULL, "print the server's JSON answer as it came" },
-    { CO_STATE, { "state", required_argument, NULL, OPT_STATE }, "STATE",
+    { CO_STATE,
+      { "state", required_argument, NULL, OPT_STATE },
+      "STATE",
       "only machines in STATE (running, shut-off, paused, ...)" },
-    { CO_HOST, { "host", required_argument, NULL, OPT_HOST }, "HOST",
+    { CO_HOST,
+      { "host", required_argument, NULL, OPT_HOST },
+      "HOST",
       "only that libvirt host (a name defined on several hosts needs it)" },
-    { CO_OWNER, { "owner", required_argument, NULL, OPT_OWNER }, "USER",
+    { CO_OWNER,
+      { "owner", required_argument, NULL, OPT_OWNER },
+      "USER",
       "only machines that USER owns" },
-    { CO_TAG, { "tag", required_argument, NULL, OPT_TAG }, "KEY[=VALUE]",
+    { CO_TAG,
+      { "tag", required_argument, NULL, OPT_TAG },
+      "KEY[=VALUE]",
       "only machines with that tag (repeatable: all must match)" },
     { CO_QUIET, { "quiet", no_argument, NULL, 'q' }, NULL, "names only, one a line" },
-    { CO_ONCE, { "once", no_argument, NULL, OPT_ONCE }, NULL,
+    { CO_ONCE,
+      { "once", no_argument, NULL, OPT_ONCE },
+      NULL,
       "for the next start only, then the previous order comes back" },
-    { CO_RESTART, { "restart", no_argument, NULL, OPT_RESTART }, NULL,
+    { CO_RESTART,
+      { "restart", no_argument, NULL, OPT_RESTART },
+      NULL,
       "power cycle a running machine now so the order applies at once" },
-    { CO_FORCE, { "force", no_argument, NULL, OPT_FORCE }, NULL,
-      "skip the start guards (admin)" },
-    { CO_TIMEOUT, { "timeout", required_argument, NULL, OPT_TIMEOUT }, "SECONDS",
+    { CO_FORCE, { "force", no_argument, NULL, OPT_FORCE }, NULL, "skip the start guards (admin)" },
+    { CO_TIMEOUT,
+      { "timeout", required_argument, NULL, OPT_TIMEOUT },
+      "SECONDS",
       "give up after SECONDS (default 60)" },
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: virtmc [OPTIONS] COMMAND [ARGS]\n"
-            "A command-line client for virtmcd, the management controller for libvirt "
-            "machines.\n\n"
-            "Commands:\n");
+    fprintf(f, "Usage: virtmc [OPTIONS] COMMAND [ARGS]\n"
+               "A command-line client for virtmcd, the management controller for libvirt "
+               "machines.\n\n"
+               "Commands:\n");
     for (size_t i = 0; i < vmc_n_commands; i++)
         fprintf(f, "  %-10s %s\n", vmc_commands[i].name, vmc_commands[i].summary);
-    fprintf(f,
-            "\nOptions (before or after the command):\n"
-            "  -s, --server URL     virtmcd's URL (VIRTMC_URL; default http://localhost:9001;\n"
-            "                       unix:/path for a Unix socket)\n"
-            "  -u, --user USER      user name (VIRTMC_USER)\n"
-            "  -p, --password PW    password (VIRTMC_PASSWORD; on the command line others\n"
-            "                       can see it)\n"
-            "      --cacert FILE    CA certificate(s) to check an https server with\n"
-            "  -k, --insecure       do not check the https server's certificate\n"
-            "      --auth METHOD    any (default), digest or basic\n"
-            "      --config FILE    instead of ~/.config/virtmc/config (VIRTMC_CONFIG)\n"
-            "  -j, --json           print the server's JSON answer\n"
-            "  -h, --help           this help; 'virtmc COMMAND --help' for a command's\n"
-            "  -V, --version        print the version\n\n"
-            "Exit status: 0 success, 1 the server refused (or wait timed out), 2 usage,\n"
-            "3 the server cannot be reached or the credentials are refused.\n"
-            "See virtmc(1).\n");
+    fprintf(f, "\nOptions (before or after the command):\n"
+               "  -s, --server URL     virtmcd's URL (VIRTMC_URL; default http://localhost:9001;\n"
+               "                       unix:/path for a Unix socket)\n"
+               "  -u, --user USER      user name (VIRTMC_USER)\n"
+               "  -p, --password PW    password (VIRTMC_PASSWORD; on the command line others\n"
+               "                       can see it)\n"
+               "      --cacert FILE    CA certificate(s) to check an https server with\n"
+               "  -k, --insecure       do not check the https server's certificate\n"
+               "      --auth METHOD    any (default), digest or basic\n"
+               "      --config FILE    instead of ~/.config/virtmc/config (VIRTMC_CONFIG)\n"
+               "  -j, --json           print the server's JSON answer\n"
+               "  -h, --help           this help; 'virtmc COMMAND --help' for a command's\n"
+               "  -V, --version        print the version\n\n"
+               "Exit status: 0 success, 1 the server refused (or wait timed out), 2 usage,\n"
+               "3 the server cannot be reached or the credentials are refused.\n"
+               "See virtmc(1).\n");
 }
 
 static void command_usage(const Command *cmd, FILE *f)
@@ -155,7 +166,7 @@ static int global_option(int c, char *arg, Settings *s)
         if (!s->password)
             return 10 + VMC_EXIT_REFUSED;
         fprintf(stderr, "virtmc: warning: a password on the command line can be seen by other "
-                "users of this machine; use VIRTMC_PASSWORD or ~/.config/virtmc/config\n");
+                        "users of this machine; use VIRTMC_PASSWORD or ~/.config/virtmc/config\n");
         /* Out of /proc/PID/cmdline from now on, at least. */
         memset(arg, 'x', strlen(arg));
         return 1;
@@ -234,8 +245,10 @@ static int resolve(const Settings *s, Client *c)
             return VMC_EXIT_USAGE;
     }
 
-    url = s->url ? s->url : env("VIRTMC_URL") ? env("VIRTMC_URL") : f.url ? f.url
-                                                                        : "http://localhost:9001";
+    url = s->url              ? s->url
+          : env("VIRTMC_URL") ? env("VIRTMC_URL")
+          : f.url             ? f.url
+                              : "http://localhost:9001";
     if (startswith(url, "unix:")) {
         if (url[5] != '/') {
             fprintf(stderr, "virtmc: '%s': a Unix socket is unix:/absolute/path\n", url);
@@ -260,8 +273,10 @@ static int resolve(const Settings *s, Client *c)
     c->user = strdup_null(s->user ? s->user : env("VIRTMC_USER") ? env("VIRTMC_USER") : f.user);
     /* The file's password is for the file's user only. */
     file_user = f.user && c->user && streq(f.user, c->user);
-    pw = s->password ? s->password : env("VIRTMC_PASSWORD") ? env("VIRTMC_PASSWORD")
-                                                            : file_user ? f.password : NULL;
+    pw = s->password              ? s->password
+         : env("VIRTMC_PASSWORD") ? env("VIRTMC_PASSWORD")
+         : file_user              ? f.password
+                                  : NULL;
     if (pw && !c->user) {
         fprintf(stderr, "virtmc: a password without a user: give --user or VIRTMC_USER\n");
         return VMC_EXIT_USAGE;
@@ -270,8 +285,9 @@ static int resolve(const Settings *s, Client *c)
         c->password = prompt_password(c->user);
     else
         c->password = strdup_null(pw);
-    c->cacert = strdup_null(s->cacert ? s->cacert : env("VIRTMC_CACERT") ? env("VIRTMC_CACERT")
-                                                                         : f.cacert);
+    c->cacert = strdup_null(s->cacert              ? s->cacert
+                            : env("VIRTMC_CACERT") ? env("VIRTMC_CACERT")
+                                                   : f.cacert);
     c->insecure = s->insecure || f.insecure == 1;
     auth = s->auth ? s->auth : f.auth ? f.auth : "any";
     if (streq(auth, "any"))
@@ -340,8 +356,8 @@ static int run(int argc, char **argv)
     }
 
     /* Pass 2: the command's options, the global ones too, anywhere. */
-    longopts = calloc(ELEMENTSOF(global_options) + ELEMENTSOF(command_options) + 1,
-                      sizeof(*longopts));
+    longopts =
+        calloc(ELEMENTSOF(global_options) + ELEMENTSOF(command_options) + 1, sizeof(*longopts));
     if (!longopts)
         return VMC_EXIT_REFUSED;
     for (size_t i = 0; i < ELEMENTSOF(global_options); i++)
@@ -404,8 +420,7 @@ static int run(int argc, char **argv)
         case '?':
         unknown:
             fprintf(stderr, "virtmc %s: %s option '%s'; see virtmc %s --help\n", cmd->name,
-                    c == ':' ? "missing argument of" : "unknown", cmd_argv[optind - 1],
-                    cmd->name);
+                    c == ':' ? "missing argument of" : "unknown", cmd_argv[optind - 1], cmd->name);
             strv_free(a.tags);
             return VMC_EXIT_USAGE;
         default:

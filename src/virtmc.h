@@ -25,15 +25,15 @@ enum {
 };
 
 typedef enum VmcAuth {
-    VMC_AUTH_ANY,    /* whichever of Digest and Basic the server offers (Digest first) */
+    VMC_AUTH_ANY, /* whichever of Digest and Basic the server offers (Digest first) */
     VMC_AUTH_DIGEST,
     VMC_AUTH_BASIC,
 } VmcAuth;
 
 /* Where and as whom: from options, else the environment, else the file. */
 typedef struct Client {
-    char *url;        /* scheme://host[:port], no trailing slash */
-    char *unix_path;  /* set for unix:/path: the socket, and url is http://localhost */
+    char *url;       /* scheme://host[:port], no trailing slash */
+    char *unix_path; /* set for unix:/path: the socket, and url is http://localhost */
     char *user;
     char *password;
     char *cacert;
@@ -108,9 +108,9 @@ char *out_kib(long long kib);
 typedef struct Args {
     bool json, quiet, once, restart, force;
     const char *state, *host, *owner;
-    char **tags;          /* key=value as given */
-    double timeout;       /* seconds; < 0 unset */
-    char **pos;           /* positional arguments after the command */
+    char **tags;    /* key=value as given */
+    double timeout; /* seconds; < 0 unset */
+    char **pos;     /* positional arguments after the command */
     size_t n_pos;
 } Args;
 
@@ -131,7 +131,7 @@ typedef struct Command {
     const char *name;
     const char *synopsis; /* what follows the name */
     const char *summary;
-    unsigned opts;        /* CO_* */
+    unsigned opts; /* CO_* */
     size_t min_pos, max_pos;
     int (*run)(const Client *c, const Args *a);
 } Command;
