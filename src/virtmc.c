@@ -294,9 +294,13 @@ static int resolve(const Settings *s, Client *c)
         c->auth = VMC_AUTH_ANY;
     else if (streq(auth, "digest"))
         c->auth = VMC_AUTH_DIGEST;
-    else if (streq(auth, "basic"))
+    else if (streq(auth, "basic")) {
         c->auth = VMC_AUTH_BASIC;
-    else {
+        /* Basic is sent before any challenge: over plain HTTP, readable. */
+        if (c->user && startswith(c->url, "http://") && !c->unix_path)
+            fprintf(stderr, "virtmc: warning: --auth basic over plain HTTP sends the password "
+                            "unencrypted; use https://\n");
+    } else {
         fprintf(stderr, "virtmc: --auth is any, digest or basic, not '%s'\n", auth);
         return VMC_EXIT_USAGE;
     }

@@ -351,6 +351,7 @@ vmc 0 "global options after the command" status -s "$BASE" web1 -u madmin --json
 check "... no warning without -p" [ ! -s "$T/err" ]
 vmc 0 "--auth digest over HTTP" --auth digest list -q
 vmc 3 "--auth basic over HTTP: refused (basic = tls)" --auth basic list -q
+check "... with a warning that the password went unencrypted" grep -q "warning: --auth basic over plain HTTP" "$T/err"
 
 # ---- the configuration file ----
 CONF="$HOME/.config/virtmc/config"
