@@ -4,7 +4,7 @@
 set -eu
 BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config
   libvirt-dev libmicrohttpd-dev libxml2-dev libjson-c-dev libsystemd-dev libinih-dev libgnutls28-dev
-  libvirt-clients"
+  libcurl4-gnutls-dev libvirt-clients"
 TEST="curl jq python3-sushy redfishtool apache2-utils wrk valgrind clang groff-base
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils qemu-block-extra ovmf openssl systemd"
 PKGS=$BUILD

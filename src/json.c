@@ -253,7 +253,7 @@ char *json_error_body(const char *msg, size_t *ret_len)
     return json_dump(o, ret_len);
 }
 
-int json_parse_object(const char *text, size_t len, Json **ret)
+int json_parse(const char *text, size_t len, Json **ret)
 {
     struct json_tokener *tok;
     Json *j;
@@ -274,6 +274,14 @@ int json_parse_object(const char *text, size_t len, Json **ret)
     j = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
     if (jerr == json_tokener_continue) {
+        /* A bare scalar ("null", 5) may go on for all the tokener knows:
+         * the end of the text ends it.  An unfinished object stays one. */
+        j = json_tokener_parse_ex(tok, "", 1);
+        if (json_tokener_get_error(tok) == json_tokener_success) {
+            json_tokener_free(tok);
+            *ret = j;
+            return 0;
+        }
         error_setf("invalid JSON: unexpected end of body");
         json_unref(j);
         json_tokener_free(tok);
@@ -295,6 +303,17 @@ int json_parse_object(const char *text, size_t len, Json **ret)
         }
     }
     json_tokener_free(tok);
+    *ret = j;
+    return 0;
+}
+
+int json_parse_object(const char *text, size_t len, Json **ret)
+{
+    Json *j = NULL;
+    int r = json_parse(text, len, &j);
+
+    if (r < 0)
+        return r;
     if (!json_object_is_type(j, json_type_object)) {
         error_setf("the body must be a JSON object");
         json_unref(j);
@@ -312,6 +331,34 @@ bool json_is_null(const Json *j)
 bool json_is_object(const Json *j)
 {
     return json_object_is_type(j, json_type_object);
+}
+
+bool json_is_array(const Json *j)
+{
+    return json_object_is_type(j, json_type_array);
+}
+
+Json *json_arr_get(const Json *a, size_t i)
+{
+    if (!json_object_is_type(a, json_type_array) || i >= json_object_array_length(a))
+        return NULL;
+    return json_object_array_get_idx(a, i);
+}
+
+int json_as_int(const Json *j, long long *ret)
+{
+    if (!json_object_is_type(j, json_type_int))
+        return -EINVAL;
+    *ret = (long long)json_object_get_int64(j);
+    return 0;
+}
+
+int json_as_bool(const Json *j, bool *ret)
+{
+    if (!json_object_is_type(j, json_type_boolean))
+        return -EINVAL;
+    *ret = json_object_get_boolean(j);
+    return 0;
 }
 
 Json *json_get(const Json *o, const char *key)

@@ -64,9 +64,18 @@ void json_text_clear(JsonText *t);
 /* Parse a request body that must be one JSON object.  -EINVAL (message in
  * error_get()) for bad JSON, trailing garbage, or another type. */
 int json_parse_object(const char *text, size_t len, Json **ret);
+/* The same for any JSON value (a server's answer, read by virtmc): *ret is
+ * NULL for the text "null". */
+int json_parse(const char *text, size_t len, Json **ret);
 
 bool json_is_null(const Json *j);
 bool json_is_object(const Json *j);
+bool json_is_array(const Json *j);
+/* Element i of an array (borrowed); NULL past its end or for another type. */
+Json *json_arr_get(const Json *a, size_t i);
+/* A whole number or a boolean; -EINVAL for any other type. */
+int json_as_int(const Json *j, long long *ret);
+int json_as_bool(const Json *j, bool *ret);
 Json *json_get(const Json *o, const char *key); /* borrowed; NULL if absent */
 int json_get_str(const Json *o, const char *key, const char **ret);
 int json_get_bool(const Json *o, const char *key, bool *ret);

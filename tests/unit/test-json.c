@@ -100,10 +100,44 @@ static void test_text(void)
     json_text_clear(&t);
 }
 
+/* json_parse: any value, as virtmc reads a server's answers. */
+static void test_parse_any(void)
+{
+    Json *j = NULL;
+    long long n = 0;
+    bool b = false;
+
+    CHECK_INT(json_parse("[{\"n\":5,\"b\":true},\"x\"] \n", 24, &j), 0);
+    CHECK_INT(json_is_array(j), true);
+    CHECK_INT(json_arr_len(j), 2);
+    CHECK_INT(json_as_int(json_get(json_arr_get(j, 0), "n"), &n), 0);
+    CHECK_INT(n, 5);
+    CHECK_INT(json_as_bool(json_get(json_arr_get(j, 0), "b"), &b), 0);
+    CHECK_INT(b, true);
+    CHECK_INT(json_as_int(json_arr_get(j, 1), &n), -EINVAL);
+    CHECK_INT(json_as_bool(json_arr_get(j, 1), &b), -EINVAL);
+    CHECK_STR(json_as_str(json_arr_get(j, 1)), "x");
+    CHECK_INT(json_arr_get(j, 2) == NULL, true);
+    CHECK_INT(json_arr_get(json_arr_get(j, 0), 0) == NULL, true);
+    json_unref(j);
+
+    /* j still holds the old pointer: "null" must set it to NULL. */
+    CHECK_INT(json_parse("null", 4, &j), 0);
+    CHECK_INT(j == NULL, true);
+    CHECK_INT(json_parse("[1] [2]", 7, &j), -EINVAL);
+    CHECK_INT(json_parse("[1", 2, &j), -EINVAL);
+    CHECK_INT(json_parse("5", 1, &j), 0);
+    CHECK_INT(json_as_int(j, &n), 0);
+    CHECK_INT(n, 5);
+    json_unref(j);
+    CHECK_INT(json_parse("nul", 3, &j), -EINVAL);
+}
+
 int main(void)
 {
     test_build();
     test_parse();
     test_text();
+    test_parse_any();
     return tap_done();
 }
