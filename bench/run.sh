@@ -15,8 +15,9 @@
 # - latency percentiles of status at 64 and 512 connections;
 # - listing 1,000 and 10,000 machines (generated test-driver nodes, see
 #   gen-node.py), plain and filtered, per request on one connection;
-# - start-up time to READY=1 with 10,000 machines next to the time libvirt
-#   needs to open that test-driver connection alone (virsh uri);
+# - start-up time to READY=1 (and until the host is up) with 10,000 machines
+#   next to the time libvirt needs to open that test-driver connection alone
+#   (bench/libvirt-open);
 # - RSS (VmRSS) idle and with 10,000 machines;
 # - the time from `virsh destroy` of the real guest to the change in status.
 #
@@ -34,7 +35,8 @@
 #   BENCH_QEMU      auto (default): a real guest when qemu:///system can be
 #                   brought up (tests/qemu/setup-libvirtd.sh, root), else the
 #                   rows run on the test driver; 0: never touch qemu:///system
-#   VIRTMCD, BARE_SERVER, abs_builddir: the binaries (make bench sets them)
+#   VIRTMCD, BARE_SERVER, LIBVIRT_OPEN, abs_builddir: the binaries (make
+#                   bench sets them)
 #
 # Exit status 0 with a table written, 77 when a tool is missing (the reason
 # on stdout), 1 when something failed.
@@ -45,6 +47,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${abs_builddir:=$abs_srcdir}"
 : "${VIRTMCD:=$abs_builddir/virtmcd}"
 : "${BARE_SERVER:=$abs_builddir/bench/bare-server}"
+: "${LIBVIRT_OPEN:=$abs_builddir/bench/libvirt-open}"
 : "${BENCH_SECONDS:=5}"
 : "${BENCH_ROUNDS:=3}"
 : "${BENCH_MACHINES:=1000 10000}"
@@ -57,7 +60,7 @@ export abs_srcdir abs_builddir VIRTMCD
 for b in wrk curl jq openssl htdigest virsh python3; do
     command -v "$b" >/dev/null 2>&1 || { echo "# SKIP: $b is not installed"; exit 77; }
 done
-for f in "$VIRTMCD" "$BARE_SERVER" "$abs_builddir/tests/e2e/notify-listen"; do
+for f in "$VIRTMCD" "$BARE_SERVER" "$LIBVIRT_OPEN" "$abs_builddir/tests/e2e/notify-listen"; do
     [ -x "$f" ] || { echo "# $f is not built (make bench builds it)"; exit 1; }
 done
 
@@ -211,6 +214,7 @@ vstart() {
     local uri=$1 scheme=$2 t0 i=0 listen
     notify_start || exit 1
     t0=$(date +%s%N)
+    VSTART_NS=$t0
     NOTIFY_SOCKET="$NOTIFY_SOCK" "$VIRTMCD" -c "$T/virtmcd.conf" --listen 127.0.0.1:0 \
         --uri "$uri" > "$T/daemon.log" 2>&1 8>&- &
     DAEMON_PID=$!
@@ -457,17 +461,33 @@ for n in $BENCH_MACHINES; do [ "$n" -gt "$BIG" ] && BIG=$n; done
 for n in $BENCH_MACHINES; do
     node="$T/node-$n.xml"
     python3 "$BENCH_DIR/gen-node.py" "$n" "$node" || exit 1
-    # libvirt alone: open the connection (virsh uri), median of up to 3.
+    # libvirt alone (bench/libvirt-open): open the connection, list every
+    # domain's state once; median of up to 3.
     opens=
+    lists=
     for r in $(seq 1 $((BENCH_ROUNDS < 3 ? BENCH_ROUNDS : 3))); do
-        t0=$(date +%s%N)
-        virsh -q -c "test://$node" uri > /dev/null || { say "virsh cannot open $node"; exit 1; }
-        opens="$opens $((($(date +%s%N) - t0) / 1000000))"
+        "$LIBVIRT_OPEN" "test://$node" > "$T/open.out" || { say "libvirt cannot open $node"; exit 1; }
+        opens="$opens $(sed -n 's/.*open_ms=\([0-9]*\).*/\1/p' "$T/open.out")"
+        lists="$lists $(sed -n 's/.*list_ms=\([0-9]*\).*/\1/p' "$T/open.out")"
+        LV_RSS=$(sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p' "$T/open.out")
     done
     OPEN_MS=$(median $opens)
+    LIST_MS=$(median $lists)
     conf_shipped
     vstart "test://$node" http
     START_MS=$STARTUP_MS
+    # READY=1 waits at most 5 s for a host: then poll until the host is up
+    # (its machines in the table), every 10 ms.
+    UP_MS=
+    for i in $(seq 1 12000); do
+        if [ "$(curl -s "$BASE/service/hosts" | jq -r '.[0].state' 2>/dev/null)" = up ]; then
+            UP_MS=$((($(date +%s%N) - VSTART_NS) / 1000000))
+            break
+        fi
+        sleep 0.01
+    done
+    [ -n "$UP_MS" ] || { say "the host of $n machines did not come up in 120 s"; exit 1; }
+    SERVE_MS=$((UP_MS > START_MS ? UP_MS : START_MS))
     RSS0=$(rss_kib "$DAEMON_PID")
     expect_200 "$BASE/service/machines"
     got=$(jq length "$T/probe")
@@ -496,13 +516,17 @@ for n in $BENCH_MACHINES; do
     RSS1=$(rss_kib "$DAEMON_PID")
     HWM=$(rss_kib "$DAEMON_PID" VmHWM)
     scale "start-up to READY=1, $n machines" "$START_MS ms"
-    scale "libvirt alone: open test:///…$n-machine node (\`virsh uri\`, median)" "$OPEN_MS ms"
+    scale "start-up until the host is up with its $n machines (\`/service/hosts\`)" "$UP_MS ms"
+    scale "libvirt alone (bench/libvirt-open): open test:///…$n-machine node / then list every state (median)" "$OPEN_MS ms / $LIST_MS ms"
     scale "RSS with $n machines: after READY / after the list runs / peak (VmHWM)" \
         "$(mib "$RSS0") / $(mib "$RSS1") / $(mib "$HWM") MiB"
+    scale "RSS of libvirt alone with that node open (the test driver runs in-process)" \
+        "$(mib "$LV_RSS") MiB"
     if [ "$n" = "$BIG" ]; then
-        target_scale "start-up to READY with $n machines: at most 1 s over libvirt's open" \
-            "$START_MS ms vs $OPEN_MS ms (+$((START_MS - OPEN_MS)) ms)" "≤ +1000 ms" \
-            "$(yesno "$START_MS - $OPEN_MS <= 1000")"
+        target_scale "start-up with $n machines (until READY=1 and the host up, READY=1 alone $START_MS ms): at most 1 s over libvirt's open" \
+            "$SERVE_MS ms vs $OPEN_MS ms (+$((SERVE_MS - OPEN_MS)) ms)" "≤ +1000 ms" \
+            "$(yesno "$SERVE_MS - $OPEN_MS <= 1000")"
+        BIG_LV_RSS=$LV_RSS
         BIG_RSS=$RSS1
         BIG_HWM=$HWM
     fi
@@ -534,11 +558,12 @@ target "Redfish system resource: ≥ 0.5 of the ceiling" "$SHIP_REDFISH" "≥ 0.
     "$(yesno "$SHIP_REDFISH >= 0.5")"
 target "RSS idle (tests/data/node.xml, just READY)" "$(mib "$IDLE_RSS") MiB" "< 16 MiB" \
     "$(yesno "$IDLE_RSS < 16384")"
-target "RSS with $BIG machines (after the list runs; peak $(mib "$BIG_HWM") MiB)" \
-    "$(mib "$BIG_RSS") MiB" "< 64 MiB" "$(yesno "$BIG_RSS < 65536 && $BIG >= 10000")"
+target "RSS with $BIG machines (after the list runs; peak $(mib "$BIG_HWM") MiB; libvirt's in-process test driver alone holds $(mib "$BIG_LV_RSS") MiB of it)" \
+    "$(mib "$BIG_RSS") MiB (virtmcd's own: $(mib $((BIG_RSS - BIG_LV_RSS))) MiB)" "< 64 MiB" \
+    "$(yesno "$BIG_RSS < 65536 && $BIG >= 10000")"
 if [ -n "$DESTROY" ]; then
     after=$(echo "$DESTROY" | sed -n 's/.*after_return=\([0-9.]*\).*/\1/p')
-    target "\`virsh destroy\` to status: delay after virsh returned (${DESTROY})" \
+    target "\`virsh destroy\` to \"shut off\" in status, after virsh returned (ms: ${DESTROY})" \
         "${after:-?} ms" "< 100 ms" "$( [ -n "$after" ] && yesno "$after < 100" || echo '**no**')"
 else
     target "\`virsh destroy\` to status" "skipped: $QEMU_WHY" "< 100 ms" -
