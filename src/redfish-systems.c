@@ -9,7 +9,10 @@
  * This file never calls a changing virt_* function. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "log.h"
@@ -483,15 +486,101 @@ static void etag_of(const char *body, size_t len, char ret[24])
     snprintf(ret, 24, "\"%016llx\"", (unsigned long long)h);
 }
 
+/* ---- rendered systems, kept while they stand ----
+ *
+ * A system's body needs both definitions and the backups (the boot order
+ * and its default): two libvirt round trips and a directory read, where
+ * status needs none.  So the body is kept with the row's seq and virt's
+ * change count, read before the definitions were: while both are the same,
+ * neither libvirt (events re-read the row) nor virtmcd (every change bumps
+ * the count) changed what it shows.  Direct-mapped by UUID: a collision
+ * only renders again. */
+#define RENDER_SLOTS 1024
+
+typedef struct Rendered {
+    pthread_mutex_t lock;
+    const Host *host;
+    char uuid[37];
+    uint64_t seq, changes;
+    char *body;
+    size_t len;
+    char etag[24];
+} Rendered;
+
+static Rendered rendered[RENDER_SLOTS];
+static pthread_once_t rendered_once = PTHREAD_ONCE_INIT;
+
+static void rendered_init(void)
+{
+    for (size_t i = 0; i < RENDER_SLOTS; i++)
+        pthread_mutex_init(&rendered[i].lock, NULL);
+}
+
+static Rendered *rendered_slot(const char *uuid)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (const char *p = uuid; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= UINT64_C(1099511628211);
+    }
+    pthread_once(&rendered_once, rendered_init);
+    return &rendered[h % RENDER_SLOTS];
+}
+
+/* A copy of the body kept for m, if it still stands. */
+static bool rendered_get(const Machine *m, uint64_t changes, char **ret_body, size_t *ret_len,
+                         char ret_etag[24])
+{
+    Rendered *r = rendered_slot(m->uuid);
+    bool hit;
+
+    pthread_mutex_lock(&r->lock);
+    hit = r->body && r->host == m->host && streq(r->uuid, m->uuid) && r->seq == m->seq &&
+          r->changes == changes;
+    if (hit && (*ret_body = malloc(r->len + 1))) {
+        memcpy(*ret_body, r->body, r->len + 1);
+        *ret_len = r->len;
+        memcpy(ret_etag, r->etag, 24);
+    } else
+        hit = false;
+    pthread_mutex_unlock(&r->lock);
+    return hit;
+}
+
+static void rendered_put(const Machine *m, uint64_t changes, const char *body, size_t len,
+                         const char etag[24])
+{
+    Rendered *r = rendered_slot(m->uuid);
+    char *copy = malloc(len + 1);
+
+    if (!copy)
+        return;
+    memcpy(copy, body, len + 1);
+    pthread_mutex_lock(&r->lock);
+    free(r->body);
+    r->body = copy;
+    r->len = len;
+    r->host = m->host;
+    snprintf(r->uuid, sizeof(r->uuid), "%s", m->uuid);
+    r->seq = m->seq;
+    r->changes = changes;
+    memcpy(r->etag, etag, 24);
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* The system as GET answers it: body and ETag. */
 static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[24])
 {
     _cleanup_(sys_view_clear) SysView v = { 0 };
+    uint64_t changes = virt_change_count();
     Json *o;
     char *body;
     size_t len = 0;
     int r;
 
+    if (rendered_get(&c->machine, changes, ret_body, ret_len, ret_etag))
+        return 0;
     r = sys_view_load(c, &v);
     if (r < 0)
         return r;
@@ -503,6 +592,8 @@ static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag
     if (!body)
         return -ENOMEM;
     etag_of(body, len, ret_etag);
+    /* Kept with the seq of the row read before the definitions were. */
+    rendered_put(&v.si.m, changes, body, len, ret_etag);
     *ret_body = body;
     *ret_len = len;
     return 0;

@@ -54,3 +54,6 @@ const char *host_close_reason_to_string(int reason);
 /* msg with every occurrence of uri replaced by shown (the URI without its
  * credentials): libvirt's messages may quote the URI.  NULL on out of memory. */
 char *host_message_scrub(const char *msg, const char *uri, const char *shown);
+
+/* Every changing call: after the change (see virt_change_count). */
+void virt_changed(void);

@@ -68,6 +68,7 @@ int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *l
     /* QEMU refuses an index another device holds: free them all first. */
     for (size_t i = 0; i < n; i++) {
         r = qom_set_bootindex(dom, name, list[i].alias, -1);
+        virt_changed();
         if (r < 0)
             return r;
     }
@@ -75,6 +76,7 @@ int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *l
         if (list[i].index < 0)
             continue;
         r = qom_set_bootindex(dom, name, list[i].alias, list[i].index);
+        virt_changed();
         if (r < 0)
             return r;
     }

@@ -949,6 +949,20 @@ int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml)
     return 0;
 }
 
+/* Bumped after every change virtmcd makes to a definition, whether it
+ * succeeded or not (a failure may have changed part of it). */
+static _Atomic uint64_t change_count;
+
+uint64_t virt_change_count(void)
+{
+    return atomic_load(&change_count);
+}
+
+void virt_changed(void)
+{
+    atomic_fetch_add(&change_count, 1);
+}
+
 int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *instance_xml)
 {
     int r = 0;
@@ -956,9 +970,10 @@ int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *
 
     if (!dom)
         return r;
-    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, instance_xml, VIRTMCD_XMLNS_PREFIX,
-                             VIRTMCD_XMLNS,
-                             live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    r = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, instance_xml, VIRTMCD_XMLNS_PREFIX,
+                             VIRTMCD_XMLNS, live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
+    virt_changed();
+    if (r < 0)
         return virt_errno(live ? "write the live metadata of" : "write the metadata of", name);
     return 0;
 }
@@ -970,8 +985,10 @@ int virt_machine_update_device(Host *h, const char *name, bool live, const char 
 
     if (!dom)
         return r;
-    if (virDomainUpdateDeviceFlags(dom, device_xml,
-                                   live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    r = virDomainUpdateDeviceFlags(dom, device_xml,
+                                   live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
+    virt_changed();
+    if (r < 0)
         return virt_errno("change the media of", name);
     return 0;
 }
@@ -987,6 +1004,7 @@ int virt_machine_define(Host *h, const char *xml, Machine *ret)
     if (!c)
         return -ENOTCONN;
     dom = virDomainDefineXML(c, xml);
+    virt_changed();
     if (!dom)
         return virt_errno("define", "a domain");
     r = machine_read(h, dom, &m, &info);

@@ -180,6 +180,12 @@ int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml);
  * metadata-change event, which refreshes the table.  A persistent change
  * is a definition change: back it up first (ops). */
 int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *instance_xml);
+/* A counter every change virtmcd makes to a definition (define, metadata,
+ * devices, live boot order) bumps once the change returned.  Read before
+ * reading what is rendered, it tells, with the row's seq, whether a cached
+ * rendering of a machine still stands: changes from elsewhere arrive as
+ * events, which re-read the row. */
+uint64_t virt_change_count(void);
 
 /* One device's run-time boot index (virt-qemu.c). */
 typedef struct VirtBootIndex {
