@@ -190,13 +190,17 @@ typedef struct OpsMediaResult {
     bool changed;
     char *backup_id;    /* the definition before; NULL if unchanged */
     BootApplies applies;   /* NOW: the running QEMU has it; NEXT_BOOT: the next start */
+    bool boot_to_disk;     /* an eject moved a CD-first boot order to the disk */
+    char *boot_backup_id;  /* the backup of that boot change; NULL if none */
 } OpsMediaResult;
 void ops_media_result_clear(OpsMediaResult *r);
 
 /* Insert the http(s) image url into m's CD drive (operator), or eject it
  * (url NULL); a drive is added when m has none.  -EINVAL for a bad URL,
  * -EBUSY for a transient machine; the running QEMU's refusal (an image it
- * cannot open) changes nothing and is returned. */
+ * cannot open) changes nothing and is returned.  An eject from a machine
+ * that boots its CD first (once or not) then makes its disk first, the same
+ * way (ops_boot_set, a second backup): no order points at an empty drive. */
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret);
 
 /* ---- one-time orders ---- */
