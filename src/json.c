@@ -41,6 +41,11 @@ size_t json_arr_len(const Json *a)
     return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
 
+Json *json_arr_get(const Json *a, size_t i)
+{
+    return i < json_arr_len(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
 Json *json_from_double(double v)
 {
     return json_object_new_double(v);

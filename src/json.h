@@ -36,6 +36,8 @@ void json_push(Json *a, Json *value);
 void json_push_str(Json *a, const char *s);
 /* The length of an array; 0 for anything else. */
 size_t json_arr_len(const Json *a);
+/* Element i of an array (borrowed); NULL out of range or not an array. */
+Json *json_arr_get(const Json *a, size_t i);
 
 /* Compact text; caller frees.  NULL on out of memory. */
 char *json_dump(const Json *j, size_t *ret_len);
