@@ -228,7 +228,7 @@ static char *redirect_location(const Ctx *c, const char *uuid)
 /* Resolve {sys} into c->machine: 404 unknown or outside the user's ACL,
  * 409 several hosts, 503 host down, 307 to the UUID URL for a name.  False
  * when it answered. */
-static bool sys_resolve(Ctx *c)
+bool rf_sys_resolve(Ctx *c)
 {
     _cleanup_strv_free_ char **hosts = NULL;
     const char *seg = route_param(&c->m, "sys");
@@ -420,13 +420,14 @@ static Json *system_json(const SysView *v)
     _cleanup_free_ char *nics = sys_path(m, "EthernetInterfaces");
     _cleanup_free_ char *cpus = sys_path(m, "Processors");
     _cleanup_free_ char *disks = sys_path(m, "SimpleStorage");
+    _cleanup_free_ char *media = sys_path(m, "VirtualMedia");
     _cleanup_free_ char *desc = strdup_printf("libvirt domain '%s' on host '%s'", m->name,
                                               virt_host_name(m->host));
     Json *o, *ps, *ms, *links, *a, *actions, *reset, *rt;
 
-    if (!self || !target || !nics || !cpus || !disks || !desc)
+    if (!self || !target || !nics || !cpus || !disks || !media || !desc)
         return NULL;
-    o = rf_resource(self, "#ComputerSystem.v1_10_0.ComputerSystem", m->uuid, m->name);
+    o = rf_resource(self, "#ComputerSystem.v1_13_0.ComputerSystem", m->uuid, m->name);
     json_set_str(o, "Description", desc);
     json_set_str(o, "UUID", m->uuid);
     json_set_null(o, "HostName");
@@ -448,6 +449,7 @@ static Json *system_json(const SysView *v)
     json_set(o, "EthernetInterfaces", rf_link(nics));
     json_set(o, "Processors", rf_link(cpus));
     json_set(o, "SimpleStorage", rf_link(disks));
+    json_set(o, "VirtualMedia", rf_link(media));
 
     links = json_obj();
     a = json_arr();
@@ -472,7 +474,7 @@ static Json *system_json(const SysView *v)
 
 /* A strong validator of the representation: 64-bit FNV-1a of its bytes.
  * Equal bodies, equal tags; any change to what GET shows changes it. */
-static void etag_of(const char *body, size_t len, char ret[24])
+void rf_etag(const char *body, size_t len, char ret[24])
 {
     uint64_t h = UINT64_C(14695981039346656037);
 
@@ -502,7 +504,7 @@ static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag
     json_unref(o);
     if (!body)
         return -ENOMEM;
-    etag_of(body, len, ret_etag);
+    rf_etag(body, len, ret_etag);
     *ret_body = body;
     *ret_len = len;
     return 0;
@@ -525,7 +527,7 @@ static void reply_system(Ctx *c, unsigned status)
 
 void rf_system_get(Ctx *c)
 {
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     reply_system(c, 200);
 }
@@ -605,7 +607,7 @@ void rf_system_reset(Ctx *c)
     int r;
 
     c->req->log_action = "reset";
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     v = c->body ? json_get(c->body, "ResetType") : NULL;
     if (!v) {
@@ -649,7 +651,8 @@ void rf_system_reset(Ctx *c)
 static const char *const read_only[] = {
     "@odata.id", "@odata.type", "@odata.context", "@odata.etag", "Id", "Name", "Description",
     "UUID", "HostName", "SystemType", "PowerState", "Status", "ProcessorSummary",
-    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "Links", "Actions",
+    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "VirtualMedia", "Links",
+    "Actions",
     NULL,
 };
 
@@ -796,7 +799,7 @@ void rf_system_patch(Ctx *c)
     int r;
 
     c->req->log_action = "boot";
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     /* Every property is checked before anything changes. */
     if (c->body && json_object_each(c->body, patch_key, &p) < 0)
@@ -850,7 +853,7 @@ static bool sys_load(Ctx *c, SysInfo *si)
 {
     int r;
 
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return false;
     r = sys_info_load(c, si);
     if (r == 0 && !si->has_info) {

@@ -191,7 +191,7 @@ void rf_metadata(Ctx *c)
 {
     static const char *const refs[][2] = {
         { "ServiceRoot", "v1_5_0" },     { "ComputerSystemCollection", NULL },
-        { "ComputerSystem", "v1_10_0" }, { "ManagerCollection", NULL },
+        { "ComputerSystem", "v1_13_0" }, { "ManagerCollection", NULL },
         { "Manager", "v1_5_0" },         { "ChassisCollection", NULL },
         { "Chassis", "v1_10_0" },        { "SessionService", "v1_1_6" },
         { "SessionCollection", NULL },   { "Session", "v1_1_2" },
@@ -290,9 +290,21 @@ static const Route routes[] = {
       { { HTTP_GET, rf_storage_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { RF_ROOT "/Systems/{sys}/SimpleStorage/{ctl}",
       { { HTTP_GET, rf_storage_get, ROLE_USER, 0, NULL } } },
+    /* redfish-media.c */
+    { RF_ROOT "/Systems/{sys}/VirtualMedia",
+      { { HTTP_GET, rf_media_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems/{sys}/VirtualMedia/{vm}",
+      { { HTTP_GET, rf_media_get, ROLE_USER, 0, NULL },
+        { HTTP_PATCH, rf_media_patch, ROLE_OPERATOR, 0, NULL } } },
+    { RF_ROOT "/Systems/{sys}/VirtualMedia/{vm}/Actions/VirtualMedia.InsertMedia",
+      { { HTTP_POST, rf_media_insert, ROLE_OPERATOR, 0, NULL } } },
+    { RF_ROOT "/Systems/{sys}/VirtualMedia/{vm}/Actions/VirtualMedia.EjectMedia",
+      { { HTTP_POST, rf_media_eject, ROLE_OPERATOR, 0, NULL } } },
     /* redfish-manager.c */
     { RF_ROOT "/Managers", { { HTTP_GET, rf_managers_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { RF_ROOT "/Managers/{mgr}", { { HTTP_GET, rf_manager_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Managers/{mgr}/VirtualMedia",
+      { { HTTP_GET, rf_manager_media_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { RF_ROOT "/Chassis", { { HTTP_GET, rf_chassis_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { RF_ROOT "/Chassis/{ch}", { { HTTP_GET, rf_chassis_get, ROLE_USER, ROUTE_INLINE, NULL } } },
 };

@@ -95,7 +95,7 @@ check "405 says Allow" sh -c "grep -qi '^Allow: GET, HEAD' '$T/headers'"
 u GET $S/$RUN
 expect_status 200 "GET a system by UUID"
 expect_jq '."@odata.id"' "$S/$RUN" "@odata.id"
-expect_jq '."@odata.type"' "#ComputerSystem.v1_10_0.ComputerSystem" "@odata.type"
+expect_jq '."@odata.type"' "#ComputerSystem.v1_13_0.ComputerSystem" "@odata.type"
 expect_jq '.Id' "$RUN" "Id is the UUID"
 expect_jq '.UUID' "$RUN" "UUID"
 expect_jq '.Name' vm-running "Name is the domain name"
@@ -400,7 +400,7 @@ expect_jqc '.Links.ManagedBy' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "
 
 # Every type the tree answers is in $metadata, at its version.
 u GET '/redfish/v1/$metadata'
-for ns in ComputerSystem.v1_10_0 Manager.v1_5_0 Chassis.v1_10_0 EthernetInterface.v1_5_1 \
+for ns in ComputerSystem.v1_13_0 Manager.v1_5_0 Chassis.v1_10_0 EthernetInterface.v1_5_1 \
     Processor.v1_7_0 SimpleStorage.v1_2_3 ComputerSystemCollection ManagerCollection \
     ChassisCollection EthernetInterfaceCollection ProcessorCollection SimpleStorageCollection; do
     check "\$metadata includes $ns" grep -q "Namespace=\"$ns\"" "$T/body"
