@@ -145,6 +145,22 @@ int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret);
  * files only: no libvirt call, no secret leaves (only the order). */
 int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret);
 
+/* ---- firmware ---- */
+
+typedef struct OpsFirmwareResult {
+    bool changed;
+    char *backup_id;       /* the definition before; NULL if unchanged */
+    BootApplies applies;   /* NEXT_BOOT: the firmware is chosen when QEMU starts */
+} OpsFirmwareResult;
+void ops_firmware_result_clear(OpsFirmwareResult *r);
+
+/* Make m boot UEFI firmware (libvirt's autoselection of an EFI firmware,
+ * Secure Boot off) or legacy BIOS (operator), backed up first; the boot
+ * order stays.  A running machine keeps its firmware until it next starts.
+ * -EBUSY for a transient machine; libvirt's refusal of the definition is
+ * returned. */
+int ops_firmware_set(const OpsCaller *who, const Machine *m, bool uefi, OpsFirmwareResult *ret);
+
 /* ---- backups ---- */
 
 /* Newest first; keyed by the machine's UUID. */
