@@ -389,6 +389,13 @@ static Json *allowable(const char *const *values)
     return a;
 }
 
+/* Whether virtmcd can switch the machine's firmware: x86_64, for which
+ * hosts have an EFI firmware (Debian's ovmf) and SeaBIOS. */
+static bool mode_switchable(const SysView *v)
+{
+    return v->si.arch && streq(v->si.arch, "x86_64");
+}
+
 static Json *boot_json(const SysView *v)
 {
     const BootInfo *bi = v->boot.info;
@@ -406,8 +413,11 @@ static Json *boot_json(const SysView *v)
     json_set_str(o, "BootSourceOverrideEnabled", boot_enabled_of(bi, v->def));
     json_set(o, "BootSourceOverrideEnabled@Redfish.AllowableValues", allowable(boot_enabled));
     json_set_str(o, "BootSourceOverrideMode", mode);
-    /* Switching the firmware is not built: only the mode it has. */
-    json_push_str(modes, mode);
+    if (mode_switchable(v)) {
+        json_push_str(modes, "UEFI");
+        json_push_str(modes, "Legacy");
+    } else
+        json_push_str(modes, mode);
     json_set(o, "BootSourceOverrideMode@Redfish.AllowableValues", modes);
     return o;
 }
@@ -735,9 +745,12 @@ static int value_not_in_list(Ctx *c, const char *prop, const char *value, const 
     return -EINVAL;
 }
 
-/* Decide the ops request from the PATCH and the current override.
- * 1 with *ret filled: change; 0: nothing to change; -EINVAL: answered. */
-static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, OpsBootRequest *ret)
+/* Decide the ops requests from the PATCH and the current override:
+ * *ret_uefi 1 or 0 to switch the firmware to UEFI or legacy, -1 to keep it;
+ * 1 with *ret filled: change the order; 0: nothing to change there;
+ * -EINVAL: answered. */
+static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, int *ret_uefi,
+                        OpsBootRequest *ret)
 {
     const BootInfo *bi = v->boot.info;
     const char *cur_mode = bi->uefi ? "UEFI" : "Legacy";
@@ -745,14 +758,19 @@ static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, OpsBootReq
     const char *enabled, *target;
     ssize_t ti = -1;
 
+    *ret_uefi = -1;
     if (p->mode && !streq(p->mode, cur_mode)) {
         if (!streq(p->mode, "UEFI") && !streq(p->mode, "Legacy"))
             return value_not_in_list(c, "BootSourceOverrideMode", p->mode, NULL);
-        return value_not_in_list(c, "BootSourceOverrideMode", p->mode,
-                                 bi->uefi ? "the machine boots UEFI firmware, and switching "
-                                            "its firmware is not supported"
-                                          : "the machine boots legacy BIOS firmware, and "
-                                            "switching its firmware is not supported");
+        if (!mode_switchable(v)) {
+            _cleanup_free_ char *why = strdup_printf(
+                "the machine boots %s firmware, and virtmcd switches the firmware of x86_64 "
+                "machines only (its architecture is %s)", bi->uefi ? "UEFI" : "legacy BIOS",
+                v->si.arch ? v->si.arch : "unknown");
+
+            return value_not_in_list(c, "BootSourceOverrideMode", p->mode, why);
+        }
+        *ret_uefi = streq(p->mode, "UEFI");
     }
     if (p->enabled && !in_list(boot_enabled, p->enabled))
         return value_not_in_list(c, "BootSourceOverrideEnabled", p->enabled, NULL);
@@ -796,7 +814,7 @@ void rf_system_patch(Ctx *c)
     BootPatch p = { .c = c };
     OpsBootRequest br;
     OpsBootResult res = { 0 };
-    int r;
+    int r, uefi;
 
     c->req->log_action = "boot";
     if (!rf_sys_resolve(c))
@@ -815,9 +833,19 @@ void rf_system_patch(Ctx *c)
         rf_error_errno(c, r, "read the system");
         return;
     }
-    r = boot_request(c, &p, &v, &br);
+    r = boot_request(c, &p, &v, &uefi, &br);
     if (r < 0)
         return;
+    if (uefi >= 0) {
+        /* The firmware first: the order then goes onto the new definition. */
+        _cleanup_(ops_firmware_result_clear) OpsFirmwareResult fr = { 0 };
+        int k = ops_firmware_set(&who, &c->machine, uefi, &fr);
+
+        if (k < 0) {
+            rf_error_errno(c, k, uefi ? "switch to UEFI firmware" : "switch to legacy firmware");
+            return;
+        }
+    }
     if (r > 0) {
         r = ops_boot_set(&who, &c->machine, &br, &res);
         if (r == -ENODEV) {

@@ -113,7 +113,8 @@ expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","
     "target values: every one virtmcd implements"
 expect_jqc '.Boot."BootSourceOverrideEnabled@Redfish.AllowableValues"' '["Once","Continuous","Disabled"]' \
     "enabled values"
-expect_jqc '.Boot."BootSourceOverrideMode@Redfish.AllowableValues"' '["Legacy"]' "mode: only the current one"
+expect_jqc '.Boot."BootSourceOverrideMode@Redfish.AllowableValues"' '["UEFI","Legacy"]' \
+    "mode: both, for an x86_64 machine"
 expect_jqc '.Links.ManagedBy' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "Links.ManagedBy"
 expect_jqc '.Links.Chassis' '[{"@odata.id":"/redfish/v1/Chassis/virtmcd"}]' "Links.Chassis"
 expect_jq '.Actions."#ComputerSystem.Reset".target' "$S/$RUN/Actions/ComputerSystem.Reset" "Reset target"
@@ -289,9 +290,34 @@ expect_jq '.Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarge
     "None: no override"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Legacy"}}'
 expect_status 200 "the current mode is accepted"
+nb=$(ls "$T/backups/$OFF" | wc -l)
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Bios"}}'
+expect_rf_error 400 PropertyValueNotInList "a mode outside the list"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI", "BootSourceOverrideTarget": "Cd"}}'
+expect_rf_error 400 PropertyValueNotInList "UEFI with a target the machine lacks"
+check "changes neither (no backup)" test "$(ls "$T/backups/$OFF" | wc -l)" = "$nb"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
-expect_rf_error 400 PropertyValueNotInList "another mode: 400"
-expect_jq '.error.message | test("firmware")' true "saying why"
+expect_status 200 "switch to UEFI"
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' \
+    "UEFI Disabled Hdd" "UEFI now, the override as it was"
+req GET /service/vm-off/boot --digest -u "op:$PW_OP"
+expect_jq '.mode + " " + .first' "uefi disk" "/service sees UEFI, the order kept"
+check "the switch was backed up" test "$(ls "$T/backups/$OFF" | wc -l)" = $((nb + 1))
+req GET /service/vm-off/backups --digest -u "admin:$PW_ADMIN"
+id=$(jq -r '.[0].id' "$T/body")
+req GET "/service/vm-off/backups/$id" --digest -u "admin:$PW_ADMIN"
+check "the backup holds the legacy definition" sh -c "grep -q 'reason=set_UEFI_firmware' '$T/body' && ! grep -q '<os firmware' '$T/body'"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
+check "UEFI again changes nothing" test "$(ls "$T/backups/$OFF" | wc -l)" = $((nb + 1))
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Legacy", "BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Continuous"}}'
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' \
+    "Legacy Continuous Pxe" "Legacy and Pxe Continuous in one PATCH"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideEnabled": "Disabled"}}'
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideTarget' "Legacy Hdd" "back as it was"
+patch $S/$TRANSIENT '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
+expect_status 409 "a transient machine's firmware"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}' u
+expect_rf_error 403 InsufficientPrivilege "a read-only user cannot switch the firmware"
 
 before=$(ls "$T/backups/$OFF" | wc -l)
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": "Cd"}}'
