@@ -1,7 +1,8 @@
 /* redfish-systems.c: the Redfish ComputerSystems (API.md section 6): the
  * collection, one system per machine (Id = domain UUID; a name answers 307
  * to it), its ETag and If-Match, the Reset action, the Boot PATCH, and the
- * system's EthernetInterfaces, Processors and SimpleStorage.
+ * system's EthernetInterfaces, Processors, SimpleStorage and Storage (with
+ * its Drives and Volumes).
  *
  * Handlers decode, call the operations layer (ops_power, ops_boot_set) and
  * encode; what they show comes from virt's machine table, the boot order
@@ -431,11 +432,12 @@ static Json *system_json(const SysView *v)
     _cleanup_free_ char *cpus = sys_path(m, "Processors");
     _cleanup_free_ char *disks = sys_path(m, "SimpleStorage");
     _cleanup_free_ char *media = sys_path(m, "VirtualMedia");
+    _cleanup_free_ char *storage = sys_path(m, "Storage");
     _cleanup_free_ char *desc = strdup_printf("libvirt domain '%s' on host '%s'", m->name,
                                               virt_host_name(m->host));
     Json *o, *ps, *ms, *links, *a, *actions, *reset, *rt;
 
-    if (!self || !target || !nics || !cpus || !disks || !media || !desc)
+    if (!self || !target || !nics || !cpus || !disks || !media || !storage || !desc)
         return NULL;
     o = rf_resource(self, "#ComputerSystem.v1_13_0.ComputerSystem", m->uuid, m->name);
     json_set_str(o, "Description", desc);
@@ -459,6 +461,7 @@ static Json *system_json(const SysView *v)
     json_set(o, "EthernetInterfaces", rf_link(nics));
     json_set(o, "Processors", rf_link(cpus));
     json_set(o, "SimpleStorage", rf_link(disks));
+    json_set(o, "Storage", rf_link(storage));
     json_set(o, "VirtualMedia", rf_link(media));
 
     links = json_obj();
@@ -661,8 +664,8 @@ void rf_system_reset(Ctx *c)
 static const char *const read_only[] = {
     "@odata.id", "@odata.type", "@odata.context", "@odata.etag", "Id", "Name", "Description",
     "UUID", "HostName", "SystemType", "PowerState", "Status", "ProcessorSummary",
-    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "VirtualMedia", "Links",
-    "Actions",
+    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "Storage",
+    "VirtualMedia", "Links", "Actions",
     NULL,
 };
 
@@ -1035,6 +1038,21 @@ void rf_cpu_get(Ctx *c)
 
 /* ---- SimpleStorage ---- */
 
+/* A disk's capacity from libvirt's block info, or JSON null. */
+static Json *capacity_json(Ctx *c, const SysDisk *d)
+{
+    unsigned long long bytes;
+    int r = d->empty ? -ENODATA
+                     : virt_machine_block_capacity(c->host, c->name, d->target, &bytes);
+
+    if (r == 0)
+        return json_from_int((long long)bytes);
+    if (r != -ENODATA)
+        log_debug("No capacity for disk %s of '%s': %s", d->target, c->name,
+                  error_get() ? error_get() : strerror(-r));
+    return json_from_str(NULL);
+}
+
 #define RF_STORAGE_ID "1"
 
 void rf_storage_list(Ctx *c)
@@ -1074,22 +1092,170 @@ void rf_storage_get(Ctx *c)
     for (size_t i = 0; i < si.n_disks; i++) {
         const SysDisk *d = &si.disks[i];
         Json *e = json_obj();
-        unsigned long long bytes;
-        int r = d->empty ? -ENODATA
-                         : virt_machine_block_capacity(c->host, c->name, d->target, &bytes);
 
         json_set_str(e, "Name", d->target);
-        if (r == 0)
-            json_set_int(e, "CapacityBytes", (long long)bytes);
-        else {
-            if (r != -ENODATA)
-                log_debug("No capacity for disk %s of '%s': %s", d->target, c->name,
-                          error_get() ? error_get() : strerror(-r));
-            json_set_null(e, "CapacityBytes");
-        }
+        json_set(e, "CapacityBytes", capacity_json(c, d));
         json_set(e, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
         json_push(devs, e);
     }
     json_set(o, "Devices", devs);
+    rf_reply(c, 200, o);
+}
+
+/* ---- Storage: one subsystem with the disks as Drives and Volumes ---- */
+
+/* The disks Storage shows: device 'disk' or 'lun' (a CD or floppy drive is
+ * no storage for Ironic's inspection, which reads Volumes' sizes). */
+static bool is_storage_disk(const SysDisk *d)
+{
+    return streq(d->device, "disk") || streq(d->device, "lun");
+}
+
+static const SysDisk *storage_disk(const SysInfo *si, const char *target)
+{
+    for (size_t i = 0; target && i < si->n_disks; i++)
+        if (is_storage_disk(&si->disks[i]) && streq(si->disks[i].target, target))
+            return &si->disks[i];
+    return NULL;
+}
+
+/* The system and the subsystem of the URL ("1"); false when answered. */
+static bool storage_load(Ctx *c, SysInfo *si)
+{
+    const char *id = route_param(&c->m, "stor");
+
+    if (!sys_load(c, si))
+        return false;
+    if (!id || !streq(id, RF_STORAGE_ID)) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no storage '%s'", c->name,
+                 id ? id : "");
+        return false;
+    }
+    return true;
+}
+
+void rf_storages_list(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *member = NULL;
+    Json *o;
+
+    if (!sys_load(c, &si))
+        return;
+    path = sys_path(&si.m, "Storage");
+    o = collection(path, "#StorageCollection.StorageCollection", "Storage Collection");
+    member = strdup_printf("%s/" RF_STORAGE_ID, path);
+    collection_add(o, member);
+    rf_reply(c, 200, o);
+}
+
+void rf_storage_subsystem_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *vols = NULL;
+    Json *o, *drives;
+
+    if (!storage_load(c, &si))
+        return;
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID, si.m.uuid);
+    vols = strdup_printf("%s/Volumes", path ? path : "");
+    o = rf_resource(path, "#Storage.v1_8_0.Storage", RF_STORAGE_ID, "Virtual storage");
+    json_set(o, "Status", status_json("Enabled", "OK"));
+    drives = json_arr();
+    for (size_t i = 0; i < si.n_disks; i++) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!is_storage_disk(&si.disks[i]))
+            continue;
+        p = strdup_printf("%s/Drives/%s", path, si.disks[i].target);
+        json_push(drives, rf_link(p));
+    }
+    json_set_int(o, "Drives@odata.count", (long long)json_arr_len(drives));
+    json_set(o, "Drives", drives);
+    json_set(o, "Volumes", rf_link(vols));
+    rf_reply(c, 200, o);
+}
+
+void rf_drive_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *vol = NULL;
+    const char *id = route_param(&c->m, "drive");
+    const SysDisk *d;
+    Json *o, *links, *a;
+
+    if (!storage_load(c, &si))
+        return;
+    d = storage_disk(&si, id);
+    if (!d) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no drive '%s'", c->name,
+                 id ? id : "");
+        return;
+    }
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
+                         d->target);
+    vol = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
+                        d->target);
+    o = rf_resource(path, "#Drive.v1_9_0.Drive", d->target, "Virtual disk");
+    json_set(o, "CapacityBytes", capacity_json(c, d));
+    json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
+    links = json_obj();
+    a = json_arr();
+    json_push(a, rf_link(vol));
+    json_set(links, "Volumes", a);
+    json_set(o, "Links", links);
+    rf_reply(c, 200, o);
+}
+
+void rf_volumes_list(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL;
+    Json *o;
+
+    if (!storage_load(c, &si))
+        return;
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes", si.m.uuid);
+    o = collection(path, "#VolumeCollection.VolumeCollection", "Volume Collection");
+    for (size_t i = 0; i < si.n_disks; i++) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!is_storage_disk(&si.disks[i]))
+            continue;
+        p = strdup_printf("%s/%s", path, si.disks[i].target);
+        collection_add(o, p);
+    }
+    rf_reply(c, 200, o);
+}
+
+void rf_volume_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *drive = NULL;
+    const char *id = route_param(&c->m, "vol");
+    const SysDisk *d;
+    Json *o, *links, *a;
+
+    if (!storage_load(c, &si))
+        return;
+    d = storage_disk(&si, id);
+    if (!d) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no volume '%s'", c->name,
+                 id ? id : "");
+        return;
+    }
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
+                         d->target);
+    drive = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
+                          d->target);
+    o = rf_resource(path, "#Volume.v1_5_0.Volume", d->target, "Virtual disk");
+    json_set(o, "CapacityBytes", capacity_json(c, d));
+    json_set_str(o, "VolumeType", "RawDevice");
+    json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
+    links = json_obj();
+    a = json_arr();
+    json_push(a, rf_link(drive));
+    json_set(links, "Drives", a);
+    json_set(o, "Links", links);
     rf_reply(c, 200, o);
 }

@@ -43,8 +43,8 @@ char *rf_error_body(unsigned status, const char *message, size_t *ret_len);
 #define RF_MANAGER RF_ROOT "/Managers/" RF_MANAGER_ID
 #define RF_CHASSIS RF_ROOT "/Chassis/" RF_CHASSIS_ID
 
-/* redfish-systems.c: Systems and their EthernetInterfaces, Processors and
- * SimpleStorage ({sys}: a UUID, or a name that answers 307). */
+/* redfish-systems.c: Systems and their EthernetInterfaces, Processors,
+ * SimpleStorage and Storage ({sys}: a UUID, or a name that answers 307). */
 void rf_systems_list(Ctx *c);
 void rf_system_get(Ctx *c);
 void rf_system_patch(Ctx *c);
@@ -55,6 +55,12 @@ void rf_cpus_list(Ctx *c);
 void rf_cpu_get(Ctx *c);
 void rf_storage_list(Ctx *c);
 void rf_storage_get(Ctx *c);
+/* Storage/{stor} ("1") with Drives/{drive} and Volumes/{vol} (disk targets). */
+void rf_storages_list(Ctx *c);
+void rf_storage_subsystem_get(Ctx *c);
+void rf_drive_get(Ctx *c);
+void rf_volumes_list(Ctx *c);
+void rf_volume_get(Ctx *c);
 /* Resolve {sys} into c->machine (UUID; a name answers 307, unknown or
  * outside the user's ACL 404); false when it answered. */
 bool rf_sys_resolve(Ctx *c);

@@ -66,6 +66,11 @@ def main():
     sizes = s.simple_storage.disks_sizes_bytes
     check(all(isinstance(x, int) for x in sizes) and len(sizes) >= 1,
           "simple_storage.disks_sizes_bytes: %s" % sorted(sizes))
+    vols = s.storage.volumes_sizes_bytes
+    check(len(vols) == 2 and all(isinstance(x, int) for x in vols),
+          "storage.volumes_sizes_bytes: %s" % vols)
+    check(sorted(s.storage.drives_sizes_bytes) == sorted(vols),
+          "storage.drives_sizes_bytes: the same disks")
     check(s.managers[0].identity == "virtmcd", "the system's manager")
     check(s.boot.mode == sushy.BootSourceOverrideMode.LEGACY, "boot.mode: Legacy")
 

@@ -4,7 +4,7 @@
 # ComputerSystem and its PowerState mapping, the name redirect, the machine
 # ACL, ETag and If-Match, every ResetType through the operations layer, the
 # Boot PATCH (Once really once, Continuous, Disabled, mode) with each error
-# path, EthernetInterfaces, Processors, SimpleStorage; a name or UUID on two
+# path, EthernetInterfaces, Processors, SimpleStorage, Storage; a name or UUID on two
 # hosts; then the real client, python3-sushy (tests/e2e/sushy-client.py).
 . "$(dirname "$0")/functions.sh"
 
@@ -403,6 +403,44 @@ expect_jqc '[.Devices[] | .Status.State]' '["Enabled","Absent"]' "an empty CD-RO
 u GET $S/$RUN/SimpleStorage/2
 expect_rf_error 404 ResourceMissingAtURI "unknown controller"
 
+# Storage: the disks (not the CD drive) as Drives and Volumes, as Ironic's
+# inspection reads volumes_sizes_bytes.
+u GET $S/$OFF
+expect_jq '.Storage."@odata.id"' "$S/$OFF/Storage" "Storage link"
+u GET $S/$OFF/Storage
+expect_jqc '[."@odata.type", [.Members[]."@odata.id"]]' \
+    "[\"#StorageCollection.StorageCollection\",[\"$S/$OFF/Storage/1\"]]" "one storage subsystem"
+u GET $S/$OFF/Storage/1
+expect_jq '."@odata.type" + " " + .Id' "#Storage.v1_8_0.Storage 1" "Storage type and Id"
+expect_jqc '[.Drives[]."@odata.id"]' "[\"$S/$OFF/Storage/1/Drives/vda\",\"$S/$OFF/Storage/1/Drives/vdb\"]" \
+    "a Drive per disk, by target"
+expect_jqc '[."Drives@odata.count", .Volumes."@odata.id"]' "[2,\"$S/$OFF/Storage/1/Volumes\"]" "Drives count, Volumes link"
+u GET $S/$RUN/Storage/1
+expect_jqc '[.Drives[]."@odata.id"]' "[\"$S/$RUN/Storage/1/Drives/vda\"]" "a CD drive is no Drive"
+u GET $S/$OFF/Storage/1/Drives/vdb
+expect_jq '."@odata.type" + " " + .Id' "#Drive.v1_9_0.Drive vdb" "Drive type and Id"
+expect_jqc '[(.CapacityBytes | type), .Status.State, .Links.Volumes[0]."@odata.id"]' \
+    "[\"number\",\"Enabled\",\"$S/$OFF/Storage/1/Volumes/vdb\"]" "its capacity, state and volume"
+u GET $S/$OFF/Storage/1/Volumes
+expect_jqc '[.Members[]."@odata.id"]' "[\"$S/$OFF/Storage/1/Volumes/vda\",\"$S/$OFF/Storage/1/Volumes/vdb\"]" \
+    "a Volume per disk"
+u GET $S/$OFF/Storage/1/Volumes/vda
+expect_jq '."@odata.type" + " " + .Id + " " + .VolumeType' "#Volume.v1_5_0.Volume vda RawDevice" "Volume type, Id, VolumeType"
+cap=$(jq .CapacityBytes "$T/body")
+u GET $S/$OFF/Storage/1/Drives/vda
+check "the volume's capacity is its drive's ($cap)" [ "$(jq .CapacityBytes "$T/body")" = "$cap" ]
+check "a number" [ "$cap" -gt 0 ]
+u GET $S/$RUN/Storage/1/Drives/hdc
+expect_rf_error 404 ResourceMissingAtURI "the CD drive is no Drive"
+u GET $S/$OFF/Storage/1/Volumes/vdz
+expect_rf_error 404 ResourceMissingAtURI "unknown volume"
+u GET $S/$OFF/Storage/2
+expect_rf_error 404 ResourceMissingAtURI "unknown storage"
+u GET $S/$OFF/Storage/2/Volumes
+expect_rf_error 404 ResourceMissingAtURI "unknown storage's volumes"
+w GET $S/$OFF/Storage/1
+expect_rf_error 404 ResourceMissingAtURI "storage of a machine outside the user's globs"
+
 # ---- Managers and Chassis ----------------------------------------------------------
 u GET /redfish/v1/Managers
 expect_jqc '.Members' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "one Manager"
@@ -428,7 +466,9 @@ expect_jqc '.Links.ManagedBy' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "
 u GET '/redfish/v1/$metadata'
 for ns in ComputerSystem.v1_13_0 Manager.v1_5_0 Chassis.v1_10_0 EthernetInterface.v1_5_1 \
     Processor.v1_7_0 SimpleStorage.v1_2_3 ComputerSystemCollection ManagerCollection \
-    ChassisCollection EthernetInterfaceCollection ProcessorCollection SimpleStorageCollection; do
+    ChassisCollection EthernetInterfaceCollection ProcessorCollection SimpleStorageCollection \
+    StorageCollection Storage.v1_8_0 Drive.v1_9_0 VolumeCollection Volume.v1_5_0 \
+    VirtualMediaCollection VirtualMedia.v1_3_0; do
     check "\$metadata includes $ns" grep -q "Namespace=\"$ns\"" "$T/body"
 done
 

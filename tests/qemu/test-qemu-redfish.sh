@@ -31,6 +31,8 @@ expect_jqc '.MemorySummary.TotalSystemMemoryGiB' 0.0625 "64 MiB is 0.0625 GiB"
 req GET "$S/$UUID/SimpleStorage/1"
 expect_jqc '[.Devices[] | {Name, CapacityBytes}]' '[{"Name":"vda","CapacityBytes":1048576}]' \
     "the disk's capacity from libvirt's block info (the 1 MiB image)"
+req GET "$S/$UUID/Storage/1/Volumes/vda"
+expect_jqc '[.CapacityBytes, .VolumeType]' '[1048576,"RawDevice"]' "Storage: the disk as a Volume, with its capacity"
 req GET "$S/$UUID/EthernetInterfaces"
 expect_jqc '[.Members[]."@odata.id"]' "[\"$S/$UUID/EthernetInterfaces/$MAC\"]" "the NIC, by the MAC libvirt gave it"
 
