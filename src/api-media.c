@@ -50,6 +50,11 @@ static void media_set(Ctx *c, const char *url)
     json_set_str(o, "action", url ? "insert" : "eject");
     json_set_str(o, "result", res.changed ? "done" : "unchanged");
     json_set(o, "backup", json_from_str(res.backup_id));
+    if (!url) {
+        /* An eject from a CD-first machine made its disk first. */
+        json_set_bool(o, "boot_to_disk", res.boot_to_disk);
+        json_set(o, "boot_backup", json_from_str(res.boot_backup_id));
+    }
     json_set_str(o, "applies", res.changed ? boot_applies_to_string(res.applies) : "now");
     api_reply_json(c, 200, o);
 }

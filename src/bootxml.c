@@ -1123,6 +1123,54 @@ int bootxml_set_once(const char *xml, const char *restore_id, char **ret_xml)
     return bootxml_set_once_armed(xml, restore_id, NULL, -1, ret_xml);
 }
 
+int bootxml_set_firmware(const char *xml, bool uefi, char **ret_xml)
+{
+    _cleanup_(dom_done) Dom d = {};
+    xmlNode *n, *fw, *feature;
+    XMLUTIL_SILENCE_ERRORS;
+    int r;
+
+    r = dom_load(xml, &d);
+    if (r < 0)
+        return r;
+    if (!d.os)
+        return -EINVAL;
+    /* What chose the other firmware goes with it: its loader, its NVRAM
+     * (the variables stay in their file, for a switch back), the feature
+     * list of an autoselection. */
+    while ((n = xmlutil_child_elem(d.os, "loader")))
+        remove_node(n);
+    while ((n = xmlutil_child_elem(d.os, "nvram")))
+        remove_node(n);
+    while ((n = xmlutil_child_elem(d.os, "firmware")))
+        remove_node(n);
+    if (!uefi) {
+        (void)xmlUnsetProp(d.os, BAD_CAST "firmware");
+        return xml_write(&d, ret_xml);
+    }
+    /* libvirt's autoselection of an EFI firmware, without Secure Boot
+     * (which asks for SMM and enrolled keys, and refuses unsigned media). */
+    if (!xmlSetProp(d.os, BAD_CAST "firmware", BAD_CAST "efi"))
+        return -ENOMEM;
+    fw = new_elem(d.doc, NULL, "firmware", NULL, NULL);
+    if (!fw)
+        return -ENOMEM;
+    n = xmlutil_child_elem(d.os, "type");
+    r = n ? insert_child_after(d.os, fw, n) : insert_child(d.os, fw, NULL);
+    if (r < 0)
+        return r;
+    feature = new_elem(d.doc, NULL, "feature", "enabled", "no");
+    if (!feature || !xmlNewProp(feature, BAD_CAST "name", BAD_CAST "secure-boot")) {
+        if (feature)
+            xmlFreeNode(feature);
+        return -ENOMEM;
+    }
+    r = insert_child(fw, feature, NULL);
+    if (r < 0)
+        return r;
+    return xml_write(&d, ret_xml);
+}
+
 int bootxml_set_once_armed(const char *xml, const char *restore_id, const char *armed_state,
                            int armed_reason, char **ret_xml)
 {

@@ -103,6 +103,12 @@ int bootxml_set_first(const char *xml, BootClass first, char **ret_xml);
  * (from the first backup) and by the one-time restore. */
 int bootxml_apply_order(const char *xml, const char *from_xml, char **ret_xml);
 
+/* Switch the firmware: uefi makes <os firmware='efi'> (libvirt picks an
+ * EFI firmware at start) with Secure Boot off, <firmware><feature
+ * enabled='no' name='secure-boot'/></firmware>; !uefi the default BIOS.
+ * Either removes <loader>, <nvram> and <firmware> from <os> first.  The
+ * boot order and everything else stay.  -EINVAL on bad XML or no <os>. */
+int bootxml_set_firmware(const char *xml, bool uefi, char **ret_xml);
 /* Set (restore_id != NULL) or clear (NULL) the one-time marker
  * <virtmcd:boot-once restore='ID'/> inside the domain's
  * <metadata><virtmcd:instance xmlns:virtmcd=VIRTMCD_XMLNS>, creating the

@@ -14,6 +14,7 @@ void ops_media_result_clear(OpsMediaResult *r)
 {
     media_state_clear(&r->media);
     free(r->backup_id);
+    free(r->boot_backup_id);
     *r = (OpsMediaResult){ 0 };
 }
 
@@ -49,11 +50,39 @@ static int set_live(const Machine *m, const char *url, const char *target)
     return r < 0 ? r : 1;
 }
 
+/* After an eject: a machine whose override was the CD boots its disk
+ * instead (Redfish's eject puts a Cd target back to Hdd), Once staying
+ * once, so that no boot order points at an empty drive; a machine without
+ * a disk gets its default order back.  Its own boot change (lock, backup). */
+static void eject_boot_to_disk(const OpsCaller *who, const Machine *m, bool once,
+                               OpsMediaResult *res)
+{
+    OpsBootRequest req = { .target = BOOT_TARGET_DISK, .once = once };
+    OpsBootResult br = { 0 };
+    int r = ops_boot_set(who, m, &req, &br);
+
+    if (r == -ENODEV) {
+        req = (OpsBootRequest){ .target = BOOT_TARGET_DEFAULT };
+        r = ops_boot_set(who, m, &req, &br);
+    }
+
+    if (r < 0) {
+        log_warning("'%s' still boots its CD drive first after the eject: %s", m->name,
+                    error_get() ? error_get() : strerror(-r));
+        return;
+    }
+    res->boot_to_disk = br.changed;
+    res->boot_backup_id = br.backup_id;
+    br.backup_id = NULL;
+    ops_boot_result_clear(&br);
+}
+
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret)
 {
     _cleanup_free_ char *cur = NULL, *new_xml = NULL, *disk = NULL;
     _cleanup_(ops_media_result_clear) OpsMediaResult res = { 0 };
     _cleanup_(media_state_clear) MediaState before = { 0 }, planned = { 0 };
+    _cleanup_(boot_info_freep) BootInfo *bi = NULL;
     const char *what = url ? "insert media" : "eject media";
     MachineLock *lock = NULL;
     Machine now;
@@ -76,6 +105,8 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
         r = virt_machine_xml((Host *)m->host, m->name, true, &cur);
     if (r == 0)
         r = mediaxml_get(cur, &before);
+    if (r == 0 && !url)
+        r = bootxml_parse(cur, &bi);
     if (r < 0)
         goto out;
     res.applies = BOOT_APPLIES_NEXT_BOOT;
@@ -118,6 +149,8 @@ out:
     virt_machine_unlock(lock);
     if (r < 0)
         return r;
+    if (res.changed && bi && boot_info_first(bi) == BOOT_CLASS_CDROM)
+        eject_boot_to_disk(who, m, bi->once_restore != NULL, &res);
     *ret = res;
     res = (OpsMediaResult){ 0 };
     return 0;

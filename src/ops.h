@@ -145,6 +145,22 @@ int ops_boot_get(const OpsCaller *who, const Machine *m, OpsBootState *ret);
  * files only: no libvirt call, no secret leaves (only the order). */
 int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret);
 
+/* ---- firmware ---- */
+
+typedef struct OpsFirmwareResult {
+    bool changed;
+    char *backup_id;       /* the definition before; NULL if unchanged */
+    BootApplies applies;   /* NEXT_BOOT: the firmware is chosen when QEMU starts */
+} OpsFirmwareResult;
+void ops_firmware_result_clear(OpsFirmwareResult *r);
+
+/* Make m boot UEFI firmware (libvirt's autoselection of an EFI firmware,
+ * Secure Boot off) or legacy BIOS (operator), backed up first; the boot
+ * order stays.  A running machine keeps its firmware until it next starts.
+ * -EBUSY for a transient machine; libvirt's refusal of the definition is
+ * returned. */
+int ops_firmware_set(const OpsCaller *who, const Machine *m, bool uefi, OpsFirmwareResult *ret);
+
 /* ---- backups ---- */
 
 /* Newest first; keyed by the machine's UUID. */
@@ -190,13 +206,17 @@ typedef struct OpsMediaResult {
     bool changed;
     char *backup_id;    /* the definition before; NULL if unchanged */
     BootApplies applies;   /* NOW: the running QEMU has it; NEXT_BOOT: the next start */
+    bool boot_to_disk;     /* an eject moved a CD-first boot order to the disk */
+    char *boot_backup_id;  /* the backup of that boot change; NULL if none */
 } OpsMediaResult;
 void ops_media_result_clear(OpsMediaResult *r);
 
 /* Insert the http(s) image url into m's CD drive (operator), or eject it
  * (url NULL); a drive is added when m has none.  -EINVAL for a bad URL,
  * -EBUSY for a transient machine; the running QEMU's refusal (an image it
- * cannot open) changes nothing and is returned. */
+ * cannot open) changes nothing and is returned.  An eject from a machine
+ * that boots its CD first (once or not) then makes its disk first, the same
+ * way (ops_boot_set, a second backup): no order points at an empty drive. */
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret);
 
 /* ---- one-time orders ---- */

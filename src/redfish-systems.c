@@ -1,7 +1,8 @@
 /* redfish-systems.c: the Redfish ComputerSystems (API.md section 6): the
  * collection, one system per machine (Id = domain UUID; a name answers 307
  * to it), its ETag and If-Match, the Reset action, the Boot PATCH, and the
- * system's EthernetInterfaces, Processors and SimpleStorage.
+ * system's EthernetInterfaces, Processors, SimpleStorage and Storage (with
+ * its Drives and Volumes).
  *
  * Handlers decode, call the operations layer (ops_power, ops_boot_set) and
  * encode; what they show comes from virt's machine table, the boot order
@@ -231,7 +232,7 @@ static char *redirect_location(const Ctx *c, const char *uuid)
 /* Resolve {sys} into c->machine: 404 unknown or outside the user's ACL,
  * 409 several hosts, 503 host down, 307 to the UUID URL for a name.  False
  * when it answered. */
-static bool sys_resolve(Ctx *c)
+bool rf_sys_resolve(Ctx *c)
 {
     _cleanup_strv_free_ char **hosts = NULL;
     const char *seg = route_param(&c->m, "sys");
@@ -392,6 +393,13 @@ static Json *allowable(const char *const *values)
     return a;
 }
 
+/* Whether virtmcd can switch the machine's firmware: x86_64, for which
+ * hosts have an EFI firmware (Debian's ovmf) and SeaBIOS. */
+static bool mode_switchable(const SysView *v)
+{
+    return v->si.arch && streq(v->si.arch, "x86_64");
+}
+
 static Json *boot_json(const SysView *v)
 {
     const BootInfo *bi = v->boot.info;
@@ -409,8 +417,11 @@ static Json *boot_json(const SysView *v)
     json_set_str(o, "BootSourceOverrideEnabled", boot_enabled_of(bi, v->def));
     json_set(o, "BootSourceOverrideEnabled@Redfish.AllowableValues", allowable(boot_enabled));
     json_set_str(o, "BootSourceOverrideMode", mode);
-    /* Switching the firmware is not built: only the mode it has. */
-    json_push_str(modes, mode);
+    if (mode_switchable(v)) {
+        json_push_str(modes, "UEFI");
+        json_push_str(modes, "Legacy");
+    } else
+        json_push_str(modes, mode);
     json_set(o, "BootSourceOverrideMode@Redfish.AllowableValues", modes);
     return o;
 }
@@ -423,13 +434,15 @@ static Json *system_json(const SysView *v)
     _cleanup_free_ char *nics = sys_path(m, "EthernetInterfaces");
     _cleanup_free_ char *cpus = sys_path(m, "Processors");
     _cleanup_free_ char *disks = sys_path(m, "SimpleStorage");
+    _cleanup_free_ char *media = sys_path(m, "VirtualMedia");
+    _cleanup_free_ char *storage = sys_path(m, "Storage");
     _cleanup_free_ char *desc = strdup_printf("libvirt domain '%s' on host '%s'", m->name,
                                               virt_host_name(m->host));
     Json *o, *ps, *ms, *links, *a, *actions, *reset, *rt;
 
-    if (!self || !target || !nics || !cpus || !disks || !desc)
+    if (!self || !target || !nics || !cpus || !disks || !media || !storage || !desc)
         return NULL;
-    o = rf_resource(self, "#ComputerSystem.v1_10_0.ComputerSystem", m->uuid, m->name);
+    o = rf_resource(self, "#ComputerSystem.v1_13_0.ComputerSystem", m->uuid, m->name);
     json_set_str(o, "Description", desc);
     json_set_str(o, "UUID", m->uuid);
     json_set_null(o, "HostName");
@@ -451,6 +464,8 @@ static Json *system_json(const SysView *v)
     json_set(o, "EthernetInterfaces", rf_link(nics));
     json_set(o, "Processors", rf_link(cpus));
     json_set(o, "SimpleStorage", rf_link(disks));
+    json_set(o, "Storage", rf_link(storage));
+    json_set(o, "VirtualMedia", rf_link(media));
 
     links = json_obj();
     a = json_arr();
@@ -475,7 +490,7 @@ static Json *system_json(const SysView *v)
 
 /* A strong validator of the representation: 64-bit FNV-1a of its bytes.
  * Equal bodies, equal tags; any change to what GET shows changes it. */
-static void etag_of(const char *body, size_t len, char ret[24])
+void rf_etag(const char *body, size_t len, char ret[24])
 {
     uint64_t h = UINT64_C(14695981039346656037);
 
@@ -591,7 +606,7 @@ static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag
     json_unref(o);
     if (!body)
         return -ENOMEM;
-    etag_of(body, len, ret_etag);
+    rf_etag(body, len, ret_etag);
     /* Kept with the seq of the row read before the definitions were. */
     rendered_put(&v.si.m, changes, body, len, ret_etag);
     *ret_body = body;
@@ -616,7 +631,7 @@ static void reply_system(Ctx *c, unsigned status)
 
 void rf_system_get(Ctx *c)
 {
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     reply_system(c, 200);
 }
@@ -696,7 +711,7 @@ void rf_system_reset(Ctx *c)
     int r;
 
     c->req->log_action = "reset";
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     v = c->body ? json_get(c->body, "ResetType") : NULL;
     if (!v) {
@@ -740,7 +755,8 @@ void rf_system_reset(Ctx *c)
 static const char *const read_only[] = {
     "@odata.id", "@odata.type", "@odata.context", "@odata.etag", "Id", "Name", "Description",
     "UUID", "HostName", "SystemType", "PowerState", "Status", "ProcessorSummary",
-    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "Links", "Actions",
+    "MemorySummary", "EthernetInterfaces", "Processors", "SimpleStorage", "Storage",
+    "VirtualMedia", "Links", "Actions",
     NULL,
 };
 
@@ -823,9 +839,12 @@ static int value_not_in_list(Ctx *c, const char *prop, const char *value, const 
     return -EINVAL;
 }
 
-/* Decide the ops request from the PATCH and the current override.
- * 1 with *ret filled: change; 0: nothing to change; -EINVAL: answered. */
-static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, OpsBootRequest *ret)
+/* Decide the ops requests from the PATCH and the current override:
+ * *ret_uefi 1 or 0 to switch the firmware to UEFI or legacy, -1 to keep it;
+ * 1 with *ret filled: change the order; 0: nothing to change there;
+ * -EINVAL: answered. */
+static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, int *ret_uefi,
+                        OpsBootRequest *ret)
 {
     const BootInfo *bi = v->boot.info;
     const char *cur_mode = bi->uefi ? "UEFI" : "Legacy";
@@ -833,14 +852,19 @@ static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, OpsBootReq
     const char *enabled, *target;
     ssize_t ti = -1;
 
+    *ret_uefi = -1;
     if (p->mode && !streq(p->mode, cur_mode)) {
         if (!streq(p->mode, "UEFI") && !streq(p->mode, "Legacy"))
             return value_not_in_list(c, "BootSourceOverrideMode", p->mode, NULL);
-        return value_not_in_list(c, "BootSourceOverrideMode", p->mode,
-                                 bi->uefi ? "the machine boots UEFI firmware, and switching "
-                                            "its firmware is not supported"
-                                          : "the machine boots legacy BIOS firmware, and "
-                                            "switching its firmware is not supported");
+        if (!mode_switchable(v)) {
+            _cleanup_free_ char *why = strdup_printf(
+                "the machine boots %s firmware, and virtmcd switches the firmware of x86_64 "
+                "machines only (its architecture is %s)", bi->uefi ? "UEFI" : "legacy BIOS",
+                v->si.arch ? v->si.arch : "unknown");
+
+            return value_not_in_list(c, "BootSourceOverrideMode", p->mode, why);
+        }
+        *ret_uefi = streq(p->mode, "UEFI");
     }
     if (p->enabled && !in_list(boot_enabled, p->enabled))
         return value_not_in_list(c, "BootSourceOverrideEnabled", p->enabled, NULL);
@@ -884,10 +908,10 @@ void rf_system_patch(Ctx *c)
     BootPatch p = { .c = c };
     OpsBootRequest br;
     OpsBootResult res = { 0 };
-    int r;
+    int r, uefi;
 
     c->req->log_action = "boot";
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return;
     /* Every property is checked before anything changes. */
     if (c->body && json_object_each(c->body, patch_key, &p) < 0)
@@ -903,9 +927,19 @@ void rf_system_patch(Ctx *c)
         rf_error_errno(c, r, "read the system");
         return;
     }
-    r = boot_request(c, &p, &v, &br);
+    r = boot_request(c, &p, &v, &uefi, &br);
     if (r < 0)
         return;
+    if (uefi >= 0) {
+        /* The firmware first: the order then goes onto the new definition. */
+        _cleanup_(ops_firmware_result_clear) OpsFirmwareResult fr = { 0 };
+        int k = ops_firmware_set(&who, &c->machine, uefi, &fr);
+
+        if (k < 0) {
+            rf_error_errno(c, k, uefi ? "switch to UEFI firmware" : "switch to legacy firmware");
+            return;
+        }
+    }
     if (r > 0) {
         r = ops_boot_set(&who, &c->machine, &br, &res);
         if (r == -ENODEV) {
@@ -941,7 +975,7 @@ static bool sys_load(Ctx *c, SysInfo *si)
 {
     int r;
 
-    if (!sys_resolve(c))
+    if (!rf_sys_resolve(c))
         return false;
     r = sys_info_load(c, si);
     if (r == 0 && !si->has_info) {
@@ -1095,6 +1129,21 @@ void rf_cpu_get(Ctx *c)
 
 /* ---- SimpleStorage ---- */
 
+/* A disk's capacity from libvirt's block info, or JSON null. */
+static Json *capacity_json(Ctx *c, const SysDisk *d)
+{
+    unsigned long long bytes;
+    int r = d->empty ? -ENODATA
+                     : virt_machine_block_capacity(c->host, c->name, d->target, &bytes);
+
+    if (r == 0)
+        return json_from_int((long long)bytes);
+    if (r != -ENODATA)
+        log_debug("No capacity for disk %s of '%s': %s", d->target, c->name,
+                  error_get() ? error_get() : strerror(-r));
+    return json_from_str(NULL);
+}
+
 #define RF_STORAGE_ID "1"
 
 void rf_storage_list(Ctx *c)
@@ -1134,22 +1183,170 @@ void rf_storage_get(Ctx *c)
     for (size_t i = 0; i < si.n_disks; i++) {
         const SysDisk *d = &si.disks[i];
         Json *e = json_obj();
-        unsigned long long bytes;
-        int r = d->empty ? -ENODATA
-                         : virt_machine_block_capacity(c->host, c->name, d->target, &bytes);
 
         json_set_str(e, "Name", d->target);
-        if (r == 0)
-            json_set_int(e, "CapacityBytes", (long long)bytes);
-        else {
-            if (r != -ENODATA)
-                log_debug("No capacity for disk %s of '%s': %s", d->target, c->name,
-                          error_get() ? error_get() : strerror(-r));
-            json_set_null(e, "CapacityBytes");
-        }
+        json_set(e, "CapacityBytes", capacity_json(c, d));
         json_set(e, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
         json_push(devs, e);
     }
     json_set(o, "Devices", devs);
+    rf_reply(c, 200, o);
+}
+
+/* ---- Storage: one subsystem with the disks as Drives and Volumes ---- */
+
+/* The disks Storage shows: device 'disk' or 'lun' (a CD or floppy drive is
+ * no storage for Ironic's inspection, which reads Volumes' sizes). */
+static bool is_storage_disk(const SysDisk *d)
+{
+    return streq(d->device, "disk") || streq(d->device, "lun");
+}
+
+static const SysDisk *storage_disk(const SysInfo *si, const char *target)
+{
+    for (size_t i = 0; target && i < si->n_disks; i++)
+        if (is_storage_disk(&si->disks[i]) && streq(si->disks[i].target, target))
+            return &si->disks[i];
+    return NULL;
+}
+
+/* The system and the subsystem of the URL ("1"); false when answered. */
+static bool storage_load(Ctx *c, SysInfo *si)
+{
+    const char *id = route_param(&c->m, "stor");
+
+    if (!sys_load(c, si))
+        return false;
+    if (!id || !streq(id, RF_STORAGE_ID)) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no storage '%s'", c->name,
+                 id ? id : "");
+        return false;
+    }
+    return true;
+}
+
+void rf_storages_list(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *member = NULL;
+    Json *o;
+
+    if (!sys_load(c, &si))
+        return;
+    path = sys_path(&si.m, "Storage");
+    o = collection(path, "#StorageCollection.StorageCollection", "Storage Collection");
+    member = strdup_printf("%s/" RF_STORAGE_ID, path);
+    collection_add(o, member);
+    rf_reply(c, 200, o);
+}
+
+void rf_storage_subsystem_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *vols = NULL;
+    Json *o, *drives;
+
+    if (!storage_load(c, &si))
+        return;
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID, si.m.uuid);
+    vols = strdup_printf("%s/Volumes", path ? path : "");
+    o = rf_resource(path, "#Storage.v1_8_0.Storage", RF_STORAGE_ID, "Virtual storage");
+    json_set(o, "Status", status_json("Enabled", "OK"));
+    drives = json_arr();
+    for (size_t i = 0; i < si.n_disks; i++) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!is_storage_disk(&si.disks[i]))
+            continue;
+        p = strdup_printf("%s/Drives/%s", path, si.disks[i].target);
+        json_push(drives, rf_link(p));
+    }
+    json_set_int(o, "Drives@odata.count", (long long)json_arr_len(drives));
+    json_set(o, "Drives", drives);
+    json_set(o, "Volumes", rf_link(vols));
+    rf_reply(c, 200, o);
+}
+
+void rf_drive_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *vol = NULL;
+    const char *id = route_param(&c->m, "drive");
+    const SysDisk *d;
+    Json *o, *links, *a;
+
+    if (!storage_load(c, &si))
+        return;
+    d = storage_disk(&si, id);
+    if (!d) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no drive '%s'", c->name,
+                 id ? id : "");
+        return;
+    }
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
+                         d->target);
+    vol = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
+                        d->target);
+    o = rf_resource(path, "#Drive.v1_9_0.Drive", d->target, "Virtual disk");
+    json_set(o, "CapacityBytes", capacity_json(c, d));
+    json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
+    links = json_obj();
+    a = json_arr();
+    json_push(a, rf_link(vol));
+    json_set(links, "Volumes", a);
+    json_set(o, "Links", links);
+    rf_reply(c, 200, o);
+}
+
+void rf_volumes_list(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL;
+    Json *o;
+
+    if (!storage_load(c, &si))
+        return;
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes", si.m.uuid);
+    o = collection(path, "#VolumeCollection.VolumeCollection", "Volume Collection");
+    for (size_t i = 0; i < si.n_disks; i++) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!is_storage_disk(&si.disks[i]))
+            continue;
+        p = strdup_printf("%s/%s", path, si.disks[i].target);
+        collection_add(o, p);
+    }
+    rf_reply(c, 200, o);
+}
+
+void rf_volume_get(Ctx *c)
+{
+    _cleanup_(sys_info_clear) SysInfo si = { 0 };
+    _cleanup_free_ char *path = NULL, *drive = NULL;
+    const char *id = route_param(&c->m, "vol");
+    const SysDisk *d;
+    Json *o, *links, *a;
+
+    if (!storage_load(c, &si))
+        return;
+    d = storage_disk(&si, id);
+    if (!d) {
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no volume '%s'", c->name,
+                 id ? id : "");
+        return;
+    }
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
+                         d->target);
+    drive = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
+                          d->target);
+    o = rf_resource(path, "#Volume.v1_5_0.Volume", d->target, "Virtual disk");
+    json_set(o, "CapacityBytes", capacity_json(c, d));
+    json_set_str(o, "VolumeType", "RawDevice");
+    json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
+    links = json_obj();
+    a = json_arr();
+    json_push(a, rf_link(drive));
+    json_set(links, "Drives", a);
+    json_set(o, "Links", links);
     rf_reply(c, 200, o);
 }

@@ -43,8 +43,8 @@ char *rf_error_body(unsigned status, const char *message, size_t *ret_len);
 #define RF_MANAGER RF_ROOT "/Managers/" RF_MANAGER_ID
 #define RF_CHASSIS RF_ROOT "/Chassis/" RF_CHASSIS_ID
 
-/* redfish-systems.c: Systems and their EthernetInterfaces, Processors and
- * SimpleStorage ({sys}: a UUID, or a name that answers 307). */
+/* redfish-systems.c: Systems and their EthernetInterfaces, Processors,
+ * SimpleStorage and Storage ({sys}: a UUID, or a name that answers 307). */
 void rf_systems_list(Ctx *c);
 void rf_system_get(Ctx *c);
 void rf_system_patch(Ctx *c);
@@ -55,13 +55,32 @@ void rf_cpus_list(Ctx *c);
 void rf_cpu_get(Ctx *c);
 void rf_storage_list(Ctx *c);
 void rf_storage_get(Ctx *c);
+/* Storage/{stor} ("1") with Drives/{drive} and Volumes/{vol} (disk targets). */
+void rf_storages_list(Ctx *c);
+void rf_storage_subsystem_get(Ctx *c);
+void rf_drive_get(Ctx *c);
+void rf_volumes_list(Ctx *c);
+void rf_volume_get(Ctx *c);
+/* Resolve {sys} into c->machine (UUID; a name answers 307, unknown or
+ * outside the user's ACL 404); false when it answered. */
+bool rf_sys_resolve(Ctx *c);
+/* The strong ETag of a representation (a quoted 64-bit FNV-1a). */
+void rf_etag(const char *body, size_t len, char ret[24]);
 /* Links to every system the caller may see (a machine on two hosts once);
  * NULL on out of memory. */
 Json *rf_systems_links(Ctx *c);
 
-/* redfish-manager.c: the Manager and the Chassis. */
+/* redfish-media.c: Systems/{sys}/VirtualMedia and its Cd ({vm}). */
+void rf_media_list(Ctx *c);
+void rf_media_get(Ctx *c);
+void rf_media_patch(Ctx *c);
+void rf_media_insert(Ctx *c);
+void rf_media_eject(Ctx *c);
+
+/* redfish-manager.c: the Manager (and its VirtualMedia) and the Chassis. */
 void rf_managers_list(Ctx *c);
 void rf_manager_get(Ctx *c);
+void rf_manager_media_list(Ctx *c);
 void rf_chassis_list(Ctx *c);
 void rf_chassis_get(Ctx *c);
 

@@ -3,7 +3,7 @@
 OpenStack's sushy library (Debian's python3-sushy), the way Ironic's redfish
 hardware type does: list systems, get one by UUID and by name, read power and
 boot, reset_system with each type, set_system_boot_options Once (which must
-end after one boot), Continuous and mode, and the inspection reads (memory,
+end after one boot), Continuous and mode (UEFI and back), and the inspection reads (memory,
 processors, storage, NICs).  Prints "ok - ..." per check; exits 1 at the first
 failure, 77 when sushy is missing.
 
@@ -66,6 +66,11 @@ def main():
     sizes = s.simple_storage.disks_sizes_bytes
     check(all(isinstance(x, int) for x in sizes) and len(sizes) >= 1,
           "simple_storage.disks_sizes_bytes: %s" % sorted(sizes))
+    vols = s.storage.volumes_sizes_bytes
+    check(len(vols) == 2 and all(isinstance(x, int) for x in vols),
+          "storage.volumes_sizes_bytes: %s" % vols)
+    check(sorted(s.storage.drives_sizes_bytes) == sorted(vols),
+          "storage.drives_sizes_bytes: the same disks")
     check(s.managers[0].identity == "virtmcd", "the system's manager")
     check(s.boot.mode == sushy.BootSourceOverrideMode.LEGACY, "boot.mode: Legacy")
 
@@ -127,12 +132,17 @@ def main():
 
     s.set_system_boot_options(mode=sushy.BootSourceOverrideMode.LEGACY)
     check(True, "setting the mode it has is accepted")
-    try:
-        s.refresh()
-        s.set_system_boot_options(mode=sushy.BootSourceOverrideMode.UEFI)
-        check(False, "switching to UEFI is refused")
-    except sushy.exceptions.BadRequestError as e:
-        check("firmware" in str(e), "switching to UEFI is refused, saying why")
+    s.refresh()
+    s.set_system_boot_options(mode=sushy.BootSourceOverrideMode.UEFI)
+    s.refresh()
+    check(s.boot.mode == sushy.BootSourceOverrideMode.UEFI, "set_system_boot_options mode UEFI")
+    s.set_system_boot_options(target=sushy.BootSource.PXE,
+                              enabled=sushy.BootSourceOverrideEnabled.ONCE,
+                              mode=sushy.BootSourceOverrideMode.LEGACY)
+    s.refresh()
+    check(s.boot.mode == sushy.BootSourceOverrideMode.LEGACY
+          and s.boot.target == sushy.BootSource.PXE, "mode Legacy with Pxe once, in one call")
+    s.set_system_boot_options(enabled=sushy.BootSourceOverrideEnabled.DISABLED)
     try:
         s.refresh()
         s.set_system_boot_options(target=sushy.BootSource.CD)

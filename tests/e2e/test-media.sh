@@ -31,11 +31,22 @@ expect_jq .result unchanged "the same image again changes nothing"
 check "and writes no backup" test "$(nbackups vm-off)" = $((b0 + 1))
 
 req DELETE /service/vm-off/media
-expect_jqc '[.result, .drive, .image]' '["done",false,null]' "eject takes the added drive away"
+expect_jqc '[.result, .drive, .image, .boot_to_disk]' '["done",false,null,false]' "eject takes the added drive away"
 check "the disks are as they were" test "$(disks vm-off)" = "$d0"
 check "a backup for the eject too" test "$(nbackups vm-off)" = $((b0 + 2))
 req DELETE /service/vm-off/media
 expect_jq .result unchanged "eject of nothing changes nothing"
+
+# An eject from a machine that boots its CD first makes its disk first.
+put vm-off '{"image":"https://images.example/debian-12.iso"}'
+req POST /service/vm-off/state_controller/cdromboot
+check "cdromboot after the insert" sh -c 'curl -s -g "$1/service/vm-off/boot" | jq -e ".first == \"cdrom\"" >/dev/null' _ "$BASE"
+req DELETE /service/vm-off/media
+expect_jqc '[.result, .boot_to_disk, (.boot_backup | length > 0)]' '["done",true,true]' \
+    "the eject answers that the disk is first now, with that change's backup"
+check "the disk is first" sh -c 'curl -s -g "$1/service/vm-off/boot" | jq -e ".first == \"disk\"" >/dev/null' _ "$BASE"
+check "the disks are as they were" test "$(disks vm-off)" = "$d0"
+b2=$(nbackups vm-off)
 
 # A machine with a drive of its own keeps it, empty.
 req GET /service/vm-running/media
@@ -52,7 +63,7 @@ expect_error 400 "PUT without a body"
 req PUT /service/vm-off/media -H 'Content-Type: text/plain' --data-binary '{"image":"http://h/a.iso"}'
 expect_error 415 "PUT of text"
 check "the refusals changed nothing" test "$(disks vm-off)" = "$d0"
-check "and wrote no backup" test "$(nbackups vm-off)" = $((b0 + 2))
+check "and wrote no backup" test "$(nbackups vm-off)" = "$b2"
 put vm-transient '{"image":"http://h/a.iso"}'
 expect_error 409 "a transient machine"
 put nosuch '{"image":"http://h/a.iso"}'

@@ -4,7 +4,7 @@
 # ComputerSystem and its PowerState mapping, the name redirect, the machine
 # ACL, ETag and If-Match, every ResetType through the operations layer, the
 # Boot PATCH (Once really once, Continuous, Disabled, mode) with each error
-# path, EthernetInterfaces, Processors, SimpleStorage; a name or UUID on two
+# path, EthernetInterfaces, Processors, SimpleStorage, Storage; a name or UUID on two
 # hosts; then the real client, python3-sushy (tests/e2e/sushy-client.py).
 . "$(dirname "$0")/functions.sh"
 
@@ -95,7 +95,7 @@ check "405 says Allow" sh -c "grep -qi '^Allow: GET, HEAD' '$T/headers'"
 u GET $S/$RUN
 expect_status 200 "GET a system by UUID"
 expect_jq '."@odata.id"' "$S/$RUN" "@odata.id"
-expect_jq '."@odata.type"' "#ComputerSystem.v1_10_0.ComputerSystem" "@odata.type"
+expect_jq '."@odata.type"' "#ComputerSystem.v1_13_0.ComputerSystem" "@odata.type"
 expect_jq '.Id' "$RUN" "Id is the UUID"
 expect_jq '.UUID' "$RUN" "UUID"
 expect_jq '.Name' vm-running "Name is the domain name"
@@ -113,7 +113,8 @@ expect_jqc '.Boot."BootSourceOverrideTarget@Redfish.AllowableValues"' '["None","
     "target values: every one virtmcd implements"
 expect_jqc '.Boot."BootSourceOverrideEnabled@Redfish.AllowableValues"' '["Once","Continuous","Disabled"]' \
     "enabled values"
-expect_jqc '.Boot."BootSourceOverrideMode@Redfish.AllowableValues"' '["Legacy"]' "mode: only the current one"
+expect_jqc '.Boot."BootSourceOverrideMode@Redfish.AllowableValues"' '["UEFI","Legacy"]' \
+    "mode: both, for an x86_64 machine"
 expect_jqc '.Links.ManagedBy' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "Links.ManagedBy"
 expect_jqc '.Links.Chassis' '[{"@odata.id":"/redfish/v1/Chassis/virtmcd"}]' "Links.Chassis"
 expect_jq '.Actions."#ComputerSystem.Reset".target' "$S/$RUN/Actions/ComputerSystem.Reset" "Reset target"
@@ -289,9 +290,34 @@ expect_jq '.Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarge
     "None: no override"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Legacy"}}'
 expect_status 200 "the current mode is accepted"
+nb=$(ls "$T/backups/$OFF" | wc -l)
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Bios"}}'
+expect_rf_error 400 PropertyValueNotInList "a mode outside the list"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI", "BootSourceOverrideTarget": "Cd"}}'
+expect_rf_error 400 PropertyValueNotInList "UEFI with a target the machine lacks"
+check "changes neither (no backup)" test "$(ls "$T/backups/$OFF" | wc -l)" = "$nb"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
-expect_rf_error 400 PropertyValueNotInList "another mode: 400"
-expect_jq '.error.message | test("firmware")' true "saying why"
+expect_status 200 "switch to UEFI"
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' \
+    "UEFI Disabled Hdd" "UEFI now, the override as it was"
+req GET /service/vm-off/boot --digest -u "op:$PW_OP"
+expect_jq '.mode + " " + .first' "uefi disk" "/service sees UEFI, the order kept"
+check "the switch was backed up" test "$(ls "$T/backups/$OFF" | wc -l)" = $((nb + 1))
+req GET /service/vm-off/backups --digest -u "admin:$PW_ADMIN"
+id=$(jq -r '.[0].id' "$T/body")
+req GET "/service/vm-off/backups/$id" --digest -u "admin:$PW_ADMIN"
+check "the backup holds the legacy definition" sh -c "grep -q 'reason=set_UEFI_firmware' '$T/body' && ! grep -q '<os firmware' '$T/body'"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
+check "UEFI again changes nothing" test "$(ls "$T/backups/$OFF" | wc -l)" = $((nb + 1))
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "Legacy", "BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Continuous"}}'
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideEnabled + " " + .Boot.BootSourceOverrideTarget' \
+    "Legacy Continuous Pxe" "Legacy and Pxe Continuous in one PATCH"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideEnabled": "Disabled"}}'
+expect_jq '.Boot.BootSourceOverrideMode + " " + .Boot.BootSourceOverrideTarget' "Legacy Hdd" "back as it was"
+patch $S/$TRANSIENT '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
+expect_status 409 "a transient machine's firmware"
+patch $S/$OFF '{"Boot": {"BootSourceOverrideMode": "UEFI"}}' u
+expect_rf_error 403 InsufficientPrivilege "a read-only user cannot switch the firmware"
 
 before=$(ls "$T/backups/$OFF" | wc -l)
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": "Cd"}}'
@@ -377,6 +403,44 @@ expect_jqc '[.Devices[] | .Status.State]' '["Enabled","Absent"]' "an empty CD-RO
 u GET $S/$RUN/SimpleStorage/2
 expect_rf_error 404 ResourceMissingAtURI "unknown controller"
 
+# Storage: the disks (not the CD drive) as Drives and Volumes, as Ironic's
+# inspection reads volumes_sizes_bytes.
+u GET $S/$OFF
+expect_jq '.Storage."@odata.id"' "$S/$OFF/Storage" "Storage link"
+u GET $S/$OFF/Storage
+expect_jqc '[."@odata.type", [.Members[]."@odata.id"]]' \
+    "[\"#StorageCollection.StorageCollection\",[\"$S/$OFF/Storage/1\"]]" "one storage subsystem"
+u GET $S/$OFF/Storage/1
+expect_jq '."@odata.type" + " " + .Id' "#Storage.v1_8_0.Storage 1" "Storage type and Id"
+expect_jqc '[.Drives[]."@odata.id"]' "[\"$S/$OFF/Storage/1/Drives/vda\",\"$S/$OFF/Storage/1/Drives/vdb\"]" \
+    "a Drive per disk, by target"
+expect_jqc '[."Drives@odata.count", .Volumes."@odata.id"]' "[2,\"$S/$OFF/Storage/1/Volumes\"]" "Drives count, Volumes link"
+u GET $S/$RUN/Storage/1
+expect_jqc '[.Drives[]."@odata.id"]' "[\"$S/$RUN/Storage/1/Drives/vda\"]" "a CD drive is no Drive"
+u GET $S/$OFF/Storage/1/Drives/vdb
+expect_jq '."@odata.type" + " " + .Id' "#Drive.v1_9_0.Drive vdb" "Drive type and Id"
+expect_jqc '[(.CapacityBytes | type), .Status.State, .Links.Volumes[0]."@odata.id"]' \
+    "[\"number\",\"Enabled\",\"$S/$OFF/Storage/1/Volumes/vdb\"]" "its capacity, state and volume"
+u GET $S/$OFF/Storage/1/Volumes
+expect_jqc '[.Members[]."@odata.id"]' "[\"$S/$OFF/Storage/1/Volumes/vda\",\"$S/$OFF/Storage/1/Volumes/vdb\"]" \
+    "a Volume per disk"
+u GET $S/$OFF/Storage/1/Volumes/vda
+expect_jq '."@odata.type" + " " + .Id + " " + .VolumeType' "#Volume.v1_5_0.Volume vda RawDevice" "Volume type, Id, VolumeType"
+cap=$(jq .CapacityBytes "$T/body")
+u GET $S/$OFF/Storage/1/Drives/vda
+check "the volume's capacity is its drive's ($cap)" [ "$(jq .CapacityBytes "$T/body")" = "$cap" ]
+check "a number" [ "$cap" -gt 0 ]
+u GET $S/$RUN/Storage/1/Drives/hdc
+expect_rf_error 404 ResourceMissingAtURI "the CD drive is no Drive"
+u GET $S/$OFF/Storage/1/Volumes/vdz
+expect_rf_error 404 ResourceMissingAtURI "unknown volume"
+u GET $S/$OFF/Storage/2
+expect_rf_error 404 ResourceMissingAtURI "unknown storage"
+u GET $S/$OFF/Storage/2/Volumes
+expect_rf_error 404 ResourceMissingAtURI "unknown storage's volumes"
+w GET $S/$OFF/Storage/1
+expect_rf_error 404 ResourceMissingAtURI "storage of a machine outside the user's globs"
+
 # ---- Managers and Chassis ----------------------------------------------------------
 u GET /redfish/v1/Managers
 expect_jqc '.Members' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "one Manager"
@@ -400,9 +464,11 @@ expect_jqc '.Links.ManagedBy' '[{"@odata.id":"/redfish/v1/Managers/virtmcd"}]' "
 
 # Every type the tree answers is in $metadata, at its version.
 u GET '/redfish/v1/$metadata'
-for ns in ComputerSystem.v1_10_0 Manager.v1_5_0 Chassis.v1_10_0 EthernetInterface.v1_5_1 \
+for ns in ComputerSystem.v1_13_0 Manager.v1_5_0 Chassis.v1_10_0 EthernetInterface.v1_5_1 \
     Processor.v1_7_0 SimpleStorage.v1_2_3 ComputerSystemCollection ManagerCollection \
-    ChassisCollection EthernetInterfaceCollection ProcessorCollection SimpleStorageCollection; do
+    ChassisCollection EthernetInterfaceCollection ProcessorCollection SimpleStorageCollection \
+    StorageCollection Storage.v1_8_0 Drive.v1_9_0 VolumeCollection Volume.v1_5_0 \
+    VirtualMediaCollection VirtualMedia.v1_3_0; do
     check "\$metadata includes $ns" grep -q "Namespace=\"$ns\"" "$T/body"
 done
 

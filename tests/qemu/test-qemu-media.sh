@@ -18,46 +18,7 @@ qemu_init shared
 mkdir -p "$T/www"
 dd if=/dev/zero of="$T/www/boot.iso" bs=64k count=16 2>/dev/null
 HTTP_PORT=$(free_port)
-# QEMU's curl driver reads with byte ranges (as nginx or Apache serve them);
-# Python's http.server has none, so this one adds them.
-cat > "$T/range-server.py" <<'PY'
-import os, re, sys
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-class H(SimpleHTTPRequestHandler):
-    def send_head(self):
-        m = re.match(r"bytes=(\d+)-(\d*)$", self.headers.get("Range", ""))
-        path = self.translate_path(self.path)
-        if not m or not os.path.isfile(path):
-            return super().send_head()
-        f = open(path, "rb")
-        size = os.fstat(f.fileno()).st_size
-        a = int(m.group(1)); b = int(m.group(2) or size - 1)
-        if a >= size:
-            f.close(); self.send_error(416); return None
-        b = min(b, size - 1)
-        f.seek(a)
-        self.send_response(206)
-        self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, size))
-        self.send_header("Content-Length", str(b - a + 1))
-        self.end_headers()
-        self.range_left = b - a + 1
-        return f
-    def copyfile(self, src, dst):
-        left = getattr(self, "range_left", None)
-        if left is None:
-            return super().copyfile(src, dst)
-        while left > 0:
-            buf = src.read(min(65536, left))
-            if not buf: break
-            dst.write(buf); left -= len(buf)
-    def end_headers(self):
-        self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s\n" % (fmt % args))
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-(cd "$T/www" && exec /usr/bin/python3 "$T/range-server.py" "$HTTP_PORT") >"$T/http.log" 2>&1 &
+(cd "$T/www" && exec /usr/bin/python3 "$abs_srcdir/tests/qemu/range-server.py" "$HTTP_PORT") >"$T/http.log" 2>&1 &
 BG_PIDS="$BG_PIDS $!"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/boot.iso" || { echo "# the HTTP server did not start"; exit 1; }
 URL="http://127.0.0.1:$HTTP_PORT/boot.iso"

@@ -474,6 +474,45 @@ static void test_compact(void)
                                "</virtmcd:instance></metadata><os>"));
 }
 
+/* bootxml_set_firmware: UEFI by autoselection without Secure Boot, and
+ * back; the loader and NVRAM of the other firmware go, the order stays. */
+static void test_firmware(void)
+{
+    const char *in = "<domain type='kvm'>\n  <name>f</name>\n  <os>\n"
+                     "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+                     "    <boot dev='network'/>\n    <boot dev='hd'/>\n  </os>\n"
+                     "  <devices>\n    <disk type='file' device='disk'>\n"
+                     "      <target dev='vda'/>\n    </disk>\n  </devices>\n</domain>\n";
+    const char *pflash = "<domain type='kvm'><name>p</name><os><type>hvm</type>"
+                         "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd"
+                         "</loader><nvram>/var/lib/libvirt/qemu/nvram/p_VARS.fd</nvram>"
+                         "<boot dev='hd'/></os></domain>";
+    _cleanup_free_ char *efi = NULL, *back = NULL, *again = NULL, *legacy = NULL;
+    _cleanup_(boot_info_freep) BootInfo *a = NULL, *b = NULL, *c = NULL;
+
+    CHECK_INT(bootxml_set_firmware(in, true, &efi), 0);
+    CHECK_STR(efi, "<domain type='kvm'>\n  <name>f</name>\n  <os firmware='efi'>\n"
+                   "    <type arch='x86_64' machine='pc'>hvm</type>\n    <firmware>\n"
+                   "      <feature enabled='no' name='secure-boot'/>\n    </firmware>\n"
+                   "    <boot dev='network'/>\n    <boot dev='hd'/>\n  </os>\n"
+                   "  <devices>\n    <disk type='file' device='disk'>\n"
+                   "      <target dev='vda'/>\n    </disk>\n  </devices>\n</domain>\n");
+    CHECK_INT(bootxml_parse(in, &a), 0);
+    CHECK_INT(bootxml_parse(efi, &b), 0);
+    CHECK(a && b && !a->uefi && b->uefi && boot_info_same_order(a, b));
+    CHECK_INT(bootxml_set_firmware(efi, true, &again), 0);
+    CHECK_STR(again, efi);
+    CHECK_INT(bootxml_set_firmware(efi, false, &back), 0);
+    CHECK_STR(back, in);
+    CHECK_INT(bootxml_set_firmware(pflash, false, &legacy), 0);
+    CHECK_STR(legacy, "<domain type='kvm'><name>p</name><os><type>hvm</type><boot dev='hd'/>"
+                      "</os></domain>");
+    CHECK_INT(bootxml_parse(legacy, &c), 0);
+    CHECK(c && !c->uefi);
+    CHECK_INT(bootxml_set_firmware("<domain><name>x</name></domain>", true, &legacy), -EINVAL);
+    CHECK_INT(bootxml_set_firmware("<domain", false, &legacy), -EINVAL);
+}
+
 typedef struct Job {
     const char *in;
     const char *expected;
@@ -707,6 +746,7 @@ int main(void)
     if (!d)
         abort();
     dir = d;
+    test_firmware();
     regenerate = getenv("VIRTMCD_REGENERATE") && streq(getenv("VIRTMCD_REGENERATE"), "1");
     n = scandir(dir, &entries, NULL, cmp_names);
     if (n < 0) {

@@ -17,6 +17,9 @@ static void test_build(void)
     json_set_null(o, "none");
     json_set_str(o, "nullstr", NULL);
     json_push_str(a, "x");
+    CHECK_STR(json_as_str(json_arr_get(a, 0)), "x");
+    CHECK(json_arr_get(a, 1) == NULL);
+    CHECK(json_arr_get(o, 0) == NULL);
     json_set(o, "list", a);
     s = json_dump(o, &n);
     CHECK_STR(s, "{\"name\":\"vm/1\",\"n\":3,\"ok\":true,\"none\":null,\"nullstr\":null,"
