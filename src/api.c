@@ -534,9 +534,20 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
         api_forbidden(c, (Role)entry->role);
         return HTTP_DONE;
     }
-    if (entry->flags & ROUTE_INLINE) {
+    if (entry->flags & (ROUTE_INLINE | ROUTE_TRY_INLINE)) {
+        c->may_defer = entry->flags & ROUTE_TRY_INLINE;
         entry->handler(c);
-        return HTTP_DONE;
+        c->may_defer = false;
+        if (!c->deferred)
+            return HTTP_DONE;
     }
     return HTTP_DEFER;
+}
+
+bool api_defer(Ctx *c)
+{
+    if (!c->may_defer)
+        return false;
+    c->deferred = true;
+    return true;
 }

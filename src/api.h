@@ -32,7 +32,14 @@ typedef struct Ctx {
     const char *name;
     Machine machine;
     Host *host;
+    bool may_defer; /* a ROUTE_TRY_INLINE handler on the HTTP thread */
+    bool deferred;
 } Ctx;
+
+/* In a ROUTE_TRY_INLINE handler: true when it runs on the HTTP thread and
+ * must return now, having answered nothing, to be called again on a worker
+ * (where it may call libvirt); false where it may go on. */
+bool api_defer(Ctx *c);
 
 /* The HttpHandler, and the HttpEarlyHandler (authentication on the headers). */
 int api_handle(Request *req, Reply *rep, bool on_worker);

@@ -631,7 +631,18 @@ static void reply_system(Ctx *c, unsigned status)
 
 void rf_system_get(Ctx *c)
 {
+    char *body = NULL, etag[24];
+    size_t len = 0;
+
     if (!rf_sys_resolve(c))
+        return;
+    /* Kept and still standing: answered on the HTTP thread. */
+    if (rendered_get(&c->machine, virt_change_count(), &body, &len, etag)) {
+        reply_set(c->rep, 200, "application/json", body, len);
+        (void)reply_add_header(c->rep, "ETag", etag);
+        return;
+    }
+    if (api_defer(c))
         return;
     reply_system(c, 200);
 }

@@ -277,7 +277,7 @@ static const Route routes[] = {
     /* redfish-systems.c; {sys} is resolved by its handlers (UUID, or 307 for a name). */
     { RF_ROOT "/Systems", { { HTTP_GET, rf_systems_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { RF_ROOT "/Systems/{sys}",
-      { { HTTP_GET, rf_system_get, ROLE_USER, 0, NULL },
+      { { HTTP_GET, rf_system_get, ROLE_USER, ROUTE_TRY_INLINE, NULL },
         { HTTP_PATCH, rf_system_patch, ROLE_OPERATOR, 0, NULL } } },
     { RF_ROOT "/Systems/{sys}/Actions/ComputerSystem.Reset",
       { { HTTP_POST, rf_system_reset, ROLE_OPERATOR, 0, NULL } } },

@@ -27,6 +27,9 @@ const char *http_method_to_string(HttpMethod m);
 enum {
     ROUTE_LEGACY_GET = 1u << 0, /* on POST: GET also performs it (API.md section 0) */
     ROUTE_INLINE = 1u << 1,     /* answered from memory on the HTTP thread */
+    ROUTE_TRY_INLINE = 1u << 2, /* tried on the HTTP thread; the handler may defer
+                                 * itself to a worker (api_defer) when it cannot
+                                 * answer from memory */
 };
 
 #define ROUTE_MAX_PARAMS 4

@@ -130,6 +130,23 @@ u GET $S/$RUN
 check "the ETag is stable while nothing changes" [ "$(header ETag)" = "$ETAG" ]
 u HEAD $S/$RUN
 expect_status 200 "HEAD a system"
+# A kept body gives way to any change, whichever front end made it.
+o POST /service/vm-running/state_controller/pxeboot
+expect_status 200 "pxeboot through /service"
+u GET $S/$RUN
+expect_jq '.Boot.BootSourceOverrideTarget' Pxe "Redfish shows the /service change at once"
+check "with a new ETag" [ "$(header ETag)" != "$ETAG" ]
+o POST /service/vm-running/state_controller/diskboot
+expect_status 200 "diskboot through /service"
+u GET $S/$RUN
+expect_jq '.Boot.BootSourceOverrideTarget' Hdd "and the change back"
+check "whose ETag is the first one again" [ "$(header ETag)" = "$ETAG" ]
+o POST /service/vm-running/state_controller/power_off
+u GET $S/$RUN
+expect_jq '.PowerState' Off "a power change shows at once"
+o POST /service/vm-running/state_controller/power_on
+u GET $S/$RUN
+expect_jq '.PowerState' On "and the way back"
 
 u GET $S/$OFF
 expect_jq '.PowerState' Off "shut off: Off"
