@@ -66,15 +66,26 @@ size_t users_count(const Users *u)
     return u ? u->n : 0;
 }
 
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* On every Digest request: no sscanf. */
 static int unhex_bytes(const char *s, size_t len, uint8_t *out)
 {
     for (size_t i = 0; i < len; i += 2) {
-        unsigned v;
+        int hi = nibble(s[i]), lo = hi < 0 ? -1 : nibble(s[i + 1]);
 
-        if (sscanf(s + i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[i]) ||
-            !strchr("0123456789abcdefABCDEF", s[i + 1]))
+        if (lo < 0)
             return -EINVAL;
-        out[i / 2] = (uint8_t)v;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }
@@ -268,34 +279,44 @@ typedef struct Strike {
 static pthread_mutex_t strikes_lock = PTHREAD_MUTEX_INITIALIZER;
 static Strike strikes[STRIKE_SLOTS];
 
+/* Open addressing from the key's hash: a lookup on every authenticated
+ * request probes a slot or two, not the whole table.  Slots are never
+ * emptied, so a probe may stop at the first empty one; a full table is
+ * searched whole, and there the slot used longest ago makes room. */
 static Strike *strike_find(const char *key, bool create, uint64_t now)
 {
-    Strike *oldest = NULL, *free_slot = NULL;
+    uint64_t h = UINT64_C(14695981039346656037);
+    Strike *oldest = NULL, *e;
+    size_t i;
 
-    for (size_t i = 0; i < STRIKE_SLOTS; i++) {
-        Strike *e = &strikes[i];
-
+    for (const char *p = key; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= UINT64_C(1099511628211);
+    }
+    for (size_t k = 0; k < STRIKE_SLOTS; k++) {
+        i = (size_t)((h + k) % STRIKE_SLOTS);
+        e = &strikes[i];
         if (!e->key[0]) {
-            if (!free_slot)
-                free_slot = e;
-            continue;
+            if (!create)
+                return NULL;
+            *e = (Strike){ .last = now };
+            snprintf(e->key, sizeof(e->key), "%s", key);
+            return e;
         }
         if (streq(e->key, key))
             return e;
-        if (!oldest || e->last < oldest->last)
-            oldest = e;
     }
     if (!create)
         return NULL;
-    if (!free_slot) {
-        free_slot = oldest;
-        if (free_slot->blocked_until > now)
-            log_notice("Forgetting the throttled %s to make room (%u requests refused)",
-                       free_slot->key, free_slot->refused);
-    }
-    *free_slot = (Strike){ .last = now };
-    snprintf(free_slot->key, sizeof(free_slot->key), "%s", key);
-    return free_slot;
+    for (i = 0; i < STRIKE_SLOTS; i++)
+        if (!oldest || strikes[i].last < oldest->last)
+            oldest = &strikes[i];
+    if (oldest->blocked_until > now)
+        log_notice("Forgetting the throttled %s to make room (%u requests refused)", oldest->key,
+                   oldest->refused);
+    *oldest = (Strike){ .last = now };
+    snprintf(oldest->key, sizeof(oldest->key), "%s", key);
+    return oldest;
 }
 
 /* Seconds the key stays blocked; 0 when it is not. */
