@@ -113,7 +113,7 @@ void api_shutdown(void)
 /* The route tables this dispatcher serves.  The first also answers the paths
  * that no tree's root claims, with its 404. */
 static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table,
-                                            &redfish_route_table };
+                                            &redfish_route_table, &api_metrics_route_table };
 
 /* The tree whose root is the path's first segment (taken literally: a root
  * spelled with escapes is no tree's and gets the first tree's 404). */
@@ -480,6 +480,8 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     }
 
     rr = route_match(c->tree, req->method, req->path, c->conf->legacy_get_actions, &c->m);
+    if (c->m.route)
+        req->route = c->m.route->pattern;
     switch (rr) {
     case ROUTE_NOT_FOUND:
         api_reply_error(c, 404, "no such resource: %s", req->path);
