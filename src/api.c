@@ -427,6 +427,19 @@ static bool resolve_machine(Ctx *c)
     return true;
 }
 
+/* A request refused before routing still counts under its route (the
+ * request counters of GET /metrics): the template only, nothing else of
+ * the match is used. */
+static void label_route(Ctx *c)
+{
+    RouteMatch m = { 0 };
+
+    (void)route_match(c->tree, c->req->method, c->req->path, c->conf->legacy_get_actions, &m);
+    if (m.route)
+        c->req->route = m.route->pattern;
+    route_match_clear(&m);
+}
+
 int api_handle_early(Request *req, Reply *rep)
 {
     Ctx *c = calloc(1, sizeof(*c));
@@ -460,7 +473,10 @@ int api_handle_early(Request *req, Reply *rep)
     }
     /* Authentication comes before any answer that could reveal a machine,
      * and (called by http once the headers are in) before any body is read. */
-    return authenticate(c) ? HTTP_CONTINUE : HTTP_DONE;
+    if (authenticate(c))
+        return HTTP_CONTINUE;
+    label_route(c);
+    return HTTP_DONE;
 }
 
 int api_handle(Request *req, Reply *rep, bool on_worker)

@@ -135,6 +135,7 @@ files0=$(nfiles)
 nfail=$(metric virtmcd_auth_failures_total scheme=digest reason=bad_credentials)
 nerr=$(metric virtmcd_libvirt_errors_total host="$HOST" op=update_device)
 nmetrics=$(metric virtmcd_http_requests_total route=/metrics method=POST status=405)
+nst401=$(metric virtmcd_http_requests_total route="$ST" method=GET status=401)
 
 dreq scraper "$PW_SCRAPE" GET /no/such/thing
 expect_error 404 "a path of no tree"
@@ -142,6 +143,8 @@ dreq scraper "$PW_SCRAPE" GET /service/no-such-vm/state_controller/status
 expect_error 404 "status of an unknown machine"
 dreq scraper "$PW_SCRAPE" GET /service/vm-running/state_controller/status
 expect_status 200 "status of vm-running"
+req GET /service/vm-running/state_controller/status
+expect_error 401 "status without credentials"
 dreq op "$PW_OP" POST /service/vm-off/state_controller/pxeboot
 expect_status 200 "pxeboot of vm-off"
 BID=$(jq -r .backup "$T/body")
@@ -159,8 +162,12 @@ check "404 of no route counted (route=\"none\")" \
     test "$(metric virtmcd_http_requests_total route=none method=GET status=404)" = $((n404 + 1))
 check "404 of the status route counted under its template" \
     test "$(metric virtmcd_http_requests_total route="$ST" method=GET status=404)" = $((nst404 + 1))
-check "the status route's duration histogram counted both" \
-    test "$(metric virtmcd_http_request_duration_seconds_count route="$ST")" = $((nst + 2))
+# Two dreq (a 401, then the answer, each) and a plain 401: the
+# 401s count under the route too, not under "none".
+check "401s before routing counted under the route they asked for (3)" \
+    test "$(metric virtmcd_http_requests_total route="$ST" method=GET status=401)" = $((nst401 + 3))
+check "the status route's duration histogram counted all five" \
+    test "$(metric virtmcd_http_request_duration_seconds_count route="$ST")" = $((nst + 5))
 check "the power action counted (POST 200)" \
     test "$(metric virtmcd_http_requests_total route="$ACT" method=POST status=200)" = $((npow + 2))
 check "libvirt calls of power_on on $HOST moved" \
