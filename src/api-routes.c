@@ -91,3 +91,16 @@ const RouteTable api_v1_route_table = {
     .root = "api",
     .error_body = service_error_body,
 };
+
+/* Prometheus' scrape path (API.md section 7): read like /service/health,
+ * answered from memory. */
+static const Route metrics_routes[] = {
+    { "/metrics", { { HTTP_GET, api_metrics, ROLE_USER, ROUTE_INLINE, NULL } } },
+};
+
+const RouteTable api_metrics_route_table = {
+    .routes = metrics_routes,
+    .n_routes = ELEMENTSOF(metrics_routes),
+    .root = "metrics",
+    .error_body = service_error_body,
+};

@@ -11,3 +11,6 @@
 extern const RouteTable api_route_table;
 /* The /api tree: virtmapper's paths (/api/v1/vmap), same error body. */
 extern const RouteTable api_v1_route_table;
+/* GET /metrics (API.md section 7): a tree of its own, with the /service
+ * tree's error body and authentication. */
+extern const RouteTable api_metrics_route_table;

@@ -113,7 +113,7 @@ void api_shutdown(void)
 /* The route tables this dispatcher serves.  The first also answers the paths
  * that no tree's root claims, with its 404. */
 static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table,
-                                            &redfish_route_table };
+                                            &redfish_route_table, &api_metrics_route_table };
 
 /* The tree whose root is the path's first segment (taken literally: a root
  * spelled with escapes is no tree's and gets the first tree's 404). */
@@ -427,6 +427,19 @@ static bool resolve_machine(Ctx *c)
     return true;
 }
 
+/* A request refused before routing still counts under its route (the
+ * request counters of GET /metrics): the template only, nothing else of
+ * the match is used. */
+static void label_route(Ctx *c)
+{
+    RouteMatch m = { 0 };
+
+    (void)route_match(c->tree, c->req->method, c->req->path, c->conf->legacy_get_actions, &m);
+    if (m.route)
+        c->req->route = m.route->pattern;
+    route_match_clear(&m);
+}
+
 int api_handle_early(Request *req, Reply *rep)
 {
     Ctx *c = calloc(1, sizeof(*c));
@@ -460,7 +473,10 @@ int api_handle_early(Request *req, Reply *rep)
     }
     /* Authentication comes before any answer that could reveal a machine,
      * and (called by http once the headers are in) before any body is read. */
-    return authenticate(c) ? HTTP_CONTINUE : HTTP_DONE;
+    if (authenticate(c))
+        return HTTP_CONTINUE;
+    label_route(c);
+    return HTTP_DONE;
 }
 
 int api_handle(Request *req, Reply *rep, bool on_worker)
@@ -480,6 +496,8 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     }
 
     rr = route_match(c->tree, req->method, req->path, c->conf->legacy_get_actions, &c->m);
+    if (c->m.route)
+        req->route = c->m.route->pattern;
     switch (rr) {
     case ROUTE_NOT_FOUND:
         api_reply_error(c, 404, "no such resource: %s", req->path);

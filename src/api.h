@@ -96,6 +96,9 @@ void api_machine_force_reset(Ctx *c);
 void api_health(Ctx *c);
 void api_version(Ctx *c);
 
+/* api-metrics.c: GET /metrics, from memory (metrics.h). */
+void api_metrics(Ctx *c);
+
 /* api-hosts.c */
 void api_hosts_list(Ctx *c);
 void api_host_get(Ctx *c);

@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 typedef struct User {
@@ -392,6 +393,37 @@ static void strike_key(char *buf, size_t size, char kind, const char *name)
     snprintf(buf, size, "%c:%s", kind, name);
 }
 
+/* The scheme a refused request tried, for the failure counters. */
+static const char *scheme_of(Request *req)
+{
+    const char *authz = http_header(req, "Authorization");
+
+    if (http_header(req, "X-Auth-Token"))
+        return "token";
+    if (!authz)
+        return "password"; /* a password in a body: a Redfish session login */
+    if (strncasecmp(authz, "Digest ", 7) == 0)
+        return "digest";
+    if (strncasecmp(authz, "Basic ", 6) == 0)
+        return "basic";
+    return "other";
+}
+
+static const char *const reason_table[] = {
+    [AUTH_BAD] = "bad_credentials",       [AUTH_STALE] = "stale_nonce",
+    [AUTH_BASIC_REFUSED] = "basic_refused", [AUTH_THROTTLED] = "throttled",
+    [AUTH_NOT_ALLOWED] = "not_allowed",   [AUTH_TOKEN_BAD] = "bad_token",
+};
+
+static void count_refusal(Request *req, AuthResult r)
+{
+    if ((size_t)r < ELEMENTSOF(reason_table) && reason_table[r])
+        metrics_auth_failure(r == AUTH_NOT_ALLOWED && !http_header(req, "Authorization")
+                                 ? "none"
+                                 : scheme_of(req),
+                             reason_table[r]);
+}
+
 static AuthResult fail(Request *req, const Conf *conf, AuthResult r, const char *user,
                        const char *why)
 {
@@ -400,6 +432,7 @@ static AuthResult fail(Request *req, const Conf *conf, AuthResult r, const char 
     bool log_it;
 
     atomic_fetch_add(&failures_total, 1);
+    count_refusal(req, r);
     strike_key(key, sizeof(key), 'a', req->peer);
     log_it = strike_fail(key, conf, now);
     if (user) {
@@ -825,8 +858,8 @@ static AuthResult protected_identity(Request *req, const Conf *conf, Identity *r
     return AUTH_OK;
 }
 
-AuthResult auth_password(Request *req, const Conf *conf, const Users *users, const char *user,
-                         const char *password, Identity *ret)
+static AuthResult password_check(Request *req, const Conf *conf, const Users *users,
+                                 const char *user, const char *password, Identity *ret)
 {
     uint8_t ha1[32];
     size_t len = 0;
@@ -875,6 +908,7 @@ static AuthResult token_check(Request *req, const Conf *conf, const Users *users
     }
     if (r < 0) {
         atomic_fetch_add(&failures_total, 1);
+        count_refusal(req, AUTH_TOKEN_BAD);
         log_notice("Session token from %s on %s %s is %s", req->peer, req->method_str,
                    req->path, r == -ETIME ? "expired" : "unknown");
         return AUTH_TOKEN_BAD;
@@ -889,7 +923,18 @@ static AuthResult token_check(Request *req, const Conf *conf, const Users *users
     return AUTH_OK;
 }
 
-AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret)
+AuthResult auth_password(Request *req, const Conf *conf, const Users *users, const char *user,
+                         const char *password, Identity *ret)
+{
+    AuthResult r = password_check(req, conf, users, user, password, ret);
+
+    /* The other refusals were counted where they were decided (fail()). */
+    if (r == AUTH_THROTTLED || r == AUTH_NOT_ALLOWED)
+        count_refusal(req, r);
+    return r;
+}
+
+static AuthResult check(Request *req, const Conf *conf, const Users *users, Identity *ret)
 {
     const char *authz = http_header(req, "Authorization");
     const char *token = http_header(req, "X-Auth-Token");
@@ -923,7 +968,7 @@ AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identi
                         req->tls ? "Basic is disabled" : "Basic needs TLS");
         if (http_basic_credentials(req, &name, &pass) < 0)
             return fail(req, conf, AUTH_BAD, NULL, "malformed Basic credentials");
-        t = auth_password(req, conf, users, name, pass, ret);
+        t = password_check(req, conf, users, name, pass, ret);
         explicit_bzero(pass, strlen(pass));
         return t;
     }
@@ -1059,4 +1104,13 @@ bool auth_machine_visible(const Identity *id, const char *name)
         if (glob_match(id->machines[i], name))
             return true;
     return false;
+}
+
+AuthResult auth_check(Request *req, const Conf *conf, const Users *users, Identity *ret)
+{
+    AuthResult r = check(req, conf, users, ret);
+
+    if (r == AUTH_THROTTLED || r == AUTH_NOT_ALLOWED)
+        count_refusal(req, r);
+    return r;
 }

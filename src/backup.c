@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "backup.h"
+#include "metrics.h"
 #include "util.h"
 
 #define ID_LEN 23
@@ -449,7 +450,7 @@ fail:
     return r;
 }
 
-int backup_save(const char *dir, const char *key, const char *name, const char *reason,
+static int save(const char *dir, const char *key, const char *name, const char *reason,
                 const char *xml, unsigned keep, char **ret_id)
 {
     _cleanup_close_ int dfd = -1, mfd = -1;
@@ -512,6 +513,15 @@ fail:
     /* Only an empty folder goes: callers serialise one machine, so it is ours. */
     if (created)
         (void)unlinkat(dfd, key, AT_REMOVEDIR);
+    return r;
+}
+
+int backup_save(const char *dir, const char *key, const char *name, const char *reason,
+                const char *xml, unsigned keep, char **ret_id)
+{
+    int r = save(dir, key, name, reason, xml, keep, ret_id);
+
+    metrics_backup_written(r >= 0);
     return r;
 }
 

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* A deferred request's phases.  Who may move it on, under jobs_lock: the
@@ -792,12 +793,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return run_handler(h);
 }
 
-static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe, bool abandoned)
+static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe, bool abandoned,
+                       uint64_t us)
 {
     char f_remote[80], f_user[300], f_machine[300], f_action[64];
     const char *fields[5];
     size_t nf = 0;
-    uint64_t us = now_usec() - h->req.start_usec;
     /* An abandoned request's log fields belong to its worker: not read. */
     const char *user = abandoned ? NULL : h->req.log_user;
     const char *machine = abandoned ? NULL : h->req.log_machine;
@@ -834,6 +835,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     HttpReq *h = *req_cls;
     bool abandoned;
+    uint64_t us;
 
     if (!h)
         return;
@@ -844,7 +846,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_add(&requests_total_, 1);
     /* An abandoned request's Reply and log fields belong to its worker. */
     abandoned = atomic_load(&h->phase) == PHASE_ABANDONED;
-    access_log(h, toe, abandoned);
+    us = now_usec() - h->req.start_usec;
+    /* The route is set before a request is deferred: readable even when
+     * its worker still runs. */
+    metrics_request(h->req.route, http_method_to_string(h->req.method),
+                    abandoned ? 503u : h->rep.status, us);
+    access_log(h, toe, abandoned, us);
     if (abandoned)
         req_release(h);
     else

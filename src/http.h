@@ -52,6 +52,10 @@ typedef struct Request {
     const char *log_user;
     const char *log_machine;
     const char *log_action;
+    /* The route template that served it, a static string, for the request
+     * counters (metrics.h); NULL when no route did.  Set on the HTTP thread,
+     * before the request is deferred. */
+    const char *route;
 } Request;
 
 enum {

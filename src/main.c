@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "ops.h"
 #include "sd.h"
 #include "util.h"
@@ -343,6 +344,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &args) < 0)
         return 2;
     log_setup(LOG_TARGET_AUTO, args.verbose ? LOG_DEBUG : LOG_INFO);
+    metrics_init();
 
     r = load_conf(&args, &errs, &conf, &users);
     if (args.test_config) {

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "ops-private.h"
 #include "strtable.h"
 #include "util.h"
@@ -389,6 +390,8 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
         ops_boot_result_clear(&res);
         return r;
     }
+    if (res.changed)
+        metrics_boot_change(action, req->once);
     log_info("%s%s on '%s' by %s: %s%s, now %s, applies %s", action, req->once ? " (once)" : "",
              m->name, ops_who(who), res.changed ? "changed" : "unchanged",
              res.restarted ? ", restarted" : "", machine_state_to_string(res.machine.state),

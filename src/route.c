@@ -234,6 +234,7 @@ RouteResult route_match(const RouteTable *t, unsigned method, const char *raw_pa
         entry = serving_entry(route, method, legacy_get, &legacy);
         if (!entry) {
             format_allow(route, legacy_get, ret->allow, sizeof(ret->allow));
+            ret->route = route; /* the row is known: for the request counters */
             result = ROUTE_BAD_METHOD;
             break;
         }

@@ -98,7 +98,7 @@ typedef enum RouteResult {
 #define ROUTE_ALLOW_MAX sizeof("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 
 typedef struct RouteMatch {
-    const Route *route;
+    const Route *route;                  /* the row: found, or ROUTE_BAD_METHOD */
     const RouteMethod *method;           /* the entry that serves the request */
     size_t n_params;
     char *param_names[ROUTE_MAX_PARAMS]; /* borrowed from the pattern copy */

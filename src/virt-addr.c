@@ -149,6 +149,7 @@ static int convert(VirtAddrSource src, virDomainInterfacePtr *ifs, int n, VirtAd
 
 int virt_machine_addresses(Host *h, const char *name, VirtAddresses **ret)
 {
+    VIRT_OP(h, "addresses");
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
     _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
     VirtAddresses *none;

@@ -11,6 +11,7 @@
 int virt_machine_block_capacity(Host *h, const char *name, const char *target,
                                 unsigned long long *ret_bytes)
 {
+    VIRT_OP(h, "block_info");
     _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
     virDomainBlockInfo info;
     int r = 0;

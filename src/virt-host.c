@@ -178,6 +178,7 @@ void virt_host_info_clear(VirtHostInfo *i)
 
 int virt_host_free_memory_now(Host *h, unsigned long long *ret_kib)
 {
+    VIRT_OP(h, "free_memory");
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
 
     if (!c)

@@ -156,6 +156,7 @@ static int refuse_off(const char *name, const char *action)
 int virt_power(Host *h, const char *name, PowerAction a, const PowerOpts *opts,
                PowerResult *ret_result, Machine *ret_machine)
 {
+    VIRT_OP(h, power_action_to_string(a));
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
     PowerResult result = POWER_RESULT_DONE;

@@ -13,8 +13,23 @@ DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 DEFINE_CLEANUP(virConnectPtr, virConnectClose)
 
 /* Translate libvirt's last error (per thread) into -errno and leave its
- * message in error_get(). */
+ * message in error_get().  Counts an error of the operation in progress. */
 int virt_errno(const char *what, const char *name);
+
+/* One libvirt operation, counted for GET /metrics: declare VIRT_OP(h, "op")
+ * first in a function that calls libvirt, before any libvirt call.  When it
+ * ends it counts a call of (host, op), and an error if virt_errno ran or the
+ * host was unreachable meanwhile.  Nested operations count as the outermost
+ * one only.  Per thread: an operation never crosses threads.  op is a
+ * static string. */
+typedef struct VirtOp VirtOp;
+VirtOp *virt_op_begin(const Host *h, const char *op);
+void virt_op_end(VirtOp **op);
+/* The errors met so far by this thread's operation were handled: it did
+ * not fail. */
+void virt_op_forgive(void);
+#define VIRT_OP(h, name) \
+    __attribute__((cleanup(virt_op_end), unused)) VirtOp *virt_op_ = virt_op_begin((h), (name))
 
 /* A new reference to the host's connection, or NULL (-ENOTCONN) when down. */
 virConnectPtr virt_host_conn(Host *h);

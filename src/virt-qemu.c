@@ -55,6 +55,7 @@ static int qom_set_bootindex(virDomainPtr dom, const char *name, const char *ali
 
 int virt_machine_set_bootindex(Host *h, const char *name, const VirtBootIndex *list, size_t n)
 {
+    VIRT_OP(h, "set_bootindex");
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
 

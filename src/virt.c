@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "strtable.h"
 #include "util.h"
 #include "virt-private.h"
@@ -151,10 +152,53 @@ MachineState machine_state_from_libvirt(int state)
     }
 }
 
+struct VirtOp {
+    const char *host;
+    const char *op;
+    unsigned depth;
+    bool failed;
+};
+
+static _Thread_local VirtOp cur_op;
+
+VirtOp *virt_op_begin(const Host *h, const char *op)
+{
+    if (cur_op.depth++ == 0) {
+        cur_op.host = virt_host_name(h);
+        cur_op.op = op;
+        cur_op.failed = false;
+    }
+    return &cur_op;
+}
+
+void virt_op_end(VirtOp **op)
+{
+    VirtOp *o = *op;
+
+    if (o && --o->depth == 0)
+        metrics_libvirt_call(o->host, o->op, o->failed);
+}
+
+void virt_op_forgive(void)
+{
+    cur_op.failed = false;
+}
+
+/* A libvirt error: the operation in progress failed (none: "other"). */
+static void op_failed(void)
+{
+    if (cur_op.depth)
+        cur_op.failed = true;
+    else
+        metrics_libvirt_error("unknown", "other");
+}
+
 int virt_errno(const char *what, const char *name)
 {
     virErrorPtr e = virGetLastError();
     int r;
+
+    op_failed();
 
     if (!e) {
         error_setf("Failed to %s %s", what, name ? name : "");
@@ -377,8 +421,10 @@ virConnectPtr virt_host_conn(Host *h)
         virConnectRef(c);
     }
     pthread_rwlock_unlock(&h->lock);
-    if (!c)
+    if (!c) {
+        op_failed();
         error_setf("host '%s' (%s) is unreachable", h->name, h->uri_shown);
+    }
     return c;
 }
 
@@ -694,6 +740,7 @@ static int table_rebuild(Host *h, virConnectPtr c)
 
 int virt_machine_refresh(Host *h, const char *name, Machine *ret)
 {
+    VIRT_OP(h, "refresh");
     uint64_t seq = atomic_fetch_add(&read_seq, 1) + 1;
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
@@ -886,6 +933,7 @@ void machine_detail_clear(MachineDetail *d)
 
 int virt_machine_detail(Host *h, const char *name, MachineDetail *ret)
 {
+    VIRT_OP(h, "detail");
     int r = 0, autostart = 0, active;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
     MachineDetail d = { 0 };
@@ -915,6 +963,7 @@ int virt_machine_detail(Host *h, const char *name, MachineDetail *ret)
 
 int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml)
 {
+    VIRT_OP(h, "xml");
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
     char *xml;
@@ -930,6 +979,7 @@ int virt_machine_xml(Host *h, const char *name, bool inactive, char **ret_xml)
 
 int virt_machine_metadata(Host *h, const char *name, bool live, char **ret_xml)
 {
+    VIRT_OP(h, "metadata");
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
     char *xml;
@@ -965,6 +1015,7 @@ void virt_changed(void)
 
 int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *instance_xml)
 {
+    VIRT_OP(h, "set_metadata");
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
 
@@ -980,6 +1031,7 @@ int virt_machine_set_metadata(Host *h, const char *name, bool live, const char *
 
 int virt_machine_update_device(Host *h, const char *name, bool live, const char *device_xml)
 {
+    VIRT_OP(h, "update_device");
     int r = 0;
     _cleanup_(virDomainFreep) virDomainPtr dom = virt_lookup(h, name, &r);
 
@@ -995,6 +1047,7 @@ int virt_machine_update_device(Host *h, const char *name, bool live, const char 
 
 int virt_machine_define(Host *h, const char *xml, Machine *ret)
 {
+    VIRT_OP(h, "define");
     _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
     _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
     DomInfo *info = NULL;
@@ -1234,7 +1287,12 @@ static void *event_thread_main(void *arg)
             pthread_mutex_lock(&ev_lock);
             snprintf(ev_doing, sizeof(ev_doing), "%s", name);
             pthread_mutex_unlock(&ev_lock);
-            r = virt_machine_refresh(it->host, name, &m);
+            {
+                /* Counted apart from the refreshes operations ask for. */
+                VIRT_OP(it->host, "event_refresh");
+
+                r = virt_machine_refresh(it->host, name, &m);
+            }
             log_debug("event %s on '%s' (%s): %s", virt_event_kind_to_string(it->kind), name,
                       it->host->name, r == 0 ? machine_state_to_string(m.state) : "gone");
             ev.machine = r == 0 ? &m : NULL;
@@ -1302,6 +1360,7 @@ static void host_disconnect(Host *h)
 
 static int host_connect(Host *h)
 {
+    VIRT_OP(h, "connect");
     uint64_t t0 = now_usec(), t1;
     virConnectPtr c = virConnectOpen(h->uri);
     HostNode node;
@@ -1350,6 +1409,9 @@ static int host_connect(Host *h)
         return r;
     }
     host_node_read(c, h->name, &node);
+    /* Node facts are optional (a driver may lack one): the connection is
+     * up, so this connect did not fail. */
+    virt_op_forgive();
     pthread_rwlock_wrlock(&h->lock);
     n = h->n_rows;
     h->conn = c;

@@ -44,7 +44,7 @@ check ".ci/run runs the README's test command" grep -q "scripts/test.sh" "$abs_s
 api="$abs_srcdir/docs/API.md"
 for p in "/service/machines" "state_controller/status" "state_controller/<action>" "/boot" \
     "/backups" "/restore" "/metadata" "/addresses" "addresses=1" "/service/health" "/service/version" \
-    "/service/hosts" "/service/map" "/api/v1/vmap" pxeboot diskboot cdromboot \
+    "/service/hosts" "/service/map" "/api/v1/vmap" "/metrics" "virtmcd_http_requests_total" pxeboot diskboot cdromboot \
     defaultboot power_on power_off soft_off power_cycle force_reset reboot force_off nmi cyclepower \
     "/redfish/v1/Systems" "ComputerSystem.Reset" "BootSourceOverrideEnabled" "If-Match" \
     "/redfish/v1/Managers" "/redfish/v1/Chassis" EthernetInterfaces Processors SimpleStorage; do
