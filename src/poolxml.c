@@ -372,3 +372,31 @@ char *poolxml_volume_format(const char *volume_xml)
     v = fmt ? xmlutil_attr(fmt, "type") : NULL;
     return v ? strdup(v) : NULL;
 }
+
+char *poolxml_volume_xml(const char *name, unsigned long long capacity,
+                         const char *backing_path, const char *format)
+{
+    Buf b = { 0 };
+    char *s;
+
+    buf_puts(&b, "<volume><name>");
+    xmlutil_put_escaped(&b, BAD_CAST name, false, false);
+    buf_printf(&b, "</name><capacity unit='bytes'>%llu</capacity>", capacity);
+    if (backing_path) {
+        /* Only the overlay's own writes take space. */
+        buf_puts(&b, "<allocation unit='bytes'>0</allocation>"
+                     "<target><format type='qcow2'/></target><backingStore><path>");
+        xmlutil_put_escaped(&b, BAD_CAST backing_path, false, false);
+        buf_puts(&b, "</path>");
+    } else
+        buf_puts(&b, "<target>");
+    if (format) {
+        buf_puts(&b, "<format type='");
+        xmlutil_put_escaped(&b, BAD_CAST format, true, false);
+        buf_puts(&b, "'/>");
+    }
+    buf_puts(&b, backing_path ? "</backingStore></volume>" : "</target></volume>");
+    s = buf_steal(&b);
+    buf_free(&b);
+    return s;
+}

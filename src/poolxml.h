@@ -70,3 +70,10 @@ int poolxml_meta_apply(const char *instance_xml, const DomPool *meta, char **ret
 /* The <target><format type=> of a storage volume's XML, or NULL (also on
  * bad XML): what a linked clone names as its backing file's format. */
 char *poolxml_volume_format(const char *volume_xml);
+
+/* The XML of a clone's new volume: name, capacity in bytes and, for a
+ * linked clone (backing_path set), a qcow2 overlay backed by backing_path in
+ * its format (NULL: libvirt probes it); for a full copy, format (may be
+ * NULL).  NULL on out of memory. */
+char *poolxml_volume_xml(const char *name, unsigned long long capacity,
+                         const char *backing_path, const char *format);

@@ -180,6 +180,22 @@ static void test_volume_format(void)
     CHECK(poolxml_volume_format("not xml") == NULL);
 }
 
+static void test_volume_xml(void)
+{
+    _cleanup_free_ char *linked = poolxml_volume_xml("c-vda.qcow2", 1048576, "/p/t&1.img", "raw");
+    _cleanup_free_ char *full = poolxml_volume_xml("c-vda.img", 512, NULL, "raw");
+    _cleanup_free_ char *bare = poolxml_volume_xml("c-vda.img", 512, NULL, NULL);
+
+    CHECK_STR(linked, "<volume><name>c-vda.qcow2</name><capacity unit='bytes'>1048576</capacity>"
+                      "<allocation unit='bytes'>0</allocation><target><format type='qcow2'/>"
+                      "</target><backingStore><path>/p/t&amp;1.img</path><format type='raw'/>"
+                      "</backingStore></volume>");
+    CHECK_STR(full, "<volume><name>c-vda.img</name><capacity unit='bytes'>512</capacity>"
+                    "<target><format type='raw'/></target></volume>");
+    CHECK_STR(bare, "<volume><name>c-vda.img</name><capacity unit='bytes'>512</capacity>"
+                    "<target></target></volume>");
+}
+
 static void test_states(void)
 {
     for (int s = 0; s < _POOL_STATE_MAX; s++)
@@ -197,6 +213,7 @@ int main(void)
     test_clone();
     test_meta_apply();
     test_volume_format();
+    test_volume_xml();
     test_states();
     free(data_dir);
     return tap_done();
