@@ -22,7 +22,7 @@ typedef struct ListFilter {
     const char *name_glob;
     const char *owner;
     char **tags;   /* "key:value", or "key" for any value */
-    bool pool;     /* pool=: no machine is in a pool until pools exist */
+    const char *pool; /* pool=: the clones of that pool */
     unsigned seen; /* which once-only keys came, a bit each */
 } ListFilter;
 
@@ -110,7 +110,9 @@ static int list_row(const Machine *m, const DomInfo *info, void *userdata)
         return 0;
     if (!tags_match(f->tags, info))
         return 0;
-    if (!api_machine_visible(w->c, m->name))
+    if (f->pool && !(info && info->pool.name && streq(info->pool.name, f->pool)))
+        return 0;
+    if (!api_machine_visible(w->c, m->name) && !api_lease_visible(w->c, info))
         return 0;
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
@@ -129,6 +131,8 @@ static int list_row(const Machine *m, const DomInfo *info, void *userdata)
     else
         json_set_null(e, "owner");
     json_set(e, "tags", api_metadata_tags(info));
+    if (info && info->pool.name)
+        json_set_str(e, "pool", info->pool.name);
     w->hits[w->n++] = (ListHit){ .m = *m, .entry = e };
     return 0;
 }
@@ -172,7 +176,7 @@ void api_machines_list(Ctx *c)
     }
     f.name_glob = http_query(c->req, "name");
     f.owner = http_query(c->req, "owner");
-    f.pool = http_query(c->req, "pool") != NULL;
+    f.pool = http_query(c->req, "pool");
     if (api_query_bool(c, "addresses", &with_addr, NULL) < 0)
         return;
     if (virt_hosts_up() == 0) {
@@ -180,8 +184,7 @@ void api_machines_list(Ctx *c)
         api_reply_error(c, 503, "no libvirt host is reachable");
         return;
     }
-    /* No machine is in a pool until pools exist (API.md section 5). */
-    r = f.pool ? 0 : virt_machines_each(f.host, list_row, &w);
+    r = virt_machines_each(f.host, list_row, &w);
     if (r == 0 && w.n > 1)
         qsort(w.hits, w.n, sizeof(ListHit), hit_cmp);
     a = r == 0 ? json_arr() : NULL;

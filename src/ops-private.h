@@ -42,3 +42,8 @@ void ops_power_escalate(const Conf *conf, Host *h, const char *name);
 void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
 void ops_boot_on_host_up(const Conf *conf, Host *h);
 void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at);
+
+/* The configuration for work outside a request (ops_init's source): NULL
+ * when there is none; release what acquire returned. */
+const Conf *ops_conf_acquire(void **ret_ref);
+void ops_conf_release(void *ref);

@@ -456,3 +456,15 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
         *ret_id = steal_ptr(&id);
     return 0;
 }
+
+const Conf *ops_conf_acquire(void **ret_ref)
+{
+    *ret_ref = NULL;
+    return conf_acquire ? conf_acquire(ret_ref) : NULL;
+}
+
+void ops_conf_release(void *ref)
+{
+    if (conf_release)
+        conf_release(ref);
+}
