@@ -54,6 +54,7 @@ typedef struct PoolLock {
     char *name;
     pthread_mutex_t mutex;
     char *error;             /* the last clone failure; state_lock */
+    bool reported;           /* the first pass was logged; the manager's own */
     struct PoolLock *next;
 } PoolLock;
 
@@ -646,7 +647,7 @@ static bool pool_pass(const Conf *conf, const ConfPool *p)
     OpsCaller sys = manager_caller(conf);
     Clone *cl = NULL;
     size_t n = 0;
-    unsigned live = 0;
+    unsigned live = 0, made = 0, ready = 0, pending = 0, running = 0;
     long long now = (long long)time(NULL);
     bool changed = false;
 
@@ -715,7 +716,25 @@ static bool pool_pass(const Conf *conf, const ConfPool *p)
         }
         pool_error_set(p->name, NULL);
         live++;
+        made++;
         changed = true;
+    }
+    if (!pl->reported) {
+        /* What a (re)started daemon found, once: the restart-safety record. */
+        if (clones_collect(p->name, h, &cl, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                PoolState s = clone_state(&cl[i]);
+
+                ready += s == POOL_STATE_READY;
+                pending += s == POOL_STATE_PENDING;
+                running += s == POOL_STATE_RUNNING;
+            }
+            clones_free(cl, n);
+            log_notice("Pool '%s' on '%s': first pass: %u ready, %u pending, %u running; %u "
+                       "clones made", p->name, virt_host_name(h), ready, pending, running,
+                       made);
+        }
+        pl->reported = true;
     }
     return changed;
 }
