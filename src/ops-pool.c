@@ -657,51 +657,46 @@ static bool pool_pass(const Conf *conf, const ConfPool *p)
         return false;
     for (size_t i = 0; i < n && !stopping(); i++) {
         Clone *c = &cl[i];
-        PoolState s = clone_state(c);
-        bool active = machine_state_is_active(c->m.state);
+        PoolClone pc = { .state = clone_state(c), .active = machine_state_is_active(c->m.state),
+                         .since = c->pool.since, .expires = c->pool.expires };
+        PoolAction act = pool_next_action(&pc, now, p->timeout, p->ready_ttl);
         const char *why = NULL;
+        OpsPowerResult pr;
 
-        switch (s) {
-        case POOL_STATE_COMPLETED:
-            if (clone_delete(conf, c) == 0)
-                changed = true;
+        live += pool_action_counts(&pc, act);
+        switch (act) {
+        case POOL_ACTION_KEEP:
             continue;
-        case POOL_STATE_RUNNING:
-            if (c->pool.expires && c->pool.expires <= now)
-                why = "lease expired";
-            break;
-        case POOL_STATE_PENDING:
-            if (now - c->pool.since > (long long)p->timeout * 60)
-                why = "not ready in time";
-            else if (!active) {
-                OpsPowerResult pr;
-
-                if (ops_power(&sys, &c->m, POWER_ON, false, &pr) < 0)
-                    log_debug("Pool '%s': '%s' does not start yet: %s", p->name, c->m.name,
-                              error_get() ? error_get() : "");
-                live++;
-                continue;
-            } else if (clone_ready(p, c) &&
-                       clone_set_state(conf, pl, c, POOL_STATE_READY, "ready check passed") == 0)
-                changed = true;
-            live++;
-            continue;
-        case POOL_STATE_READY:
-            if (now - c->pool.since > (long long)p->ready_ttl * 60)
-                why = "ready too long";
-            else if (!active)
-                why = "stopped while ready";
-            else
-                live++;
-            break;
-        default:
+        case POOL_ACTION_IGNORE:
             log_warning("Pool '%s': '%s' has unknown state '%s': left alone", p->name, c->m.name,
                         c->pool.state ? c->pool.state : "");
             continue;
+        case POOL_ACTION_DELETE:
+            if (clone_delete(conf, c) == 0)
+                changed = true;
+            continue;
+        case POOL_ACTION_START:
+            if (ops_power(&sys, &c->m, POWER_ON, false, &pr) < 0)
+                log_debug("Pool '%s': '%s' does not start yet: %s", p->name, c->m.name,
+                          error_get() ? error_get() : "");
+            continue;
+        case POOL_ACTION_CHECK:
+            if (clone_ready(p, c) &&
+                clone_set_state(conf, pl, c, POOL_STATE_READY, "ready check passed") == 0)
+                changed = true;
+            continue;
+        case POOL_ACTION_EXPIRE:
+            why = "lease expired";
+            break;
+        case POOL_ACTION_RECYCLE:
+            why = pc.state == POOL_STATE_PENDING ? "not ready in time"
+                  : pc.active                    ? "ready too long"
+                                                 : "stopped while ready";
+            break;
+        default:
+            continue;
         }
-        if (why && clone_set_state(conf, pl, c, POOL_STATE_COMPLETED, why) == 0) {
-            free(c->pool.state);
-            c->pool.state = strdup(pool_state_to_string(POOL_STATE_COMPLETED));
+        if (clone_set_state(conf, pl, c, POOL_STATE_COMPLETED, why) == 0) {
             (void)clone_delete(conf, c);
             changed = true;
         }

@@ -27,6 +27,42 @@ static const char *const pool_state_table[_POOL_STATE_MAX] = {
 };
 DEFINE_STRING_TABLE_LOOKUP(pool_state, PoolState)
 
+static const char *const pool_action_table[_POOL_ACTION_MAX] = {
+    [POOL_ACTION_KEEP] = "keep",       [POOL_ACTION_START] = "start",
+    [POOL_ACTION_CHECK] = "check",     [POOL_ACTION_RECYCLE] = "recycle",
+    [POOL_ACTION_EXPIRE] = "expire",   [POOL_ACTION_DELETE] = "delete",
+    [POOL_ACTION_IGNORE] = "ignore",
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(pool_action, pool_action_table, PoolAction, )
+
+PoolAction pool_next_action(const PoolClone *c, long long now, unsigned timeout_min,
+                            unsigned ready_ttl_min)
+{
+    switch (c->state) {
+    case POOL_STATE_PENDING:
+        if (now - c->since > (long long)timeout_min * 60)
+            return POOL_ACTION_RECYCLE;
+        return c->active ? POOL_ACTION_CHECK : POOL_ACTION_START;
+    case POOL_STATE_READY:
+        if (now - c->since > (long long)ready_ttl_min * 60 || !c->active)
+            return POOL_ACTION_RECYCLE;
+        return POOL_ACTION_KEEP;
+    case POOL_STATE_RUNNING:
+        /* The owner's machine, running or not, until the lease ends. */
+        return c->expires && c->expires <= now ? POOL_ACTION_EXPIRE : POOL_ACTION_KEEP;
+    case POOL_STATE_COMPLETED:
+        return POOL_ACTION_DELETE;
+    default:
+        return POOL_ACTION_IGNORE;
+    }
+}
+
+bool pool_action_counts(const PoolClone *c, PoolAction a)
+{
+    return (c->state == POOL_STATE_PENDING || c->state == POOL_STATE_READY) &&
+           a != POOL_ACTION_RECYCLE;
+}
+
 void pool_disks_free(PoolDisk *d, size_t n)
 {
     for (size_t i = 0; d && i < n; i++) {

@@ -1,6 +1,7 @@
-/* poolxml.h: the XML of pool clones (API.md section 5): which disks of a
- * template are cloned, the clone's definition made from the template's, and
- * the pool part of virtmcd's metadata element.
+/* poolxml.h: the XML and the state machine of pool clones (API.md section
+ * 5): which disks of a template are cloned, the clone's definition made from
+ * the template's, the pool part of virtmcd's metadata element, and what the
+ * pool manager does next with a clone.
  *
  * Pure: no libvirt calls, no I/O, no logging; any thread.  Parsing as
  * xmlutil does (no network, no entities, no DTD). */
@@ -23,6 +24,36 @@ typedef enum PoolState {
 
 const char *pool_state_to_string(PoolState s);
 PoolState pool_state_from_string(const char *s);
+
+/* What the pool manager does with a clone at a pass. */
+typedef enum PoolAction {
+    POOL_ACTION_KEEP,     /* nothing now */
+    POOL_ACTION_START,    /* pending and not running: start it */
+    POOL_ACTION_CHECK,    /* pending and running: run the ready check */
+    POOL_ACTION_RECYCLE,  /* stale (pending past timeout, ready past ready_ttl or stopped) */
+    POOL_ACTION_EXPIRE,   /* checked out and its lease ended */
+    POOL_ACTION_DELETE,   /* completed: destroy, delete its volumes, undefine */
+    POOL_ACTION_IGNORE,   /* a state virtmcd does not know: left alone */
+    _POOL_ACTION_MAX,
+    _POOL_ACTION_INVALID = -1,
+} PoolAction;
+
+const char *pool_action_to_string(PoolAction a);
+
+typedef struct PoolClone {
+    PoolState state;      /* _POOL_STATE_INVALID for an unknown word */
+    bool active;          /* the domain runs (or is paused ...) */
+    long long since;      /* Unix seconds it entered its state */
+    long long expires;    /* running: the lease's end; 0 none */
+} PoolClone;
+
+/* The next action for clone c at Unix time now, with the pool's timeout and
+ * ready_ttl (minutes).  Pure. */
+PoolAction pool_next_action(const PoolClone *c, long long now, unsigned timeout_min,
+                            unsigned ready_ttl_min);
+/* Whether a clone that gets action a counts toward the pool's size (it is
+ * or will be ready for checkout). */
+bool pool_action_counts(const PoolClone *c, PoolAction a);
 
 /* One disk of a template that a clone gets a volume of its own for: a
  * writable disk (device "disk", neither <readonly/> nor <shareable/>) with a

@@ -203,6 +203,46 @@ static void test_states(void)
     CHECK_INT(pool_state_from_string("gone"), _POOL_STATE_INVALID);
 }
 
+static void test_state_machine(void)
+{
+    const long long now = 1764660000;
+    static const struct {
+        PoolClone c;
+        PoolAction want;
+        bool counts;
+    } cases[] = {
+        /* pending: start it, then check it, until timeout (15 min here) */
+        { { POOL_STATE_PENDING, false, now - 60, 0 }, POOL_ACTION_START, true },
+        { { POOL_STATE_PENDING, true, now - 60, 0 }, POOL_ACTION_CHECK, true },
+        { { POOL_STATE_PENDING, true, now - 15 * 60, 0 }, POOL_ACTION_CHECK, true },
+        { { POOL_STATE_PENDING, true, now - 15 * 60 - 1, 0 }, POOL_ACTION_RECYCLE, false },
+        { { POOL_STATE_PENDING, false, now - 16 * 60, 0 }, POOL_ACTION_RECYCLE, false },
+        /* ready: kept until ready_ttl (60 min here), unless it stopped */
+        { { POOL_STATE_READY, true, now - 3600, 0 }, POOL_ACTION_KEEP, true },
+        { { POOL_STATE_READY, true, now - 3601, 0 }, POOL_ACTION_RECYCLE, false },
+        { { POOL_STATE_READY, false, now, 0 }, POOL_ACTION_RECYCLE, false },
+        /* a start in the future (a clock step back) is not stale */
+        { { POOL_STATE_READY, true, now + 3600, 0 }, POOL_ACTION_KEEP, true },
+        /* running: the owner's until the lease ends, even stopped */
+        { { POOL_STATE_RUNNING, true, now - 7200, now + 1 }, POOL_ACTION_KEEP, false },
+        { { POOL_STATE_RUNNING, false, now - 7200, now + 1 }, POOL_ACTION_KEEP, false },
+        { { POOL_STATE_RUNNING, true, now - 7200, now }, POOL_ACTION_EXPIRE, false },
+        { { POOL_STATE_RUNNING, true, now - 7200, 0 }, POOL_ACTION_KEEP, false },
+        { { POOL_STATE_COMPLETED, true, now, 0 }, POOL_ACTION_DELETE, false },
+        { { _POOL_STATE_INVALID, true, now, 0 }, POOL_ACTION_IGNORE, false },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        PoolAction a = pool_next_action(&cases[i].c, now, 15, 60);
+
+        if (a != cases[i].want)
+            fprintf(stderr, "  case %zu: %s, expected %s\n", i, pool_action_to_string(a),
+                    pool_action_to_string(cases[i].want));
+        CHECK_INT(a, cases[i].want);
+        CHECK_INT(pool_action_counts(&cases[i].c, a), cases[i].counts);
+    }
+}
+
 int main(void)
 {
     const char *srcdir = getenv("abs_srcdir");
@@ -215,6 +255,7 @@ int main(void)
     test_volume_format();
     test_volume_xml();
     test_states();
+    test_state_machine();
     free(data_dir);
     return tap_done();
 }
