@@ -500,6 +500,7 @@ int main(int argc, char **argv)
     }
     log_notice("Stopping");
     sd_notify_stopping();
+    ops_pools_stop_begin();
     {
         uint64_t start = now_usec();
         size_t stuck = http_stop(start + STOP_REQUESTS_USEC, start + STOP_HTTP_USEC);

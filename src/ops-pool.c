@@ -811,6 +811,14 @@ int ops_pools_start(void)
     return 0;
 }
 
+void ops_pools_stop_begin(void)
+{
+    pthread_mutex_lock(&state_lock);
+    mgr_stop = true;
+    pthread_cond_broadcast(&state_cond);
+    pthread_mutex_unlock(&state_lock);
+}
+
 bool ops_pools_stop(unsigned timeout_ms)
 {
     uint64_t deadline = realtime_usec() + (uint64_t)timeout_ms * 1000u;
@@ -819,10 +827,7 @@ bool ops_pools_stop(unsigned timeout_ms)
 
     if (!mgr_started)
         return true;
-    pthread_mutex_lock(&state_lock);
-    mgr_stop = true;
-    pthread_cond_broadcast(&state_cond);
-    pthread_mutex_unlock(&state_lock);
+    ops_pools_stop_begin();
     if (pthread_timedjoin_np(mgr_thread, NULL, &ts) != 0) {
         log_warning("The pool manager is still busy (stuck in libvirt?); not waiting");
         return false;

@@ -11,6 +11,10 @@ int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **r
 /* Refuse with -EACCES (403) unless the caller has at least `needed`. */
 int ops_require(const OpsCaller *who, Role needed, const char *what);
 
+/* The same for a change of m: a machine checked out by another user is
+ * read-only for everyone but its owner and the admins (ops_lease_role). */
+int ops_require_machine(const OpsCaller *who, const Machine *m, Role needed, const char *what);
+
 /* The caller for the audit log: "alice" or "anonymous". */
 const char *ops_who(const OpsCaller *who);
 

@@ -233,6 +233,9 @@ void ops_drain(void);
  * source); stop it, waiting for the job in hand at most timeout_ms: false
  * if it is stuck in libvirt. */
 int ops_pools_start(void);
+/* Tell the manager to stop after the step in hand (no wait): at the start
+ * of a shutdown, so that it starts no clone while requests finish. */
+void ops_pools_stop_begin(void);
 bool ops_pools_stop(unsigned timeout_ms);
 /* Run a pass soon (a checkout, a return, tests). */
 void ops_pools_wake(void);
