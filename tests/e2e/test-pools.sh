@@ -49,7 +49,11 @@ size = 1
 clone = full
 [pool \"bad\"]
 template = tmpl-bad
-size = 1"
+size = 1
+[pool \"addr\"]
+template = tmpl
+size = 1
+ready_check = address"
 start_daemon || exit 1
 
 a() { req "$@" --digest -u "admin:$PW_ADMIN"; }
@@ -67,6 +71,8 @@ ready_is() { [ "$(pool_jq "$1" '"\(.ready)/\(.pending)"')" = "$2/0" ]; }
 
 check "pool 'small' fills to its size" wait_for 60 ready_is small 2
 check "pool 'fullcopy' fills to its size" wait_for 60 ready_is fullcopy 1
+check "pool 'addr' fills once its clone has an address (ready_check = address)" \
+    wait_for 60 ready_is addr 1
 
 # ---- restart safety: what the previous daemon left ----
 check "the expired lease is returned and its machine removed" \
@@ -86,12 +92,12 @@ check "the log says why the old lease ended" [ $? = 0 ]
 # ---- the list ----
 a GET /service/pools
 expect_status 200 "GET /service/pools"
-expect_jq '[.[].name] | join(",")' small,fullcopy,bad,gone "configured pools, then the orphan"
+expect_jq '[.[].name] | join(",")' small,fullcopy,bad,addr,gone "configured pools, then the orphan"
 expect_jqc '.[0] | [.template, .host, .size, .ready, .pending]' '["tmpl","vm",2,2,0]' \
     "a pool entry: template, host, size, counts"
 expect_jq '.[2].error' "template 'tmpl-bad': disk 'vdz' of the template (/var/lib/libvirt/images/loose.qcow2) is not a volume in a libvirt storage pool" \
     "a template disk that is no volume is an error naming the disk"
-expect_jqc '.[3] | [.orphan, .template, .ready]' '[true,null,1]' "clones of an unconfigured pool are orphans"
+expect_jqc '.[4] | [.orphan, .template, .ready]' '[true,null,1]' "clones of an unconfigured pool are orphans"
 a GET /service/gone-abc123
 expect_jq .state running "the orphan is left alone"
 a GET /service/pools/small
@@ -110,7 +116,7 @@ a GET /service/pools/nope
 expect_error 404 "an unknown pool"
 a GET /service/status
 expect_jqc '[.ok, .capacity.current, .capacity.total, .queue.ready, .queue.running, .empty]' \
-    '[false,3,4,3,1,["bad"]]' "GET /service/status"
+    '[false,4,5,4,1,["bad"]]' "GET /service/status"
 a GET '/service/machines?pool=fullcopy'
 expect_jqc '[.[].pool]' '["fullcopy"]' "/service/machines?pool= lists that pool's machines"
 
