@@ -67,7 +67,7 @@ static const Route routes[] = {
     { "/service/hosts", { { HTTP_GET, api_hosts_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE, NULL } } },
     /* Pools: status from virt's table (memory), checkout writes metadata.
-     * "checkout" comes before {pool}: a pool cannot be called that. */
+     * "checkout" comes before {pool}; conf_check reserves that pool name. */
     { "/service/pools", { { HTTP_GET, api_pools_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/pools/checkout",
       { { HTTP_POST, api_pools_checkout, ROLE_OPERATOR, 0, NULL } } },
