@@ -26,7 +26,7 @@ htdigest_add "$USERS" bob "$PW_BOB"
 htdigest_add "$USERS" carol "$PW_CAROL"
 htdigest_add "$USERS" reader "$PW_READER"
 chmod 600 "$USERS"
-write_conf "[auth]
+CONF="[auth]
 users_file = $USERS
 [user \"admin\"]
 role = admin
@@ -43,10 +43,6 @@ size = 2
 prefix = ci-
 lifetime = 2
 max_lifetime = 4
-[pool \"fullcopy\"]
-template = tmpl2
-size = 1
-clone = full
 [pool \"bad\"]
 template = tmpl-bad
 size = 1
@@ -54,6 +50,12 @@ size = 1
 template = tmpl
 size = 1
 ready_check = address"
+FULLCOPY="[pool \"fullcopy\"]
+template = tmpl2
+size = 1
+clone = full"
+write_conf "$CONF
+$FULLCOPY"
 start_daemon || exit 1
 
 a() { req "$@" --digest -u "admin:$PW_ADMIN"; }
@@ -92,10 +94,10 @@ check "the log says why the old lease ended" [ $? = 0 ]
 # ---- the list ----
 a GET /service/pools
 expect_status 200 "GET /service/pools"
-expect_jq '[.[].name] | join(",")' small,fullcopy,bad,addr,gone "configured pools, then the orphan"
+expect_jq '[.[].name] | join(",")' small,bad,addr,fullcopy,gone "configured pools, then the orphan"
 expect_jqc '.[0] | [.template, .host, .size, .ready, .pending]' '["tmpl","vm",2,2,0]' \
     "a pool entry: template, host, size, counts"
-expect_jq '.[2].error' "template 'tmpl-bad': disk 'vdz' of the template (/var/lib/libvirt/images/loose.qcow2) is not a volume in a libvirt storage pool" \
+expect_jq '.[1].error' "template 'tmpl-bad': disk 'vdz' of the template (/var/lib/libvirt/images/loose.qcow2) is not a volume in a libvirt storage pool" \
     "a template disk that is no volume is an error naming the disk"
 expect_jqc '.[4] | [.orphan, .template, .ready]' '[true,null,1]' "clones of an unconfigured pool are orphans"
 a GET /service/gone-abc123
@@ -234,5 +236,16 @@ expect_status 202 "an admin returns another user's machine"
 check "the pool refills after returns" wait_for 60 ready_is small 2
 a GET "/service/$M2/lease"
 expect_error 404 "a returned machine has no lease"
+
+# ---- a pool removed from the configuration: its clones are orphans ----
+a GET /service/pools/fullcopy
+FULLNOW=$(jq -r '[.members[].name] | join(" ")' "$T/body")
+write_conf "$CONF"
+check "SIGHUP without pool 'fullcopy'" reload_daemon
+a GET /service/pools/fullcopy
+expect_jqc '[.orphan, .template]' '[true,null]' "its clones are reported as orphans"
+expect_jq '[.members[].name] | join(" ")' "$FULLNOW" "... and left alone"
+a POST /service/pools/fullcopy/checkout
+expect_error 404 "an unconfigured pool cannot be checked out"
 
 finish
