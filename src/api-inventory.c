@@ -82,6 +82,15 @@ static int tag_change(const char *key, Json *value, void *userdata)
     return r;
 }
 
+int api_tags_patch(Json *tags, MetaPatch *p)
+{
+    if (!json_is_object(tags)) {
+        error_setf("tags must be an object of strings");
+        return -EINVAL;
+    }
+    return json_object_each(tags, tag_change, p);
+}
+
 static int patch_key(const char *key, Json *value, void *userdata)
 {
     MetaPatch *p = userdata;

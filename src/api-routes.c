@@ -1,5 +1,5 @@
-/* api-routes.c: the routes of API.md sections 1-2, 3 (hosts), 4 (the map)
- * and 7 as tables, one per tree (/service, /api): a row per path pattern,
+/* api-routes.c: the routes of API.md sections 1-2, 3 (hosts), 4 (the map),
+ * 5 (pools) and 7 as tables, one per tree (/service, /api): a row per path pattern,
  * and per method its handler, the role it needs, its flags and its accepted
  * query keys; plus the error body of the tree.  Data only: it names handlers
  * but never calls one. */
@@ -52,6 +52,11 @@ static const Route routes[] = {
       { { HTTP_GET, api_media_get, ROLE_USER, 0, q_host },
         { HTTP_PUT, api_media_put, ROLE_OPERATOR, 0, q_host },
         { HTTP_DELETE, api_media_delete, ROLE_OPERATOR, 0, q_host } } },
+    /* The lease's rules (owner or admin) are ops-pool.c's. */
+    { M "/lease",
+      { { HTTP_GET, api_lease_get, ROLE_USER, 0, q_host },
+        { HTTP_PUT, api_lease_put, ROLE_USER, 0, q_host },
+        { HTTP_DELETE, api_lease_delete, ROLE_USER, 0, q_host } } },
     { M "/addresses", { { HTTP_GET, api_machine_addresses, ROLE_USER, 0, q_host } } },
     { M "/backups", { { HTTP_GET, api_backups_list, ROLE_USER, 0, q_host } } },
     /* A saved definition holds secrets (read with the secure flag). */
@@ -61,6 +66,15 @@ static const Route routes[] = {
     /* From memory: a host that hangs never holds the answer. */
     { "/service/hosts", { { HTTP_GET, api_hosts_list, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    /* Pools: status from virt's table (memory), checkout writes metadata.
+     * "checkout" comes before {pool}; conf_check reserves that pool name. */
+    { "/service/pools", { { HTTP_GET, api_pools_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/pools/checkout",
+      { { HTTP_POST, api_pools_checkout, ROLE_OPERATOR, 0, NULL } } },
+    { "/service/pools/{pool}", { { HTTP_GET, api_pool_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/pools/{pool}/checkout",
+      { { HTTP_POST, api_pool_checkout, ROLE_OPERATOR, 0, NULL } } },
+    { "/service/status", { { HTTP_GET, api_service_status, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE, NULL } } },
     /* {node}, not {name}: a host or a guest, looked up in the map itself. */

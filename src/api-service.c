@@ -22,7 +22,7 @@ typedef struct ListFilter {
     const char *name_glob;
     const char *owner;
     char **tags;   /* "key:value", or "key" for any value */
-    bool pool;     /* pool=: no machine is in a pool until pools exist */
+    const char *pool; /* pool=: the clones of that pool */
     unsigned seen; /* which once-only keys came, a bit each */
 } ListFilter;
 
@@ -101,7 +101,7 @@ Json *api_metadata_tags(const DomInfo *info)
     return tags;
 }
 
-/* The fields of api_machine_entry(), then owner and tags, written as text:
+/* The fields of api_machine_entry(), then owner, tags and a clone's pool, written as text:
  * ten thousand entries cost no object each.  A repeated tag key keeps its
  * last value, as json_set() does. */
 static void list_entry_write(JsonText *t, const Machine *m, const DomInfo *info)
@@ -141,6 +141,10 @@ static void list_entry_write(JsonText *t, const Machine *m, const DomInfo *info)
         json_text_str(t, info->tags[i].value ? info->tags[i].value : "");
     }
     json_text_lit(t, "}");
+    if (info && info->pool.name) {
+        json_text_lit(t, ",\"pool\":");
+        json_text_str(t, info->pool.name);
+    }
 }
 
 /* Under the host's read lock: match, and write the entry from the row. */
@@ -158,7 +162,9 @@ static int list_row(const Machine *m, const DomInfo *info, void *userdata)
         return 0;
     if (!tags_match(f->tags, info))
         return 0;
-    if (!api_machine_visible(w->c, m->name))
+    if (f->pool && !(info && info->pool.name && streq(info->pool.name, f->pool)))
+        return 0;
+    if (!api_machine_visible(w->c, m->name) && !api_lease_visible(w->c, info))
         return 0;
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
@@ -252,7 +258,7 @@ void api_machines_list(Ctx *c)
     }
     f.name_glob = http_query(c->req, "name");
     f.owner = http_query(c->req, "owner");
-    f.pool = http_query(c->req, "pool") != NULL;
+    f.pool = http_query(c->req, "pool");
     if (api_query_bool(c, "addresses", &with_addr, NULL) < 0)
         return;
     if (virt_hosts_up() == 0) {
@@ -262,8 +268,7 @@ void api_machines_list(Ctx *c)
     }
     /* Room for every machine at about 140 bytes each: one allocation. */
     json_text_reserve(&w.text, 140 * (size_t)virt_machine_count());
-    /* No machine is in a pool until pools exist (API.md section 5). */
-    r = f.pool ? 0 : virt_machines_each(f.host, list_row, &w);
+    r = virt_machines_each(f.host, list_row, &w);
     if (r == 0)
         body = list_assemble(&w, with_addr, &len);
     free(w.hits);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api.h"
 #include "api-routes.h"
@@ -346,6 +347,15 @@ bool api_machine_visible(const Ctx *c, const char *name)
     return auth_machine_visible(&c->id, name);
 }
 
+bool api_lease_visible(const Ctx *c, const DomInfo *info)
+{
+    const DomPool *p = info ? &info->pool : NULL;
+
+    return !c->id.anonymous && p && p->name && p->state && streq(p->state, "running") &&
+           info->owner && streq(info->owner, c->id.user) &&
+           (!p->expires || p->expires > (long long)time(NULL));
+}
+
 const Users *api_users(const Ctx *c)
 {
     return c->holder->users;
@@ -396,12 +406,14 @@ static bool resolve_machine(Ctx *c)
     if (!c->name)
         return true;
     c->req->log_machine = c->name;
-    /* Outside the user's ACL a machine does not exist (never reveal it). */
-    if (!auth_machine_visible(&c->id, c->name)) {
+    r = ops_machine_find(c->name, host, &c->machine, &hosts);
+    /* Outside the user's ACL a machine does not exist (never reveal it),
+     * unless the user holds its lease (API.md section 5). */
+    if (!auth_machine_visible(&c->id, c->name) &&
+        (r < 0 || c->id.anonymous || !ops_lease_owned(&c->machine, c->id.user))) {
         api_reply_error(c, 404, "machine '%s' not found", c->name);
         return false;
     }
-    r = ops_machine_find(c->name, host, &c->machine, &hosts);
     if (r == -ENOTUNIQ) {
         Json *o = json_obj(), *a = json_arr();
 
@@ -546,6 +558,22 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     }
     if (!resolve_machine(c))
         return HTTP_DONE;
+    /* A leased machine is its owner's (operator) and the admins': anyone
+     * else reads it only. */
+    if (c->name) {
+        Role before = c->id.role;
+
+        c->id.role = ops_lease_role(&c->machine, c->id.anonymous ? NULL : c->id.user, before);
+        if (c->id.role < before && (int)c->id.role < entry->role) {
+            auth_count_forbidden();
+            log_warning("Forbidden: %s from %s on %s %s: the machine is leased to another user",
+                        c->id.anonymous ? "anonymous" : c->id.user, c->req->peer,
+                        c->req->method_str, c->req->path);
+            api_reply_error(c, 403, "'%s' is checked out by another user: only its owner or an "
+                            "admin may change it", c->name);
+            return HTTP_DONE;
+        }
+    }
     /* The role of the entry that serves this method (a legacy GET: the
      * action's own). */
     if ((int)c->id.role < entry->role) {

@@ -58,6 +58,9 @@ OpsCaller api_caller(const Ctx *c);
 /* 403 for a role too low (logged and counted). */
 void api_forbidden(Ctx *c, Role needed);
 bool api_machine_visible(const Ctx *c, const char *name);
+/* Whether the row's metadata says the caller holds the machine's unexpired
+ * lease (which makes it visible outside the caller's machine globs). */
+bool api_lease_visible(const Ctx *c, const DomInfo *info);
 /* The users file of the request's configuration; NULL in protected mode. */
 const Users *api_users(const Ctx *c);
 
@@ -85,6 +88,19 @@ void api_media_delete(Ctx *c);
 /* api-inventory.c */
 void api_metadata_get(Ctx *c);
 void api_metadata_patch(Ctx *c);
+/* A {"key": "value"} object into p's tag changes (null deletes one);
+ * -EINVAL with error_setf(). */
+int api_tags_patch(Json *tags, MetaPatch *p);
+
+/* api-pools.c: pools, checkout, leases, the pool status (API.md section 5). */
+void api_pools_list(Ctx *c);
+void api_pool_get(Ctx *c);
+void api_pool_checkout(Ctx *c);
+void api_pools_checkout(Ctx *c);
+void api_lease_get(Ctx *c);
+void api_lease_put(Ctx *c);
+void api_lease_delete(Ctx *c);
+void api_service_status(Ctx *c);
 
 /* api-service.c */
 void api_machines_list(Ctx *c);

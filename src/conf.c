@@ -1251,6 +1251,12 @@ int conf_check(const Conf *c, ConfErrors *errs)
         if (pool->lifetime > pool->max_lifetime)
             ADD(pool->line, "[pool \"%s\"] lifetime %u is longer than max_lifetime %u", pool->name,
                 pool->lifetime, pool->max_lifetime);
+        /* /service/pools/checkout is a route, and a multi-pool checkout's
+         * body has "lifetime" and "tags" keys of its own. */
+        if (streq(pool->name, "checkout") || streq(pool->name, "lifetime") ||
+            streq(pool->name, "tags"))
+            ADD(pool->line, "[pool \"%s\"]: that name is reserved (the checkout API uses it)",
+                pool->name);
     }
 #undef ADD
     if (r < 0)

@@ -233,6 +233,9 @@ static int add_metadata(DomInfo *d, const xmlNode *root)
 
     if (!inst)
         return 0;
+    r = domxml_pool_read(inst, &d->pool);
+    if (r < 0)
+        return r;
     if ((r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "owner"), &d->owner)) < 0 ||
         (r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "description"),
                       &d->description)) < 0)
@@ -255,6 +258,62 @@ static int add_metadata(DomInfo *d, const xmlNode *root)
             return r;
     }
     return 0;
+}
+
+void dom_pool_clear(DomPool *p)
+{
+    free(p->name);
+    free(p->template_name);
+    free(p->state);
+    strv_free(p->volumes);
+    *p = (DomPool){ 0 };
+}
+
+static long long attr_time(const xmlNode *n, const char *name)
+{
+    const char *v = xmlutil_attr(n, name);
+    unsigned long long x;
+
+    return v && parse_uint(v, 0, LLONG_MAX, &x) >= 0 ? (long long)x : 0;
+}
+
+int domxml_pool_read(const void *instance, DomPool *ret)
+{
+    const xmlNode *inst = instance;
+    const xmlNode *pool = xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "pool");
+    DomPool p = { 0 };
+    size_t n = 0;
+    int r;
+
+    if (!pool || !xmlutil_attr(pool, "name")) {
+        *ret = p;
+        return 0;
+    }
+    if ((r = dup_attr(pool, "name", &p.name)) < 0 ||
+        (r = dup_attr(pool, "template", &p.template_name)) < 0 ||
+        (r = dup_attr(pool, "state", &p.state)) < 0)
+        goto fail;
+    p.created = attr_time(pool, "created");
+    p.since = attr_time(pool, "since");
+    p.checkout = attr_time(pool, "checkout");
+    p.expires = attr_time(pool, "expires");
+    p.lifetime = (unsigned)attr_time(pool, "lifetime");
+    for (const xmlNode *c = inst->children; c; c = c->next)
+        n += xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "volume") && xmlutil_attr(c, "path");
+    p.volumes = calloc(n + 1, sizeof(char *));
+    r = -ENOMEM;
+    if (!p.volumes)
+        goto fail;
+    n = 0;
+    for (const xmlNode *c = inst->children; c; c = c->next)
+        if (xmlutil_is_ns_elem(c, VIRTMCD_XMLNS, "volume") && xmlutil_attr(c, "path") &&
+            !(p.volumes[n++] = strdup(xmlutil_attr(c, "path"))))
+            goto fail;
+    *ret = p;
+    return 0;
+fail:
+    dom_pool_clear(&p);
+    return r;
 }
 
 /* One attribute as a whole number in 1..UINT_MAX; 0 when absent or bad. */
@@ -315,6 +374,7 @@ void dom_info_free(DomInfo *d)
         free(d->tags[i].value);
     }
     free(d->tags);
+    dom_pool_clear(&d->pool);
     free(d);
 }
 

@@ -33,6 +33,26 @@ typedef struct DomTag {
     char *value;
 } DomTag;
 
+/* A pool clone's part of virtmcd's metadata (<virtmcd:pool>, <virtmcd:volume>):
+ * all of the pool state there is (API.md section 5); times are Unix seconds,
+ * 0 when unknown. */
+typedef struct DomPool {
+    char *name;          /* NULL: not a pool clone */
+    char *template_name;
+    char *state;         /* "pending", "ready", "running", "completed" */
+    long long created;   /* defined */
+    long long since;     /* entered its state */
+    long long checkout;  /* checked out (running) */
+    long long expires;   /* the lease ends (running) */
+    unsigned lifetime;   /* hours of the lease (running) */
+    char **volumes;      /* paths of the volumes virtmcd created for it; NULL-terminated */
+} DomPool;
+
+void dom_pool_clear(DomPool *p);
+/* Read <virtmcd:pool> and <virtmcd:volume> of a virtmcd <instance> element
+ * (an xmlNode *, NULL for none).  -ENOMEM. */
+int domxml_pool_read(const void *instance, DomPool *ret);
+
 typedef struct DomInfo {
     unsigned vcpus;
     unsigned long long memory_kib; /* <memory>, in KiB whatever the unit */
@@ -50,6 +70,7 @@ typedef struct DomInfo {
     char *description;
     DomTag *tags;
     size_t n_tags;
+    DomPool pool;
 } DomInfo;
 
 void dom_info_free(DomInfo *d);

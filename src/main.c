@@ -439,6 +439,14 @@ int main(int argc, char **argv)
             api_shutdown();
         return 1;
     }
+    r = ops_pools_start();
+    if (r < 0) {
+        log_error_errno(r, "Cannot start the pool manager: %m");
+        if (addrcache_stop(5000) && ops_shutdown(5000) &&
+            virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
+            api_shutdown();
+        return 1;
+    }
 
     hc = (HttpConfig){
         .listen = running->listen,
@@ -461,7 +469,7 @@ int main(int argc, char **argv)
     };
     r = http_start(&hc, api_handle);
     if (r < 0) {
-        if (addrcache_stop(5000) && ops_shutdown(5000) &&
+        if (ops_pools_stop(5000) && addrcache_stop(5000) && ops_shutdown(5000) &&
             virt_shutdown(now_usec() + STOP_TIMEOUT_USEC, false) == 0)
             api_shutdown();
         return 1;
@@ -498,13 +506,20 @@ int main(int argc, char **argv)
     }
     log_notice("Stopping");
     sd_notify_stopping();
+    ops_pools_stop_begin();
     {
         uint64_t start = now_usec();
         size_t stuck = http_stop(start + STOP_REQUESTS_USEC, start + STOP_HTTP_USEC);
         uint64_t now = now_usec(), left = start + STOP_TIMEOUT_USEC > now
                                                ? start + STOP_TIMEOUT_USEC - now : 0;
 
-        /* The operations worker may use the hosts: it goes first, within
+        /* The pool manager starts and stops machines through the
+         * operations layer: it goes first, within a third of what is left. */
+        if (!ops_pools_stop((unsigned)(left / 3000u)))
+            stuck++;
+        now = now_usec();
+        left = start + STOP_TIMEOUT_USEC > now ? start + STOP_TIMEOUT_USEC - now : 0;
+        /* The operations worker may use the hosts: it goes next, within
          * half of what is left; hosts and configuration stay while a
          * thread may still use them. */
         if (!ops_shutdown((unsigned)(left / 2000u)))

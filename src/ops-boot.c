@@ -346,7 +346,7 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
         error_setf("unknown boot device");
         return -EINVAL;
     }
-    r = ops_require(who, ROLE_OPERATOR, action);
+    r = ops_require_machine(who, m, ROLE_OPERATOR, action);
     if (r < 0)
         return r;
     if (req->target == BOOT_TARGET_DEFAULT && req->once) {

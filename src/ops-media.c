@@ -88,7 +88,7 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
     Machine now;
     int r;
 
-    r = ops_require(who, ROLE_OPERATOR, what);
+    r = ops_require_machine(who, m, ROLE_OPERATOR, what);
     if (r < 0)
         return r;
     if (url && (r = mediaxml_check_url(url)) < 0)

@@ -84,7 +84,7 @@ int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
     Machine now;
     int r;
 
-    r = ops_require(who, ROLE_OPERATOR, "changing metadata");
+    r = ops_require_machine(who, m, ROLE_OPERATOR, "changing metadata");
     if (r < 0)
         return r;
     r = meta_patch_check(p);

@@ -83,7 +83,7 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
         error_setf("unknown power action");
         return -EINVAL;
     }
-    r = ops_require(who, ROLE_OPERATOR, action);
+    r = ops_require_machine(who, m, ROLE_OPERATOR, action);
     if (r < 0)
         return r;
     if (force) {

@@ -11,6 +11,10 @@ int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **r
 /* Refuse with -EACCES (403) unless the caller has at least `needed`. */
 int ops_require(const OpsCaller *who, Role needed, const char *what);
 
+/* The same for a change of m: a machine checked out by another user is
+ * read-only for everyone but its owner and the admins (ops_lease_role). */
+int ops_require_machine(const OpsCaller *who, const Machine *m, Role needed, const char *what);
+
 /* The caller for the audit log: "alice" or "anonymous". */
 const char *ops_who(const OpsCaller *who);
 
@@ -43,3 +47,8 @@ void ops_boot_on_started(const Conf *conf, Host *h, const char *name);
 void ops_boot_after_power(const Conf *conf, const Machine *m);
 void ops_boot_on_host_up(const Conf *conf, Host *h);
 void ops_boot_on_reboot(const Conf *conf, Host *h, const char *name, uint64_t at);
+
+/* The configuration for work outside a request (ops_init's source): NULL
+ * when there is none; release what acquire returned. */
+const Conf *ops_conf_acquire(void **ret_ref);
+void ops_conf_release(void *ref);

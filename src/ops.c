@@ -411,6 +411,20 @@ int ops_require(const OpsCaller *who, Role needed, const char *what)
     return -EACCES;
 }
 
+int ops_require_machine(const OpsCaller *who, const Machine *m, Role needed, const char *what)
+{
+    Role r = ops_lease_role(m, who->user, who->role);
+
+    if (r >= needed)
+        return 0;
+    if (r < who->role) {
+        error_setf("'%s' is checked out by another user: only its owner or an admin may do "
+                   "%s", m->name, what);
+        return -EACCES;
+    }
+    return ops_require(who, needed, what);
+}
+
 int ops_save_backup(const Conf *conf, const Machine *m, const char *reason, const char *old_xml,
                     char **ret_id)
 {
@@ -455,4 +469,16 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
     if (ret_id)
         *ret_id = steal_ptr(&id);
     return 0;
+}
+
+const Conf *ops_conf_acquire(void **ret_ref)
+{
+    *ret_ref = NULL;
+    return conf_acquire ? conf_acquire(ret_ref) : NULL;
+}
+
+void ops_conf_release(void *ref)
+{
+    if (conf_release)
+        conf_release(ref);
 }

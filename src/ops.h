@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "mediaxml.h"
 #include "metaxml.h"
+#include "poolxml.h"
 #include "virt.h"
 
 /* Who asks, with which settings.  conf is borrowed for the call. */
@@ -230,3 +231,106 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
 int ops_boot_reconcile(const Conf *conf, const Machine *m, uint64_t reset_at);
 /* Wait until the worker has nothing queued or in hand (tests). */
 void ops_drain(void);
+
+/* ---- pools (ops-pool.c, API.md section 5) ----
+ *
+ * The pool state is libvirt's: each clone's virtmcd metadata (<pool>,
+ * <volume>, <owner>), which virt's table carries (DomInfo.pool).  The pool
+ * manager, a thread of its own, keeps every configured pool at `size`
+ * pending + ready clones, checks readiness, recycles stale clones, ends
+ * expired leases and deletes completed clones, at least every
+ * POOL_TICK_SECONDS and when woken (a checkout, a return, a host up).
+ *
+ * Lock order: pool locks (taken in the order of the pools' names, one per
+ * pool, held only across metadata writes, never across a clone or a
+ * delete) come before machine locks (virt.h). */
+
+#define POOL_TICK_SECONDS 5
+/* Most machines one checkout may take. */
+#define POOL_CHECKOUT_MAX 100
+
+/* Start the pool manager (after virt_init, with ops_init's configuration
+ * source); stop it, waiting for the job in hand at most timeout_ms: false
+ * if it is stuck in libvirt. */
+int ops_pools_start(void);
+/* Tell the manager to stop after the step in hand (no wait): at the start
+ * of a shutdown, so that it starts no clone while requests finish. */
+void ops_pools_stop_begin(void);
+bool ops_pools_stop(unsigned timeout_ms);
+/* Run a pass soon (a checkout, a return, tests). */
+void ops_pools_wake(void);
+
+typedef struct OpsPoolMember {
+    char name[256];
+    char uuid[37];
+    PoolState state;
+    long long since;   /* Unix seconds it entered its state */
+    char *owner;       /* running: who checked it out */
+    long long expires; /* running: when the lease ends */
+    MachineState machine_state;
+} OpsPoolMember;
+
+typedef struct OpsPoolStatus {
+    char *name;
+    char *template_name;   /* NULL for orphans */
+    char *host;            /* NULL when the host is unknown */
+    bool orphan;           /* clones of a pool no longer configured */
+    unsigned size;
+    unsigned pending, ready, running, completed;
+    char *error;           /* the last failure to clone (a configuration error), or NULL */
+    OpsPoolMember *members;   /* sorted by name */
+    size_t n_members;
+} OpsPoolStatus;
+
+void ops_pool_status_clear(OpsPoolStatus *p);
+void ops_pools_status_free(OpsPoolStatus *p, size_t n);
+/* Every configured pool (in the configuration's order), then one entry per
+ * pool name whose clones exist but which is no longer configured (orphans,
+ * left alone).  From virt's table: no libvirt call. */
+int ops_pools_status(const Conf *conf, OpsPoolStatus **ret, size_t *ret_n);
+/* One pool by name (configured or orphan); -ENOENT. */
+int ops_pool_status(const Conf *conf, const char *name, OpsPoolStatus *ret);
+
+typedef struct OpsPoolRequest {
+    const char *pool;
+    unsigned count;
+} OpsPoolRequest;
+
+typedef struct OpsLease {
+    Machine machine;
+    char pool[256];
+    char owner[256];
+    PoolState state;
+    long long checkout;  /* Unix seconds */
+    unsigned lifetime;   /* hours since checkout */
+    long long expires;
+} OpsLease;
+
+/* Check out req[i].count ready machines of each pool, all or nothing
+ * (operator): the caller becomes their owner for lifetime hours (0: each
+ * pool's default; capped by its max_lifetime), tags (may be NULL) are set
+ * on them.  The metadata write is the commit point; a pool lock makes one
+ * ready machine go to one caller only.  -ENOENT unknown pool (named),
+ * -EINVAL bad count, -EAGAIN (503) when a pool has too few ready machines:
+ * nothing is taken and *ret_empty (may be NULL) lists those pools. */
+int ops_pool_checkout(const OpsCaller *who, const OpsPoolRequest *req, size_t n,
+                      unsigned lifetime, const MetaPatch *tags, OpsLease **ret, size_t *ret_n,
+                      char ***ret_empty);
+
+/* The lease of m (its owner or an admin, else -EACCES); -ENOENT when m is
+ * not a checked-out pool machine. */
+int ops_lease_get(const OpsCaller *who, const Machine *m, OpsLease *ret);
+/* Set the lease to lifetime hours since checkout (capped by the pool's
+ * max_lifetime): owner or admin. */
+int ops_lease_set(const OpsCaller *who, const Machine *m, unsigned lifetime, OpsLease *ret);
+/* Return m (owner or admin): marked completed now; the manager destroys
+ * it, deletes its volumes, undefines it and refills the pool. */
+int ops_lease_return(const OpsCaller *who, const Machine *m);
+
+/* The role `user` has on m, given the role its configuration gives it: the
+ * owner of m's unexpired lease is at least an operator on it, even outside
+ * its machine globs; anyone else but an admin is read-only on a leased
+ * machine (API.md section 5).  From virt's table: no libvirt call. */
+Role ops_lease_role(const Machine *m, const char *user, Role role);
+/* Whether user owns m's unexpired lease (m is then visible to it). */
+bool ops_lease_owned(const Machine *m, const char *user);

@@ -359,3 +359,20 @@ VirtAddresses *virt_addresses_dup(const VirtAddresses *a);
  * unreachable (also when the connection dies during a source's call).  May
  * take as long as the guest agent's timeout: never on an HTTP thread. */
 int virt_machine_addresses(Host *h, const char *name, VirtAddresses **ret);
+
+/* Storage volumes of pool clones (virt-storage.c).  A template disk is
+ * found by its path (file, block) or by storage pool and volume name
+ * (volume); the clone's volume goes into the same storage pool, named
+ * new_name: a qcow2 overlay backed by it (linked) or a full copy in its
+ * format.  -ENOENT (error names the disk) when the source is not a volume
+ * of a storage pool, -ENOTCONN, -EEXIST, -EIO.  *ret_path is the new
+ * volume's path.  Slow (a full copy reads the whole image): a worker
+ * thread. */
+int virt_volume_clone(Host *h, const char *disk, const char *src_path, const char *src_pool,
+                      const char *src_volume, const char *new_name, bool linked,
+                      char **ret_path);
+/* Delete the volume at path.  -ENOENT when there is none. */
+int virt_volume_delete(Host *h, const char *path);
+/* Undefine a machine that is not running, with its NVRAM, managed save and
+ * snapshot metadata.  -ENOENT when gone, -EBUSY when it runs. */
+int virt_machine_undefine(Host *h, const char *name);

@@ -47,7 +47,9 @@ for p in "/service/machines" "state_controller/status" "state_controller/<action
     "/service/hosts" "/service/map" "/api/v1/vmap" "/metrics" "virtmcd_http_requests_total" pxeboot diskboot cdromboot \
     defaultboot power_on power_off soft_off power_cycle force_reset reboot force_off nmi cyclepower \
     "/redfish/v1/Systems" "ComputerSystem.Reset" "BootSourceOverrideEnabled" "If-Match" \
-    "/redfish/v1/Managers" "/redfish/v1/Chassis" EthernetInterfaces Processors SimpleStorage; do
+    "/redfish/v1/Managers" "/redfish/v1/Chassis" EthernetInterfaces Processors SimpleStorage \
+    "/service/pools" "/service/pools/<pool>" "/service/pools/<pool>/checkout" \
+    "/service/pools/checkout" "/lease" "/service/status"; do
     check "docs/API.md documents $p" grep -qF -- "$p" "$api"
 done
 check "demo node parses in libvirt's test driver" \

@@ -25,7 +25,7 @@ role = operator
 [user \"alice\"]
 machines = vm-o*
 [pool \"deb12\"]
-template = vm-off"
+template = vm-nonic"
 write_conf "$CONF_BODY"
 start_daemon || exit 1
 
@@ -196,7 +196,7 @@ anonymous_networks = 127.0.0.0/8
 [user \"op\"]
 role = operator
 [pool \"deb12\"]
-template = vm-off"
+template = vm-nonic"
 reload_daemon || not_ok "reload"
 req GET /metrics
 expect_status 200 "a scraper from an anonymous network needs no credentials"

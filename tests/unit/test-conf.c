@@ -741,6 +741,12 @@ static void test_check(void)
     expect_check_error("[pool \"p\"]\ntemplate = t\nhost = b\n",
                        "configuration:1: [pool \"p\"] host 'b' is not defined: "
                        "there are no [host] sections");
+    expect_check_error("[pool \"checkout\"]\ntemplate = t\n",
+                       "configuration:1: [pool \"checkout\"]: that name is reserved (the "
+                       "checkout API uses it)");
+    expect_check_error("[pool \"tags\"]\ntemplate = t\n",
+                       "configuration:1: [pool \"tags\"]: that name is reserved (the "
+                       "checkout API uses it)");
     expect_check_error("[pool \"p\"]\ntemplate = t\nlifetime = 200\n",
                        "configuration:1: [pool \"p\"] lifetime 200 is longer than "
                        "max_lifetime 168");
