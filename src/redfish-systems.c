@@ -883,6 +883,14 @@ static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, int *ret_u
         for (size_t i = 0; i < ELEMENTSOF(boot_targets); i++)
             if (streq(boot_targets[i].name, p->target))
                 ti = (ssize_t)i;
+        if (ti < 0 && streq(p->target, "BiosSetup"))
+            /* libvirt has no knob for it: SeaBIOS has no setup program, and
+             * OVMF's setup is reached by a key press during its boot. */
+            return value_not_in_list(c, "BootSourceOverrideTarget", p->target,
+                                     "a virtual machine's firmware setup cannot be chosen "
+                                     "through libvirt (SeaBIOS has none; OVMF's is reached "
+                                     "by a key at boot, on the console); virtmcd supports "
+                                     "None, Pxe, Hdd and Cd");
         if (ti < 0)
             return value_not_in_list(c, "BootSourceOverrideTarget", p->target,
                                      "virtmcd supports None, Pxe, Hdd and Cd");

@@ -342,6 +342,7 @@ expect_rf_error 400 PropertyValueNotInList "a target the machine lacks"
 expect_jq '.error.message | test("cdrom")' true "naming the missing device"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": "BiosSetup"}}'
 expect_rf_error 400 PropertyValueNotInList "BiosSetup is not supported"
+expect_jq '.error."@Message.ExtendedInfo"[0].Message | test("firmware setup cannot be chosen")' true "and says why"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideEnabled": "Sometimes"}}'
 expect_rf_error 400 PropertyValueNotInList "an unknown Enabled"
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": 3}}'
