@@ -923,8 +923,280 @@ static int cmd_wait(const Client *c, const Args *a)
     }
 }
 
-/* One row per command: adding one (the pools' checkout, return, lease,
- * pools) is a row and its function. */
+static const char *either(const char *s, const char *otherwise)
+{
+    return s ? s : otherwise;
+}
+
+/* ---- pools: checkout, return, lease, pools (docs/API.md section 12) ---- */
+
+/* A positive whole number (COUNT); 0 when it is none. */
+static unsigned long positive(const char *s)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || s[0] == '+')
+        return 0;
+    return v;
+}
+
+static int cmd_checkout(const Client *c, const Args *a)
+{
+    _cleanup_reply_ Reply r = { 0 };
+    _cleanup_free_ char *e = vmc_escape(a->pos[0]);
+    _cleanup_free_ char *path = e ? strdup_printf("/service/pools/%s/checkout", e) : NULL;
+    _cleanup_free_ char *body = NULL;
+    _cleanup_json_ Json *o = json_obj();
+    unsigned long count = 1;
+    Json *machines;
+    int ret;
+
+    if (a->n_pos > 1) {
+        count = positive(a->pos[1]);
+        if (count < 1 || count > 100)
+            return usage_error("COUNT is a whole number from 1 to 100, not '%s'", a->pos[1]);
+    }
+    if (!path || !o)
+        return oom();
+    json_set_int(o, "count", (long long)count);
+    if (a->lifetime)
+        json_set_int(o, "lifetime", a->lifetime);
+    body = json_dump(o, NULL);
+    if (!body)
+        return oom();
+    ret = request_json(c, "POST", path, body, false, &r);
+    if (ret)
+        return ret;
+    if (a->json) {
+        print_body(&r);
+        return 0;
+    }
+    machines = json_get(r.json, "machines");
+    for (size_t i = 0; i < json_arr_len(machines); i++)
+        printf("%s\n", either(str(json_arr_get(machines, i), "name"), "?"));
+    return 0;
+}
+
+static int cmd_return(const Client *c, const Args *a)
+{
+    _cleanup_reply_ Reply r = { 0 };
+    _cleanup_free_ char *path = machine_path(a->pos[0], "lease", a, NULL);
+    int ret;
+
+    if (!path)
+        return oom();
+    ret = request_json(c, "DELETE", path, NULL, false, &r);
+    if (ret)
+        return ret;
+    if (a->json) {
+        print_body(&r);
+        return 0;
+    }
+    printf("%s: returned, now %s\n", either(str(r.json, "name"), a->pos[0]),
+           either(str(r.json, "state"), "?"));
+    return 0;
+}
+
+/* "2026-12-02T08:32:25Z" (what virtmcd writes) as Unix time; -1 when it is not. */
+static time_t parse_utc(const char *s)
+{
+    struct tm tm = { 0 };
+    const char *end;
+
+    if (!s)
+        return -1;
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || !streq(end, "Z"))
+        return -1;
+    return timegm(&tm);
+}
+
+static void print_lease(const Json *l)
+{
+    _cleanup_free_ char *lifetime = out_scalar(json_get(l, "lifetime"));
+    _cleanup_free_ char *hours = lifetime ? strdup_printf("%s h", lifetime) : NULL;
+
+    out_kv("pool", str(l, "pool"));
+    out_kv("owner", str(l, "owner"));
+    kv_state("state", str(l, "state"));
+    out_kv("checkout", str(l, "checkout"));
+    out_kv("lifetime", hours ? hours : lifetime);
+    out_kv("expires", str(l, "expires"));
+}
+
+/* The lifetime (hours from checkout, what PUT takes) that ends the lease
+ * extend hours after its current end, or after now when that is past. */
+static int extended_lifetime(const Json *l, unsigned extend, const char *name, long long *ret)
+{
+    time_t checkout = parse_utc(str(l, "checkout")), expires = parse_utc(str(l, "expires"));
+    time_t now = time(NULL), base;
+    long long hours;
+
+    if (checkout < 0 || expires < 0) {
+        fprintf(stderr, "virtmc: %s: the lease has no checkout or expiry time the client can "
+                        "read\n", name);
+        return VMC_EXIT_REFUSED;
+    }
+    base = expires > now ? expires : now;
+    /* Whole hours from checkout, rounded up: the end is never earlier than asked. */
+    hours = ((long long)(base - checkout) + 3599) / 3600 + extend;
+    *ret = hours < 1 ? 1 : hours;
+    return 0;
+}
+
+static int cmd_lease(const Client *c, const Args *a)
+{
+    _cleanup_reply_ Reply r = { 0 }, put = { 0 };
+    _cleanup_free_ char *path = machine_path(a->pos[0], "lease", a, NULL);
+    _cleanup_free_ char *body = NULL;
+    long long want, got;
+    int ret;
+
+    if (!path)
+        return oom();
+    ret = request_json(c, "GET", path, NULL, false, &r);
+    if (ret)
+        return ret;
+    if (!a->extend) {
+        if (a->json)
+            print_body(&r);
+        else
+            print_lease(r.json);
+        return 0;
+    }
+    ret = extended_lifetime(r.json, a->extend, a->pos[0], &want);
+    if (ret)
+        return ret;
+    body = strdup_printf("{\"lifetime\": %lld}", want);
+    if (!body)
+        return oom();
+    ret = request_json(c, "PUT", path, body, false, &put);
+    if (ret)
+        return ret;
+    if (a->json)
+        print_body(&put);
+    else
+        print_lease(put.json);
+    /* The server caps the lifetime at the pool's max_lifetime: say so. */
+    if (json_as_int(json_get(put.json, "lifetime"), &got) == 0 && got < want)
+        fprintf(stderr, "virtmc: warning: %s: the pool allows %lld hours from checkout, not %lld; "
+                        "the lease ends at %s\n",
+                a->pos[0], got, want, either(str(put.json, "expires"), "?"));
+    return 0;
+}
+
+static int pools_one(const Client *c, const Args *a)
+{
+    _cleanup_reply_ Reply r = { 0 };
+    _cleanup_(table_freep) Table *t = NULL;
+    _cleanup_free_ char *e = vmc_escape(a->pos[0]);
+    _cleanup_free_ char *path = e ? strdup_printf("/service/pools/%s", e) : NULL;
+    static const char *const head[] = { "NAME", "STATE", "MACHINE", "SINCE", "OWNER", "EXPIRES" };
+    static const char *const counts[] = { "size", "ready", "pending", "running", "completed" };
+    Json *members;
+    int ret;
+
+    if (!path)
+        return oom();
+    ret = request_json(c, "GET", path, NULL, false, &r);
+    if (ret)
+        return ret;
+    if (a->json) {
+        print_body(&r);
+        return 0;
+    }
+    members = json_get(r.json, "members");
+    if (a->quiet) {
+        for (size_t i = 0; i < json_arr_len(members); i++)
+            printf("%s\n", either(str(json_arr_get(members, i), "name"), "?"));
+        return 0;
+    }
+    out_kv("name", str(r.json, "name"));
+    out_kv("template", str(r.json, "template"));
+    out_kv("host", str(r.json, "host"));
+    for (size_t i = 0; i < ELEMENTSOF(counts); i++) {
+        _cleanup_free_ char *v = out_scalar(json_get(r.json, counts[i]));
+        out_kv(counts[i], v);
+    }
+    if (json_get(r.json, "orphan"))
+        out_kv("orphan", yes_no(json_get(r.json, "orphan")));
+    if (str(r.json, "error"))
+        out_kv("error", str(r.json, "error"));
+    t = table_new(ELEMENTSOF(head), head);
+    if (!t)
+        return oom();
+    for (size_t i = 0; i < json_arr_len(members); i++) {
+        Json *m = json_arr_get(members, i);
+        const char *cells[] = { str(m, "name"),  str(m, "state"), str(m, "machine_state"),
+                                str(m, "since"), str(m, "owner"), str(m, "expires") };
+
+        if (table_add(t, cells, 2, out_state_colour(str(m, "machine_state"))) < 0)
+            return oom();
+    }
+    if (table_rows(t) > 1) {
+        putchar('\n');
+        table_print(t, stdout);
+    }
+    return 0;
+}
+
+static int cmd_pools(const Client *c, const Args *a)
+{
+    _cleanup_reply_ Reply r = { 0 };
+    _cleanup_(table_freep) Table *t = NULL;
+    static const char *const head[] = { "NAME",  "TEMPLATE", "HOST",   "SIZE",
+                                        "READY", "PENDING",  "RUNNING" };
+    int ret;
+
+    if (a->n_pos > 0)
+        return pools_one(c, a);
+    ret = request_json(c, "GET", "/service/pools", NULL, true, &r);
+    if (ret)
+        return ret;
+    if (a->json) {
+        print_body(&r);
+        return 0;
+    }
+    t = table_new(ELEMENTSOF(head), head);
+    if (!t)
+        return oom();
+    for (size_t i = 0; i < json_arr_len(r.json); i++) {
+        Json *p = json_arr_get(r.json, i);
+        _cleanup_free_ char *size = out_scalar(json_get(p, "size"));
+        _cleanup_free_ char *ready = out_scalar(json_get(p, "ready"));
+        _cleanup_free_ char *pending = out_scalar(json_get(p, "pending"));
+        _cleanup_free_ char *running = out_scalar(json_get(p, "running"));
+        bool orphan = false;
+        _cleanup_free_ char *name = NULL;
+
+        if (a->quiet) {
+            printf("%s\n", either(str(p, "name"), ""));
+            continue;
+        }
+        (void)json_as_bool(json_get(p, "orphan"), &orphan);
+        name = strdup_printf("%s%s", either(str(p, "name"), "?"), orphan ? " (orphan)" : "");
+        const char *cells[] = { name, str(p, "template"), str(p, "host"), size, ready, pending,
+                                running };
+        if (!name || !size || !ready || !pending || !running || table_add(t, cells, 0, NULL) < 0)
+            return oom();
+    }
+    if (a->quiet)
+        return 0;
+    table_print(t, stdout);
+    /* A pool that cannot make clones says why, after the table. */
+    for (size_t i = 0; i < json_arr_len(r.json); i++) {
+        Json *p = json_arr_get(r.json, i);
+
+        if (str(p, "error"))
+            printf("error: pool %s: %s\n", either(str(p, "name"), "?"), str(p, "error"));
+    }
+    return 0;
+}
+
+/* One row per command: adding one is a row and its function. */
 const Command vmc_commands[] = {
     { "list", "[NAME-GLOB]", "list machines, filtered by state, host, owner, tags and name",
       CO_STATE | CO_HOST | CO_OWNER | CO_TAG | CO_QUIET, 0, 1, cmd_list },
@@ -951,6 +1223,14 @@ const Command vmc_commands[] = {
     { "addresses", "NAME", "the IP addresses of a running machine", CO_HOST, 1, 1, cmd_addresses },
     { "wait", "NAME STATE", "wait until a machine is in STATE (exit 1 on timeout)",
       CO_HOST | CO_TIMEOUT, 2, 2, cmd_wait },
+    { "pools", "[POOL]", "the pools of ready machines and their counts, or one pool's members",
+      CO_QUIET, 0, 1, cmd_pools },
+    { "checkout", "POOL [COUNT]", "take COUNT (1) ready machines of a pool; prints their names",
+      CO_LIFETIME, 1, 2, cmd_checkout },
+    { "lease", "NAME", "a checked-out machine's lease: owner and expiry; --extend lengthens it",
+      CO_HOST | CO_EXTEND, 1, 1, cmd_lease },
+    { "return", "NAME", "give a checked-out machine back: it is destroyed and replaced", CO_HOST,
+      1, 1, cmd_return },
 };
 const size_t vmc_n_commands = ELEMENTSOF(vmc_commands);
 

@@ -33,6 +33,8 @@ enum {
     OPT_RESTART,
     OPT_FORCE,
     OPT_TIMEOUT,
+    OPT_LIFETIME,
+    OPT_EXTEND,
 };
 
 /* What the command line said; the environment and the file fill the rest. */
@@ -100,7 +102,31 @@ static const struct {
       { "timeout", required_argument, NULL, OPT_TIMEOUT },
       "SECONDS",
       "give up after SECONDS (default 60)" },
+    { CO_LIFETIME,
+      { "lifetime", required_argument, NULL, OPT_LIFETIME },
+      "HOURS",
+      "the lease lasts HOURS (default the pool's lifetime)" },
+    { CO_EXTEND,
+      { "extend", required_argument, NULL, OPT_EXTEND },
+      "HOURS",
+      "lengthen the lease by HOURS past its current end" },
 };
+
+/* --lifetime and --extend: whole hours, 1..8760 (a year, the server's limit). */
+static int parse_hours(const char *opt, const char *arg, unsigned *ret)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v < 1 || v > 8760) {
+        fprintf(stderr, "virtmc: --%s wants whole hours (1 to 8760), not '%s'\n", opt, arg);
+        return VMC_EXIT_USAGE;
+    }
+    *ret = (unsigned)v;
+    return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -420,6 +446,14 @@ static int run(int argc, char **argv)
             }
             break;
         }
+        case OPT_LIFETIME:
+        case OPT_EXTEND:
+            if (parse_hours(c == OPT_LIFETIME ? "lifetime" : "extend", optarg,
+                            c == OPT_LIFETIME ? &a.lifetime : &a.extend)) {
+                strv_free(a.tags);
+                return VMC_EXIT_USAGE;
+            }
+            break;
         case ':':
         case '?':
         unknown:

@@ -110,6 +110,7 @@ typedef struct Args {
     const char *state, *host, *owner;
     char **tags;    /* key=value as given */
     double timeout; /* seconds; < 0 unset */
+    unsigned lifetime, extend; /* hours; 0 unset */
     char **pos;     /* positional arguments after the command */
     size_t n_pos;
 } Args;
@@ -125,6 +126,8 @@ enum {
     CO_RESTART = 1 << 6,
     CO_FORCE = 1 << 7,
     CO_TIMEOUT = 1 << 8,
+    CO_LIFETIME = 1 << 9,
+    CO_EXTEND = 1 << 10,
 };
 
 typedef struct Command {

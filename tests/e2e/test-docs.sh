@@ -18,12 +18,13 @@ man1="$abs_srcdir/man/virtmc.1"
 for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS ENVIRONMENT FILES "EXIT STATUS" EXAMPLES "SEE ALSO"; do
     check "virtmc.1 has section $s" grep -q "^\.SH \"\{0,1\}$s\"\{0,1\}" "$man1"
 done
-for c in list status power boot backups restore query map hosts meta addresses wait; do
+for c in list status power boot backups restore query map hosts meta addresses wait \
+    pools checkout lease return; do
     check "virtmc.1 documents the command $c" grep -Eq "^(\\\\fB|\.BI? )$c( |\\\\|\$)" "$man1"
     check "README shows virtmc $c" grep -q "\`$c" "$abs_srcdir/README.md"
 done
 for o in server user password auth cacert insecure config json help version state host owner tag \
-    quiet once restart force timeout; do
+    quiet once restart force timeout lifetime extend; do
     check "virtmc.1 documents --$o" grep -qF -- "\\-\\-$o" "$man1"
 done
 for e in VIRTMC_URL VIRTMC_USER VIRTMC_PASSWORD VIRTMC_CACERT VIRTMC_CONFIG NO_COLOR \

@@ -385,7 +385,7 @@ if command -v bash >/dev/null 2>&1; then
     complete_words() {
         PATH="$(dirname "$VIRTMC"):$PATH" bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _virtmc; printf "%s\n" "${COMPREPLY[@]}"' _ "$COMP" "$@" 2>/dev/null | sort | tr '\n' ' '
     }
-    check "completion: commands" [ "$(complete_words virtmc po)" = "power " ]
+    check "completion: commands" [ "$(complete_words virtmc pow)" = "power " ]
     check "completion: power actions" [ "$(complete_words virtmc power web1 '')" = "cycle force-off nmi off on reboot reset soft " ]
     check "completion: boot devices" [ "$(complete_words virtmc boot web1 '')" = "cdrom default disk pxe " ]
     check "completion: machine names from the server" [ "$(complete_words virtmc status ap)" = "app1 " ]
