@@ -33,6 +33,10 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 
 qemu_init() {
     local mode=${1:-shared} rc
+    if [ -n "${VIRTMCD_SKIP_QEMU:-}" ]; then
+        echo "# SKIP: $VIRTMCD_SKIP_QEMU"
+        exit 77
+    fi
     for b in curl jq qemu-img flock python3; do
         command -v "$b" >/dev/null 2>&1 || { echo "# SKIP: $b is not installed"; exit 77; }
     done
