@@ -286,14 +286,10 @@ static Strike strikes[STRIKE_SLOTS];
  * searched whole, and there the slot used longest ago makes room. */
 static Strike *strike_find(const char *key, bool create, uint64_t now)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
+    uint64_t h = fnv1a64(key, strlen(key));
     Strike *oldest = NULL, *e;
     size_t i;
 
-    for (const char *p = key; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= UINT64_C(1099511628211);
-    }
     for (size_t k = 0; k < STRIKE_SLOTS; k++) {
         i = (size_t)((h + k) % STRIKE_SLOTS);
         e = &strikes[i];

@@ -162,41 +162,6 @@ static bool media_resolve(Ctx *c)
     return true;
 }
 
-/* If-Match against the Cd's ETag, as the system's (RFC 9110, strong). */
-static bool media_if_match(Ctx *c)
-{
-    const char *h = http_header(c->req, "If-Match");
-    _cleanup_strv_free_ char **tags = NULL;
-    _cleanup_free_ char *body = NULL;
-    char etag[24];
-    size_t len;
-    int r;
-
-    if (!h)
-        return true;
-    tags = strv_split(h, ',');
-    if (!tags) {
-        rf_error(c, 500, "InternalError", "out of memory");
-        return false;
-    }
-    for (char **t = tags; *t; t++)
-        if (streq(strstrip(*t), "*"))
-            return true;
-    r = media_render(c, &body, &len, etag);
-    if (r < 0) {
-        rf_error_errno(c, r, "read the virtual media");
-        return false;
-    }
-    for (char **t = tags; *t; t++)
-        if (streq(strstrip(*t), etag))
-            return true;
-    rf_error(c, 412, "PreconditionFailed",
-             "the virtual media changed since the ETag in If-Match was read: it is now %s; "
-             "GET it again", etag);
-    (void)reply_add_header(c->rep, "ETag", etag);
-    return false;
-}
-
 /* ---- GET ---- */
 
 void rf_media_list(Ctx *c)
@@ -424,7 +389,7 @@ void rf_media_insert(Ctx *c)
                      "send true or leave it out");
         return;
     }
-    if (check_request(&q) < 0 || !media_if_match(c))
+    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render))
         return;
     if (media_change(c, q.image, true))
         reply_set(c->rep, 204, NULL, NULL, 0);
@@ -449,7 +414,7 @@ void rf_media_eject(Ctx *c)
     /* sushy posts no body at all, other clients {}. */
     if (c->body && json_object_each(c->body, no_parameter, c) < 0)
         return;
-    if (!media_if_match(c))
+    if (!rf_if_match(c, "virtual media", media_render))
         return;
     if (media_change(c, NULL, true))
         reply_set(c->rep, 204, NULL, NULL, 0);
@@ -479,7 +444,7 @@ void rf_media_patch(Ctx *c)
                      "send an Image with Inserted true, or Inserted false alone to eject");
         return;
     }
-    if (check_request(&q) < 0 || !media_if_match(c))
+    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render))
         return;
     eject = (q.has_image && !q.image) || (q.has_inserted && !q.inserted);
     if (!eject && !q.has_image && q.has_inserted) {

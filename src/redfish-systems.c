@@ -492,13 +492,7 @@ static Json *system_json(const SysView *v)
  * Equal bodies, equal tags; any change to what GET shows changes it. */
 void rf_etag(const char *body, size_t len, char ret[24])
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)body[i];
-        h *= UINT64_C(1099511628211);
-    }
-    snprintf(ret, 24, "\"%016llx\"", (unsigned long long)h);
+    snprintf(ret, 24, "\"%016llx\"", (unsigned long long)fnv1a64(body, len));
 }
 
 /* ---- rendered systems, kept while they stand ----
@@ -533,14 +527,8 @@ static void rendered_init(void)
 
 static Rendered *rendered_slot(const char *uuid)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-
-    for (const char *p = uuid; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= UINT64_C(1099511628211);
-    }
     pthread_once(&rendered_once, rendered_init);
-    return &rendered[h % RENDER_SLOTS];
+    return &rendered[fnv1a64(uuid, strlen(uuid)) % RENDER_SLOTS];
 }
 
 /* A copy of the body kept for m, if it still stands. */
@@ -649,12 +637,12 @@ void rf_system_get(Ctx *c)
 
 /* RFC 9110 If-Match: "*", or a list of entity tags; a weak tag never
  * matches (strong comparison).  True when the request may go on; else the
- * 412 is answered. */
-static bool if_match(Ctx *c)
+ * 412 (with the current ETag) is answered.  what names the resource. */
+bool rf_if_match(Ctx *c, const char *what, RfRenderFn render)
 {
     const char *h = http_header(c->req, "If-Match");
     _cleanup_strv_free_ char **tags = NULL;
-    _cleanup_free_ char *body = NULL;
+    _cleanup_free_ char *body = NULL, *doing = NULL;
     char etag[24];
     size_t len;
     int r;
@@ -669,17 +657,18 @@ static bool if_match(Ctx *c)
     for (char **t = tags; *t; t++)
         if (streq(strstrip(*t), "*"))
             return true;
-    r = system_render(c, &body, &len, etag);
+    r = render(c, &body, &len, etag);
     if (r < 0) {
-        rf_error_errno(c, r, "read the system");
+        doing = strdup_printf("read the %s", what);
+        rf_error_errno(c, r, doing ? doing : "read the resource");
         return false;
     }
     for (char **t = tags; *t; t++)
         if (streq(strstrip(*t), etag))
             return true;
     rf_error(c, 412, "PreconditionFailed",
-             "the system changed since the ETag in If-Match was read: it is now %s; "
-             "GET it again", etag);
+             "the %s changed since the ETag in If-Match was read: it is now %s; GET it again",
+             what, etag);
     (void)reply_add_header(c->rep, "ETag", etag);
     return false;
 }
@@ -749,7 +738,7 @@ void rf_system_reset(Ctx *c)
                  "supported: see ResetType@Redfish.AllowableValues", shown ? shown : "");
         return;
     }
-    if (!if_match(c))
+    if (!rf_if_match(c, "system", system_render))
         return;
     c->req->log_action = power_action_to_string(a);
     r = ops_power(&who, &c->machine, a, false, &res);
@@ -939,7 +928,7 @@ void rf_system_patch(Ctx *c)
         rf_error(c, 400, "NoOperation", "the request body holds no property to change");
         return;
     }
-    if (!if_match(c))
+    if (!rf_if_match(c, "system", system_render))
         return;
     r = sys_view_load(c, &v);
     if (r < 0) {

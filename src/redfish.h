@@ -66,6 +66,11 @@ void rf_volume_get(Ctx *c);
 bool rf_sys_resolve(Ctx *c);
 /* The strong ETag of a representation (a quoted 64-bit FNV-1a). */
 void rf_etag(const char *body, size_t len, char ret[24]);
+/* A resource as GET answers it: body and ETag. */
+typedef int (*RfRenderFn)(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[24]);
+/* If-Match (RFC 9110, strong) against render's ETag: true when the request
+ * may go on, else the 412 is answered; what names the resource. */
+bool rf_if_match(Ctx *c, const char *what, RfRenderFn render);
 /* Links to every system the caller may see (a machine on two hosts once);
  * NULL on out of memory. */
 Json *rf_systems_links(Ctx *c);

@@ -575,6 +575,18 @@ bool cidr_match(const Cidr *c, const char *addr)
     return rest == 0 || ((p[full] ^ c->addr[full]) & (0xff00u >> rest) & 0xff) == 0;
 }
 
+uint64_t fnv1a64(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
 void hex_encode(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -30,6 +30,9 @@ size_t strv_length(char *const *v);
 char **strv_split(const char *s, char sep);
 /* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
+/* 64-bit FNV-1a of n bytes: a fast hash for tables and validators, never
+ * for anything an attacker must not forge. */
+uint64_t fnv1a64(const void *p, size_t n);
 
 /* Append a copy of s to *v (NULL-terminated); -ENOMEM on failure. */
 int strv_push(char ***v, const char *s);
