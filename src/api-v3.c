@@ -277,12 +277,19 @@ void api_v3_vm_post(Ctx *c)
 {
     _cleanup_(json_unrefp) Json *body = NULL;
     Wanted w = { 0 };
+    int r;
 
     c->req->log_action = "checkout";
-    if (read_body(c, &body) < 0 || json_object_each(body, body_pool, &w) < 0 || w.n == 0) {
+    r = read_body(c, &body);
+    if (r == 0)
+        r = json_object_each(body, body_pool, &w);
+    if (r == 0 && w.n == 0) {
+        error_setf("a JSON body {\"<pool>\": count, ...} naming a pool is required");
+        r = -EINVAL;
+    }
+    if (r < 0) {
         wanted_clear(&w);
-        api_reply_error(c, 404, "%s",
-                        error_get() ? error_get() : "a JSON body {\"<pool>\": count} is required");
+        api_reply_error(c, 404, "%s", error_get() ? error_get() : "bad body");
         return;
     }
     checkout(c, &w);

@@ -173,6 +173,7 @@ expect_v3_error 404 "an unknown pool"
 for bad in '{"small":"0"}' '{"small":"x"}' '{}' 'not json' '["small"]'; do
     tok "$TOK" POST $V/vm -d "$bad"
     expect_v3_error 404 "POST /vm $bad (vmpooler answers 404 to a bad body)"
+    check "its reason says why" jq -e '.reason | length > 0' "$T/body"
 done
 tok "$TOK" POST $V/vm/small+nope
 expect_v3_error 404 "POST /vm/<pool>+<unknown pool>"
