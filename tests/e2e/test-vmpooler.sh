@@ -242,6 +242,18 @@ expect_v3_error 404 "the deleted token is unknown"
 tok "$TOK" GET "$V/vm/$B1"
 expect_v3_error 401 "the deleted token opens nothing"
 
+# An admin's token returns anyone's machine; no credentials change nothing.
+req PUT "$V/vm/$B1" -d '{"lifetime":"1"}'
+expect_v3_error 401 "PUT without a token"
+basic admin "$PW_ADMIN" POST $V/token
+ATOK=$(jq -r .token "$T/body")
+tok "$ATOK" GET "$V/vm/$B1"
+expect_jqc ".[\"$B1\"] | [.template, .state]" '["small","running"]' "an admin reads bob's machine"
+tok "$ATOK" DELETE "$V/vm/$B1"
+expect_jqc . '{"ok":true}' "an admin returns bob's machine"
+check "it is removed" \
+    wait_for 60 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --digest -u 'admin:$PW_ADMIN' '$BASE/service/$B1')\" = 404 ]"
+
 # The /api tree next to it is unchanged.
 req GET $V/nope -u "reader:$PW_READER"
 expect_v3_error 404 "an unknown /api/v3 path"
