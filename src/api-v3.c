@@ -265,8 +265,7 @@ static int body_pool(const char *key, Json *value, void *userdata)
     unsigned count;
 
     if (read_count(value, POOL_CHECKOUT_MAX, &count) < 0) {
-        error_setf("the count of pool '%s' must be a whole number 1..%d", key,
-                   POOL_CHECKOUT_MAX);
+        error_setf("the count of pool '%s' must be a whole number 1..%d", key, POOL_CHECKOUT_MAX);
         return -EINVAL;
     }
     return wanted_add(w, key, count);
@@ -390,8 +389,7 @@ void api_v3_vm_put(Ctx *c)
         api_reply_error(c, 400, "%s", error_get() ? error_get() : "bad body");
         return;
     }
-    if (json_get(body, "lifetime") &&
-        read_count(json_get(body, "lifetime"), 8760, &lifetime) < 0) {
+    if (json_get(body, "lifetime") && read_count(json_get(body, "lifetime"), 8760, &lifetime) < 0) {
         api_reply_error(c, 400, "lifetime must be a whole number of hours, 1..8760");
         return;
     }
@@ -580,8 +578,9 @@ void api_v3_summary(Ctx *c)
         return;
     }
     if (from > to || to > today || to - from > 366) {
-        api_reply_error(c, 400, "the range must run forwards, end by today and span a year "
-                                "at most");
+        api_reply_error(c, 400,
+                        "the range must run forwards, end by today and span a year "
+                        "at most");
         return;
     }
     o = json_obj();
