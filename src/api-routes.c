@@ -1,9 +1,12 @@
 /* api-routes.c: the routes of API.md sections 1-2, 3 (hosts), 4 (the map),
- * 5 (pools) and 7 as tables, one per tree (/service, /api): a row per path pattern,
+ * 5 (pools), 7 and 12.1 (vmpooler's v3) as tables, one per tree (/service, /api,
+ * /api/v3): a row per path pattern,
  * and per method its handler, the role it needs, its flags and its accepted
  * query keys; plus the error body of the tree.  Data only: it names handlers
  * but never calls one. */
 #include "config.h"
+
+#include <string.h>
 
 #include "api-routes.h"
 #include "api.h"
@@ -104,6 +107,59 @@ const RouteTable api_v1_route_table = {
     .n_routes = ELEMENTSOF(v1_routes),
     .root = "api",
     .error_body = service_error_body,
+};
+
+/* vmpooler's v3 API (API.md section 12.1): its error body is {"ok": false},
+ * with our message as "reason". */
+static char *v3_error_body(unsigned status, const char *message, size_t *ret_len)
+{
+    _cleanup_(json_unrefp) Json *o = json_obj();
+
+    (void)status;
+    json_set_bool(o, "ok", false);
+    if (message)
+        json_set_str(o, "reason", message);
+    return json_dump(o, ret_len);
+}
+
+/* GET /api/v3/token/<token>: the token is the credential (api-v3.c). */
+static bool v3_is_public(HttpMethod method, const char *path)
+{
+    static const char prefix[] = "/api/v3/token/";
+
+    return (method & (HTTP_GET | HTTP_HEAD)) && strncmp(path, prefix, strlen(prefix)) == 0 &&
+           path[strlen(prefix)] && !strchr(path + strlen(prefix), '/');
+}
+
+static const char *const q_view[] = { "view", NULL };
+static const char *const q_summary[] = { "from", "to", NULL };
+
+/* The machine segment is {vm}, not {name}: POST takes pools there
+ * ("a+b"), the other methods resolve it as a machine (api_resolve_machine). */
+static const Route v3_routes[] = {
+    { "/api/v3/token", { { HTTP_POST, api_v3_token_post, ROLE_USER, 0, NULL } } },
+    { "/api/v3/token/{token}",
+      { { HTTP_GET, api_v3_token_get, ROLE_USER, ROUTE_INLINE, NULL },
+        { HTTP_DELETE, api_v3_token_delete, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/api/v3/vm",
+      { { HTTP_GET, api_v3_vm_list, ROLE_USER, ROUTE_INLINE, NULL },
+        { HTTP_POST, api_v3_vm_post, ROLE_OPERATOR, 0, NULL } } },
+    { "/api/v3/vm/{vm}",
+      { { HTTP_GET, api_v3_vm_get, ROLE_USER, 0, NULL },
+        { HTTP_POST, api_v3_vm_pools_post, ROLE_OPERATOR, 0, NULL },
+        { HTTP_PUT, api_v3_vm_put, ROLE_USER, 0, NULL },
+        { HTTP_DELETE, api_v3_vm_delete, ROLE_USER, 0, NULL } } },
+    { "/api/v3/status", { { HTTP_GET, api_v3_status, ROLE_USER, ROUTE_INLINE, q_view } } },
+    { "/api/v3/summary", { { HTTP_GET, api_v3_summary, ROLE_USER, ROUTE_INLINE, q_summary } } },
+};
+
+const RouteTable api_v3_route_table = {
+    .routes = v3_routes,
+    .n_routes = ELEMENTSOF(v3_routes),
+    .root = "api/v3",
+    .error_body = v3_error_body,
+    .is_public = v3_is_public,
+    .raw_body = true,
 };
 
 /* Prometheus' scrape path (API.md section 7): read like /service/health,

@@ -11,6 +11,9 @@
 extern const RouteTable api_route_table;
 /* The /api tree: virtmapper's paths (/api/v1/vmap), same error body. */
 extern const RouteTable api_v1_route_table;
+/* /api/v3: vmpooler's paths (API.md section 12.1), its {"ok": false}
+ * errors, its bodies read by the handlers. */
+extern const RouteTable api_v3_route_table;
 /* GET /metrics (API.md section 7): a tree of its own, with the /service
  * tree's error body and authentication. */
 extern const RouteTable api_metrics_route_table;

@@ -113,10 +113,12 @@ void api_shutdown(void)
 
 /* The route tables this dispatcher serves.  The first also answers the paths
  * that no tree's root claims, with its 404. */
-static const RouteTable *const trees[] = { &api_route_table, &api_v1_route_table,
-                                            &redfish_route_table, &api_metrics_route_table };
+/* /api/v3 before /api: the longer root first. */
+static const RouteTable *const trees[] = { &api_route_table, &api_v3_route_table,
+                                           &api_v1_route_table, &redfish_route_table,
+                                           &api_metrics_route_table };
 
-/* The tree whose root is the path's first segment (taken literally: a root
+/* The tree whose root is the path's first segment(s) (taken literally: a root
  * spelled with escapes is no tree's and gets the first tree's 404). */
 static const RouteTable *tree_for_path(const char *path)
 {
@@ -395,14 +397,14 @@ static bool content_type_is_json(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Resolve {name}: 404 unknown, 409 ambiguous, 503 host down. */
-static bool resolve_machine(Ctx *c)
+/* Resolve a machine name: 404 unknown, 409 ambiguous, 503 host down. */
+static bool resolve_name(Ctx *c, const char *name)
 {
     _cleanup_strv_free_ char **hosts = NULL;
     const char *host = http_query(c->req, "host");
     int r;
 
-    c->name = route_param(&c->m, "name");
+    c->name = name;
     if (!c->name)
         return true;
     c->req->log_machine = c->name;
@@ -437,6 +439,42 @@ static bool resolve_machine(Ctx *c)
         return false;
     }
     return true;
+}
+
+/* Resolve {name}. */
+static bool resolve_machine(Ctx *c)
+{
+    return resolve_name(c, route_param(&c->m, "name"));
+}
+
+/* A leased machine is its owner's (operator) and the admins': anyone else
+ * reads it only.  Then the role `needed`. */
+static bool check_machine_role(Ctx *c, int needed)
+{
+    if (c->name) {
+        Role before = c->id.role;
+
+        c->id.role = ops_lease_role(&c->machine, c->id.anonymous ? NULL : c->id.user, before);
+        if (c->id.role < before && (int)c->id.role < needed) {
+            auth_count_forbidden();
+            log_warning("Forbidden: %s from %s on %s %s: the machine is leased to another user",
+                        c->id.anonymous ? "anonymous" : c->id.user, c->req->peer,
+                        c->req->method_str, c->req->path);
+            api_reply_error(c, 403, "'%s' is checked out by another user: only its owner or an "
+                            "admin may change it", c->name);
+            return false;
+        }
+    }
+    if ((int)c->id.role < needed) {
+        api_forbidden(c, (Role)needed);
+        return false;
+    }
+    return true;
+}
+
+bool api_resolve_machine(Ctx *c, const char *name, Role needed)
+{
+    return resolve_name(c, name) && check_machine_role(c, (int)needed);
 }
 
 /* A request refused before routing still counts under its route (the
@@ -534,7 +572,9 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
             return HTTP_DONE;
         }
     }
-    if (req->body_len > 0) {
+    /* A tree whose clients send JSON under any Content-Type (vmpooler's,
+     * whose errors are its own) leaves the body to its handlers. */
+    if (req->body_len > 0 && !c->tree->raw_body) {
         if (!content_type_is_json(http_header(req, "Content-Type"))) {
             api_reply_error(c, 415, "the body must be application/json");
             return HTTP_DONE;
@@ -558,28 +598,10 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     }
     if (!resolve_machine(c))
         return HTTP_DONE;
-    /* A leased machine is its owner's (operator) and the admins': anyone
-     * else reads it only. */
-    if (c->name) {
-        Role before = c->id.role;
-
-        c->id.role = ops_lease_role(&c->machine, c->id.anonymous ? NULL : c->id.user, before);
-        if (c->id.role < before && (int)c->id.role < entry->role) {
-            auth_count_forbidden();
-            log_warning("Forbidden: %s from %s on %s %s: the machine is leased to another user",
-                        c->id.anonymous ? "anonymous" : c->id.user, c->req->peer,
-                        c->req->method_str, c->req->path);
-            api_reply_error(c, 403, "'%s' is checked out by another user: only its owner or an "
-                            "admin may change it", c->name);
-            return HTTP_DONE;
-        }
-    }
     /* The role of the entry that serves this method (a legacy GET: the
      * action's own). */
-    if ((int)c->id.role < entry->role) {
-        api_forbidden(c, (Role)entry->role);
+    if (!check_machine_role(c, entry->role))
         return HTTP_DONE;
-    }
     if (entry->flags & (ROUTE_INLINE | ROUTE_TRY_INLINE)) {
         c->may_defer = entry->flags & ROUTE_TRY_INLINE;
         entry->handler(c);

@@ -58,6 +58,10 @@ OpsCaller api_caller(const Ctx *c);
 /* 403 for a role too low (logged and counted). */
 void api_forbidden(Ctx *c, Role needed);
 bool api_machine_visible(const Ctx *c, const char *name);
+/* For a handler whose path names a machine other than by {name}: resolve
+ * it as {name} is (the ACL, 404/409/503), then the lease's rules and the
+ * role `needed`; false when it has answered. */
+bool api_resolve_machine(Ctx *c, const char *name, Role needed);
 /* Whether the row's metadata says the caller holds the machine's unexpired
  * lease (which makes it visible outside the caller's machine globs). */
 bool api_lease_visible(const Ctx *c, const DomInfo *info);
@@ -101,6 +105,20 @@ void api_lease_get(Ctx *c);
 void api_lease_put(Ctx *c);
 void api_lease_delete(Ctx *c);
 void api_service_status(Ctx *c);
+
+/* api-v3.c: vmpooler's v3 API, the part a checkout needs (API.md section
+ * 12.1). */
+void api_v3_token_post(Ctx *c);
+void api_v3_token_get(Ctx *c);
+void api_v3_token_delete(Ctx *c);
+void api_v3_vm_list(Ctx *c);
+void api_v3_vm_post(Ctx *c);
+void api_v3_vm_pools_post(Ctx *c);
+void api_v3_vm_get(Ctx *c);
+void api_v3_vm_put(Ctx *c);
+void api_v3_vm_delete(Ctx *c);
+void api_v3_status(Ctx *c);
+void api_v3_summary(Ctx *c);
 
 /* api-service.c */
 void api_machines_list(Ctx *c);

@@ -76,7 +76,8 @@ typedef struct RouteTable {
     const char *short_prefix;
     const char *short_insert;
     const char *const *reserved;
-    /* The first segment of every path of the tree ("service"). */
+    /* The first segment of every path of the tree ("service"), or the
+     * first two ("api/v3"). */
     const char *root;
     RouteErrorBody error_body;
     /* Headers on every answer of the tree, name and value in turn,
@@ -85,6 +86,9 @@ typedef struct RouteTable {
     /* Whether method and raw path are readable without credentials (the
      * Redfish service root, its login); NULL: none is. */
     bool (*is_public)(HttpMethod method, const char *path);
+    /* The handlers read the body themselves (Request.body), whatever its
+     * Content-Type: vmpooler's clients send JSON as a form. */
+    bool raw_body;
 } RouteTable;
 
 typedef enum RouteResult {

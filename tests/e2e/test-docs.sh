@@ -50,7 +50,9 @@ for p in "/service/machines" "state_controller/status" "state_controller/<action
     "/redfish/v1/Systems" "ComputerSystem.Reset" "BootSourceOverrideEnabled" "If-Match" \
     "/redfish/v1/Managers" "/redfish/v1/Chassis" EthernetInterfaces Processors SimpleStorage \
     "/service/pools" "/service/pools/<pool>" "/service/pools/<pool>/checkout" \
-    "/service/pools/checkout" "/lease" "/service/status"; do
+    "/service/pools/checkout" "/lease" "/service/status" "/api/v3/token" "/api/v3/token/<token>" \
+    "/api/v3/vm" "/api/v3/vm/<pool>[+<pool>...]" "/api/v3/vm/<hostname>" "/api/v3/status" \
+    "/api/v3/summary"; do
     check "docs/API.md documents $p" grep -qF -- "$p" "$api"
 done
 check "demo node parses in libvirt's test driver" \
