@@ -806,6 +806,9 @@ static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe, bool aba
 
     if (!atomic_load(&access_log_) || !log_enabled(LOG_INFO))
         return;
+    /* The journal's fields; a line on stderr has no use for them. */
+    if (!log_structured())
+        goto line;
     snprintf(f_remote, sizeof(f_remote), "REMOTE=%s", h->peer);
     fields[nf++] = f_remote;
     if (user) {
@@ -820,14 +823,15 @@ static void access_log(HttpReq *h, enum MHD_RequestTerminationCode toe, bool aba
         snprintf(f_action, sizeof(f_action), "ACTION=%s", action);
         fields[nf++] = f_action;
     }
+line:
     fields[nf] = NULL;
-    (void)log_internal(LOG_INFO, 0, fields, "%s %s %u %zu %lluus %s%s%s%s%s",
-                       h->req.method_str ? h->req.method_str : "-", h->path ? h->path : "-",
-                       abandoned ? 503u : h->rep.status,
-                       abandoned ? strlen(STOP_BODY) : h->sent_bytes, (unsigned long long)us,
-                       h->peer, user ? " user=" : "", user ? user : "",
-                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)",
-                       abandoned ? " (abandoned: stopping)" : "");
+    log_access(fields, "%s %s %u %zu %lluus %s%s%s%s%s",
+               h->req.method_str ? h->req.method_str : "-", h->path ? h->path : "-",
+               abandoned ? 503u : h->rep.status,
+               abandoned ? strlen(STOP_BODY) : h->sent_bytes, (unsigned long long)us, h->peer,
+               user ? " user=" : "", user ? user : "",
+               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)",
+               abandoned ? " (abandoned: stopping)" : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,

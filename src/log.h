@@ -24,12 +24,19 @@ void log_flush(void);
 void log_stop(void);
 int log_get_max_level(void);
 bool log_enabled(int level);
+/* Whether lines go to the journal, where structured fields are kept. */
+bool log_structured(void);
 
 /* Structured fields are given as "KEY=value" strings, NULL-terminated.
  * Returns -abs(error) when error != 0, else 0, so callers can
  * `return log_error_errno(r, ...)`.  %m prints strerror(abs(error)). */
 int log_internal(int level, int error, const char *const *fields, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* An access-log line (info): it may wait a few milliseconds in the queue
+ * for others, to be written with them (see log.c). */
+void log_access(const char *const *fields, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), NULL, __VA_ARGS__)
 #define log_debug(...) \

@@ -81,8 +81,9 @@ mrp vm-running state
 check "another address is refused (no users file)" sh -c \
     '[ "$1" = 1 ] && grep -q "status 403" "$2"' _ "$MRP_RC" "$T/body"
 check "and logged" grep -q "Refused GET /service/vm-running/state_controller/status from 127.0.0.1" "$T/daemon.log"
+# Access lines wait a few milliseconds in the log's queue for company.
 check "anonymous requests are in the access log with their address" \
-    grep -q "127.0.0.2 user=anonymous" "$T/daemon.log"
+    wait_for 5 grep -q "127.0.0.2 user=anonymous" "$T/daemon.log"
 req POST '/service/vm-off/state_controller/power_off?force=1' --interface 127.0.0.2
 expect_error 403 "force=1 (admin) is refused to the anonymous operator, no users to step up to"
 stop_daemon
