@@ -1275,11 +1275,23 @@ void rf_storage_subsystem_get(Ctx *c)
     rf_reply(c, 200, o);
 }
 
-void rf_drive_get(Ctx *c)
+/* A Drive and its Volume are one virtual disk seen twice: each links the
+ * other. */
+typedef struct StorageKind {
+    const char *param, *what, *own, *other, *type;
+    bool volume;
+} StorageKind;
+
+static const StorageKind drive_kind = { "drive", "drive", "Drives", "Volumes",
+                                        "#Drive.v1_9_0.Drive", false };
+static const StorageKind volume_kind = { "vol", "volume", "Volumes", "Drives",
+                                         "#Volume.v1_5_0.Volume", true };
+
+static void storage_member_get(Ctx *c, const StorageKind *k)
 {
     _cleanup_(sys_info_clear) SysInfo si = { 0 };
-    _cleanup_free_ char *path = NULL, *vol = NULL;
-    const char *id = route_param(&c->m, "drive");
+    _cleanup_free_ char *path = NULL, *other = NULL;
+    const char *id = route_param(&c->m, k->param);
     const SysDisk *d;
     Json *o, *links, *a;
 
@@ -1287,23 +1299,30 @@ void rf_drive_get(Ctx *c)
         return;
     d = storage_disk(&si, id);
     if (!d) {
-        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no drive '%s'", c->name,
+        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no %s '%s'", c->name, k->what,
                  id ? id : "");
         return;
     }
-    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
+    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/%s/%s", si.m.uuid, k->own,
                          d->target);
-    vol = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
-                        d->target);
-    o = rf_resource(path, "#Drive.v1_9_0.Drive", d->target, "Virtual disk");
+    other = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/%s/%s", si.m.uuid,
+                          k->other, d->target);
+    o = rf_resource(path, k->type, d->target, "Virtual disk");
     json_set(o, "CapacityBytes", capacity_json(c, d));
+    if (k->volume)
+        json_set_str(o, "VolumeType", "RawDevice");
     json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
     links = json_obj();
     a = json_arr();
-    json_push(a, rf_link(vol));
-    json_set(links, "Volumes", a);
+    json_push(a, rf_link(other));
+    json_set(links, k->other, a);
     json_set(o, "Links", links);
     rf_reply(c, 200, o);
+}
+
+void rf_drive_get(Ctx *c)
+{
+    storage_member_get(c, &drive_kind);
 }
 
 void rf_volumes_list(Ctx *c)
@@ -1329,32 +1348,5 @@ void rf_volumes_list(Ctx *c)
 
 void rf_volume_get(Ctx *c)
 {
-    _cleanup_(sys_info_clear) SysInfo si = { 0 };
-    _cleanup_free_ char *path = NULL, *drive = NULL;
-    const char *id = route_param(&c->m, "vol");
-    const SysDisk *d;
-    Json *o, *links, *a;
-
-    if (!storage_load(c, &si))
-        return;
-    d = storage_disk(&si, id);
-    if (!d) {
-        rf_error(c, 404, "ResourceMissingAtURI", "system '%s' has no volume '%s'", c->name,
-                 id ? id : "");
-        return;
-    }
-    path = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Volumes/%s", si.m.uuid,
-                         d->target);
-    drive = strdup_printf(RF_SYSTEMS "/%s/Storage/" RF_STORAGE_ID "/Drives/%s", si.m.uuid,
-                          d->target);
-    o = rf_resource(path, "#Volume.v1_5_0.Volume", d->target, "Virtual disk");
-    json_set(o, "CapacityBytes", capacity_json(c, d));
-    json_set_str(o, "VolumeType", "RawDevice");
-    json_set(o, "Status", status_json(d->empty ? "Absent" : "Enabled", "OK"));
-    links = json_obj();
-    a = json_arr();
-    json_push(a, rf_link(drive));
-    json_set(links, "Drives", a);
-    json_set(o, "Links", links);
-    rf_reply(c, 200, o);
+    storage_member_get(c, &volume_kind);
 }
