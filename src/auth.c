@@ -67,30 +67,6 @@ size_t users_count(const Users *u)
     return u ? u->n : 0;
 }
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* On every Digest request: no sscanf. */
-static int unhex_bytes(const char *s, size_t len, uint8_t *out)
-{
-    for (size_t i = 0; i < len; i += 2) {
-        int hi = nibble(s[i]), lo = hi < 0 ? -1 : nibble(s[i + 1]);
-
-        if (lo < 0)
-            return -EINVAL;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 static void add_error(ConfErrors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_error(ConfErrors *errs, const char *fmt, ...)
 {
@@ -184,7 +160,7 @@ int users_load(const char *path, const char *realm, Users **ret, ConfErrors *err
         }
         u->v = nv;
         u->v[u->n] = (User){ .name = strdup(line), .ha1_len = hl / 2 };
-        if (!u->v[u->n].name || unhex_bytes(ha1, hl, u->v[u->n].ha1) < 0) {
+        if (!u->v[u->n].name || hex_decode(ha1, hl, u->v[u->n].ha1) < 0) {
             if (u->v[u->n].name)
                 add_error(errs, "%s:%u: the hash of '%s' is not hexadecimal", path, lineno, line);
             free(u->v[u->n].name);
@@ -563,7 +539,7 @@ static int nonce_check(const char *hex, bool sha256, const char *realm, unsigned
     uint64_t t = 0, now = now_usec();
 
     pthread_once(&secret_once, secret_init);
-    if (!secret_ok || strlen(hex) != 2 * NONCE_BYTES || unhex_bytes(hex, 2 * NONCE_BYTES, n) < 0)
+    if (!secret_ok || strlen(hex) != 2 * NONCE_BYTES || hex_decode(hex, 2 * NONCE_BYTES, n) < 0)
         return -EINVAL;
     if (nonce_mac(n, sha256, realm, mac) < 0 || !equal_ct(mac, n + 8 + NONCE_RAND, NONCE_MAC))
         return -EINVAL;
@@ -787,7 +763,7 @@ static AuthResult digest_check(Request *req, const Conf *conf, const Users *user
     if (strlen(p.nc) != 8 || p.nc[strspn(p.nc, "0123456789abcdefABCDEF")] ||
         (nc = strtoull(p.nc, NULL, 16)) == 0)
         return fail(req, conf, AUTH_BAD, p.username, "the nonce count is not 1 to ffffffff");
-    if (strlen(p.response) != 2 * hl || unhex_bytes(p.response, 2 * hl, given) < 0)
+    if (strlen(p.response) != 2 * hl || hex_decode(p.response, 2 * hl, given) < 0)
         return fail(req, conf, AUTH_BAD, p.username, "malformed response");
 
     /* A nonce that is not ours, or expired: stale=true for every user,

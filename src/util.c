@@ -166,7 +166,7 @@ int parse_bool(const char *s, bool *ret)
     return -EINVAL;
 }
 
-static int unhex(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -192,8 +192,8 @@ int percent_decode(const char *s, size_t len, char **ret, size_t *ret_len)
                 free(out);
                 return -EINVAL;
             }
-            hi = unhex(s[i + 1]);
-            lo = unhex(s[i + 2]);
+            hi = hex_digit(s[i + 1]);
+            lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0) {
                 free(out);
                 return -EINVAL;
@@ -573,6 +573,18 @@ bool cidr_match(const Cidr *c, const char *addr)
     if (memcmp(p, c->addr, full) != 0)
         return false;
     return rest == 0 || ((p[full] ^ c->addr[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+int hex_decode(const char *s, size_t len, uint8_t *out)
+{
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hex_digit(s[i]), lo = hi < 0 ? -1 : hex_digit(s[i + 1]);
+
+        if (lo < 0)
+            return -EINVAL;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
 }
 
 uint64_t fnv1a64(const void *p, size_t n)

@@ -30,6 +30,10 @@ size_t strv_length(char *const *v);
 char **strv_split(const char *s, char sep);
 /* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
+/* The value of a hex digit, or -1. */
+int hex_digit(char c);
+/* len hex digits (even) into len / 2 bytes; -EINVAL for anything else. */
+int hex_decode(const char *s, size_t len, uint8_t *out);
 /* 64-bit FNV-1a of n bytes: a fast hash for tables and validators, never
  * for anything an attacker must not forge. */
 uint64_t fnv1a64(const void *p, size_t n);

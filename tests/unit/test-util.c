@@ -181,8 +181,28 @@ static void test_error(void)
     CHECK(error_get() == NULL);
 }
 
+static void test_hex(void)
+{
+    static const uint8_t bytes[] = { 0x00, 0x7f, 0xa5, 0xff };
+    uint8_t back[4] = { 0 };
+    char hex[9];
+
+    hex_encode(bytes, sizeof(bytes), hex);
+    CHECK_STR(hex, "007fa5ff");
+    CHECK_INT(hex_decode(hex, 8, back), 0);
+    CHECK(memcmp(back, bytes, sizeof(bytes)) == 0);
+    CHECK_INT(hex_decode("007FA5FF", 8, back), 0);
+    CHECK(memcmp(back, bytes, sizeof(bytes)) == 0);
+    CHECK_INT(hex_decode("0g", 2, back), -EINVAL);
+    CHECK_INT(hex_decode("0", 1, back), -EINVAL);
+    CHECK_INT(hex_digit('z'), -1);
+    /* FNV-1a's published test vector for "a". */
+    CHECK(fnv1a64("a", 1) == UINT64_C(0xaf63dc4c8601ec8c));
+}
+
 int main(void)
 {
+    test_hex();
     test_names();
     test_decode();
     test_uri();
