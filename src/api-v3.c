@@ -96,7 +96,7 @@ void api_v3_token_post(Ctx *c)
         auth_challenge(c->req, c->conf, false, c->rep);
         return;
     }
-    r = session_open(c->id.anonymous ? "" : c->id.user, token, &s);
+    r = session_open(c->id.anonymous ? "" : c->id.user, c->conf->token_timeout, token, &s);
     if (r < 0) {
         api_reply_errno(c, r, "create a token");
         return;

@@ -220,6 +220,8 @@ static const Key keys[] = {
       .default_value = "60" },
     { SEC_AUTH, "session_timeout", KEY_UINT, C(session_timeout), 30, 86400,
       .default_value = "1800" },
+    { SEC_AUTH, "token_timeout", KEY_UINT, C(token_timeout), 30, 31536000,
+      .default_value = "604800" },
 
     { SEC_USER, "role", KEY_ENUM, U(role), .values = role_names, .default_value = "user" },
     { SEC_USER, "machines", KEY_GLOBS, U(machines), .default_value = "*" },
@@ -336,6 +338,7 @@ Conf *conf_new(void)
     c->max_failures = 10;
     c->failure_window = 60;
     c->session_timeout = 1800;
+    c->token_timeout = 604800;
 
     c->listen = strdup("127.0.0.1:9001");
     c->uri = strdup("qemu:///system");

@@ -143,6 +143,7 @@ typedef struct Conf {
     unsigned max_failures;          /* failed logins per window before 429; 0 = off; 10 */
     unsigned failure_window;        /* seconds, 60 */
     unsigned session_timeout;       /* Redfish SessionTimeout at start, seconds, 1800 */
+    unsigned token_timeout;         /* idle life of a /api/v3 token, seconds, 604800 */
 
     /* [user "NAME"] */
     ConfUser *users;

@@ -207,7 +207,7 @@ void rf_session_login(Ctx *c)
         auth_challenge(c->req, c->conf, false, c->rep);
         return;
     }
-    r = session_open(id.anonymous ? "" : id.user, token, &s);
+    r = session_open(id.anonymous ? "" : id.user, 0, token, &s);
     if (r < 0) {
         log_error("Cannot open a Redfish session for user '%s': %s", user, strerror(-r));
         rf_error(c, 500, "InternalError", "Cannot open a session: %s.", strerror(-r));

@@ -72,7 +72,9 @@ static void drop(Session *s, const char *why)
 
 static bool expired(const Session *s, uint64_t now)
 {
-    uint64_t idle = (uint64_t)atomic_load(&timeout_s) * 1000000u;
+    uint64_t idle = (uint64_t)(s->info.idle_timeout_s ? s->info.idle_timeout_s
+                                                       : atomic_load(&timeout_s)) *
+                    1000000u;
 
     return now > s->info.last_used_usec && now - s->info.last_used_usec > idle;
 }
@@ -85,7 +87,8 @@ static void sweep(uint64_t now)
             drop(&table[i], "idle longer than SessionTimeout");
 }
 
-int session_open(const char *user, char ret_token[SESSION_TOKEN_LEN + 1], SessionInfo *ret)
+int session_open(const char *user, unsigned idle_timeout_s, char ret_token[SESSION_TOKEN_LEN + 1],
+                 SessionInfo *ret)
 {
     uint8_t tok[SESSION_TOKEN_LEN / 2], id[SESSION_ID_LEN / 2], hash[32];
     char text[SESSION_TOKEN_LEN + 1];
@@ -138,6 +141,7 @@ int session_open(const char *user, char ret_token[SESSION_TOKEN_LEN + 1], Sessio
     hex_encode(id, sizeof(id), slot->info.id);
     snprintf(slot->info.user, sizeof(slot->info.user), "%s", user);
     slot->info.created_usec = slot->info.last_used_usec = now;
+    slot->info.idle_timeout_s = idle_timeout_s;
     *ret = slot->info;
     pthread_mutex_unlock(&lock);
 

@@ -32,11 +32,15 @@ typedef struct SessionInfo {
     char user[128];        /* "" = the anonymous admin (no users file) */
     uint64_t created_usec; /* now_usec() */
     uint64_t last_used_usec;
+    unsigned idle_timeout_s; /* its own idle timeout; 0: SessionTimeout */
 } SessionInfo;
 
 /* Open a session for user; ret_token is the only copy of the token.
- * -EIO when GnuTLS gives no random bytes, -EINVAL for a name too long. */
-int session_open(const char *user, char ret_token[SESSION_TOKEN_LEN + 1], SessionInfo *ret);
+ * idle_timeout_s: 0 for a Redfish session (SessionTimeout applies), else
+ * its own (a vmpooler token).  -EIO when GnuTLS gives no random bytes,
+ * -EINVAL for a name too long. */
+int session_open(const char *user, unsigned idle_timeout_s, char ret_token[SESSION_TOKEN_LEN + 1],
+                 SessionInfo *ret);
 /* The session of a token, its last use now.  -ENOENT: no such token;
  * -ETIME: it was idle longer than the timeout (and is gone now). */
 int session_use(const char *token, SessionInfo *ret);

@@ -138,6 +138,7 @@ static void test_defaults(void)
     CHECK_INT(c->max_failures, 10);
     CHECK_INT(c->failure_window, 60);
     CHECK_INT(c->session_timeout, 1800);
+    CHECK_INT(c->token_timeout, 604800);
     CHECK_INT(c->n_users, 0);
     CHECK_INT(c->n_pools, 0);
     conf_free(NULL);
@@ -429,6 +430,7 @@ static void test_ranges(void)
         { "auth", "max_failures", 0, 100000 },
         { "auth", "failure_window", 1, 86400 },
         { "auth", "session_timeout", 30, 86400 },
+        { "auth", "token_timeout", 30, 31536000 },
         { "power", "force_off_timeout", 0, 3600 },
         { "power", "reboot_timeout", 0, 3600 },
         { "power", "lock_timeout", 1, 3600 },
