@@ -236,6 +236,7 @@ static int add_metadata(DomInfo *d, const xmlNode *root)
     r = domxml_pool_read(inst, &d->pool);
     if (r < 0)
         return r;
+    d->boot_once = xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "boot-once") != NULL;
     if ((r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "owner"), &d->owner)) < 0 ||
         (r = dup_text(xmlutil_child_ns_elem(inst, VIRTMCD_XMLNS, "description"),
                       &d->description)) < 0)

@@ -71,6 +71,7 @@ typedef struct DomInfo {
     DomTag *tags;
     size_t n_tags;
     DomPool pool;
+    bool boot_once; /* a one-time boot order's marker (<virtmcd:boot-once>) */
 } DomInfo;
 
 void dom_info_free(DomInfo *d);

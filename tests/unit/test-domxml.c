@@ -77,6 +77,7 @@ static void test_web_uefi(void)
     }
     /* libosinfo metadata is not virtmcd's. */
     CHECK(d->owner == NULL);
+    CHECK(!d->boot_once);
     CHECK(d->description == NULL);
     CHECK_INT(d->n_tags, 0);
 }
@@ -187,9 +188,11 @@ static void test_metadata(void)
         "<v:instance xmlns:v='" VIRTMCD_XMLNS "'>"
         "<v:owner>alice</v:owner><v:description>GPU &amp; &lt;more&gt;</v:description>"
         "<v:tag key='a'>1</v:tag><v:tag>no key</v:tag><v:tag key='b'/>"
-        "<owner>not namespaced</owner></v:instance></metadata></domain>";
+        "<owner>not namespaced</owner><v:boot-once restore='20261202T101500.000000Z'/>"
+        "</v:instance></metadata></domain>";
 
     CHECK_STR(d->owner, "bob");
+    CHECK(d->boot_once); /* the fixture is armed */
     CHECK_STR(d->description, "CI runner, rack 4");
     CHECK_INT(d->n_tags, 2);
     if (d->n_tags == 2) {
@@ -203,6 +206,7 @@ static void test_metadata(void)
     if (!e)
         return;
     CHECK_STR(e->owner, "alice");
+    CHECK(e->boot_once);
     CHECK_STR(e->description, "GPU & <more>");
     CHECK_INT(e->n_tags, 2);
     if (e->n_tags == 2) {
