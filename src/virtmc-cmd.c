@@ -393,10 +393,28 @@ static int print_action(const Reply *r)
     return 0;
 }
 
+/* POST /service/machines/NAME/state_controller/ACTION with q; with --json
+ * the answer is printed here.  0 when the server said yes. */
+static int post_action(const Client *c, const Args *a, const char *action, Query *q, Reply *r)
+{
+    _cleanup_free_ char *suffix = strdup_printf("state_controller/%s", action);
+    _cleanup_free_ char *path = NULL;
+    int ret;
+
+    if (!suffix)
+        return oom();
+    path = machine_path(a->pos[0], suffix, a, q);
+    if (!path)
+        return oom();
+    ret = request_json(c, "POST", path, NULL, false, r);
+    if (ret == 0 && a->json)
+        print_body(r);
+    return ret;
+}
+
 static int cmd_power(const Client *c, const Args *a)
 {
     _cleanup_reply_ Reply r = { 0 };
-    _cleanup_free_ char *path = NULL;
     const char *action = NULL;
     Query q = { 0 };
     int ret;
@@ -410,21 +428,9 @@ static int cmd_power(const Client *c, const Args *a)
                            a->pos[1]);
     if (a->force)
         query_add(&q, "force", "1");
-    {
-        _cleanup_free_ char *suffix = strdup_printf("state_controller/%s", action);
-        if (!suffix)
-            return oom();
-        path = machine_path(a->pos[0], suffix, a, &q);
-    }
-    if (!path)
-        return oom();
-    ret = request_json(c, "POST", path, NULL, false, &r);
-    if (ret)
+    ret = post_action(c, a, action, &q, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     return print_action(&r);
 }
 
@@ -475,7 +481,6 @@ static int cmd_boot(const Client *c, const Args *a)
         { "cdrom", "cdromboot" }, { "default", "defaultboot" },
     };
     _cleanup_reply_ Reply r = { 0 };
-    _cleanup_free_ char *path = NULL;
     const char *action = NULL, *backup;
     Query q = { 0 };
     int ret;
@@ -494,21 +499,9 @@ static int cmd_boot(const Client *c, const Args *a)
         query_add(&q, "once", "1");
     if (a->restart)
         query_add(&q, "restart", "1");
-    {
-        _cleanup_free_ char *suffix = strdup_printf("state_controller/%s", action);
-        if (!suffix)
-            return oom();
-        path = machine_path(a->pos[0], suffix, a, &q);
-    }
-    if (!path)
-        return oom();
-    ret = request_json(c, "POST", path, NULL, false, &r);
-    if (ret)
+    ret = post_action(c, a, action, &q, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     backup = str(r.json, "backup");
     printf("%s: %s %s, first %s%s, applies %s%s%s\n",
            str(r.json, "name") ? str(r.json, "name") : "?", action,
