@@ -73,6 +73,22 @@ static int request_json(const Client *c, const char *method, const char *path, c
     return VMC_EXIT_OK;
 }
 
+/* A request whose answer, with --json, is printed here as it came: the
+ * caller prints its own form only when that returned 0 without --json.
+ * path NULL (out of memory) is the caller's allocation failing. */
+static int fetch(const Client *c, const Args *a, const char *method, const char *path,
+                 const char *body, bool array, Reply *r)
+{
+    int ret;
+
+    if (!path)
+        return oom();
+    ret = request_json(c, method, path, body, array, r);
+    if (ret == 0 && a->json)
+        print_body(r);
+    return ret;
+}
+
 /* ---- paths and queries ---- */
 
 typedef struct Query {
@@ -259,15 +275,9 @@ static int cmd_list(const Client *c, const Args *a)
         return oom();
     path = strdup_printf("/service/machines%s", q.b.data ? q.b.data : "");
     buf_free(&q.b);
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, true, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, true, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     t = table_new(ELEMENTSOF(head), head);
     if (!t)
         return oom();
@@ -303,15 +313,9 @@ static int cmd_status(const Client *c, const Args *a)
     long long n;
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, false, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, false, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     m = r.json;
     out_kv("name", str(m, "name"));
     kv_state("state", str(m, "state"));
@@ -393,23 +397,16 @@ static int print_action(const Reply *r)
     return 0;
 }
 
-/* POST /service/machines/NAME/state_controller/ACTION with q; with --json
- * the answer is printed here.  0 when the server said yes. */
+/* POST /service/machines/NAME/state_controller/ACTION with q. */
 static int post_action(const Client *c, const Args *a, const char *action, Query *q, Reply *r)
 {
     _cleanup_free_ char *suffix = strdup_printf("state_controller/%s", action);
     _cleanup_free_ char *path = NULL;
-    int ret;
 
     if (!suffix)
         return oom();
     path = machine_path(a->pos[0], suffix, a, q);
-    if (!path)
-        return oom();
-    ret = request_json(c, "POST", path, NULL, false, r);
-    if (ret == 0 && a->json)
-        print_body(r);
-    return ret;
+    return fetch(c, a, "POST", path, NULL, false, r);
 }
 
 static int cmd_power(const Client *c, const Args *a)
@@ -445,15 +442,9 @@ static int show_boot(const Client *c, const Args *a)
     _cleanup_free_ char *text = NULL;
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, false, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, false, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     order = json_get(r.json, "order");
     for (size_t i = 0; i < json_arr_len(order); i++) {
         Json *e = json_arr_get(order, i);
@@ -522,15 +513,9 @@ static int cmd_backups(const Client *c, const Args *a)
     static const char *const head[] = { "ID", "REASON", "SIZE" };
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, true, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, true, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     t = table_new(ELEMENTSOF(head), head);
     if (!t)
         return oom();
@@ -610,15 +595,9 @@ static int cmd_query(const Client *c, const Args *a)
     Json *hosts, *guests, *conflicts;
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, false, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, false, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     /* A host name wins over a guest name, on the server as in virtmapper. */
     hosts = json_get(r.json, "hosts");
     guests = json_get(r.json, "guests");
@@ -830,15 +809,9 @@ static int cmd_addresses(const Client *c, const Args *a)
     static const char *const head[] = { "INTERFACE", "MAC", "ADDRESS", "SOURCE" };
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, true, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, true, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     t = table_new(ELEMENTSOF(head), head);
     if (!t)
         return oom();
@@ -1092,15 +1065,9 @@ static int pools_one(const Client *c, const Args *a)
     Json *members;
     int ret;
 
-    if (!path)
-        return oom();
-    ret = request_json(c, "GET", path, NULL, false, &r);
-    if (ret)
+    ret = fetch(c, a, "GET", path, NULL, false, &r);
+    if (ret || a->json)
         return ret;
-    if (a->json) {
-        print_body(&r);
-        return 0;
-    }
     members = json_get(r.json, "members");
     if (a->quiet) {
         for (size_t i = 0; i < json_arr_len(members); i++)
