@@ -33,6 +33,10 @@ static Json *host_json(const Ctx *c, const VirtHostInfo *info)
     json_set_str(o, "name", info->name);
     json_set_str(o, "uri", info->uri);
     json_set_str(o, "state", info->up ? "up" : "down");
+    /* Up, with every state known and the definitions still being read
+     * (API.md section 3): what needs them waits. */
+    if (info->up)
+        json_set_bool(o, "reading_definitions", info->reading_definitions);
     /* Outside the user's ACL a machine does not exist, here too. */
     for (size_t i = 0; info->guests[i]; i++)
         if (api_machine_visible(c, info->guests[i]))

@@ -42,7 +42,7 @@ static const Route routes[] = {
       { { HTTP_POST, api_machine_force_reset, ROLE_OPERATOR, ROUTE_LEGACY_GET, q_action } } },
     { M, { { HTTP_GET, api_machine_get, ROLE_USER, 0, q_host } } },
     { M "/state_controller/status",
-      { { HTTP_GET, api_machine_status, ROLE_USER, ROUTE_INLINE, q_host } } },
+      { { HTTP_GET, api_machine_status, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, q_host } } },
     { M "/state_controller/{action}",
       { { HTTP_POST, api_machine_action, ROLE_OPERATOR, ROUTE_LEGACY_GET, q_action } } },
     { M "/boot",
@@ -67,8 +67,8 @@ static const Route routes[] = {
     { M "/backups/{id}/restore",
       { { HTTP_POST, api_backup_restore, ROLE_ADMIN, 0, q_host } } },
     /* From memory: a host that hangs never holds the answer. */
-    { "/service/hosts", { { HTTP_GET, api_hosts_list, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/hosts", { { HTTP_GET, api_hosts_list, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/service/hosts/{host}", { { HTTP_GET, api_host_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     /* Pools: status from virt's table (memory), checkout writes metadata.
      * "checkout" comes before {pool}; conf_check reserves that pool name. */
     { "/service/pools", { { HTTP_GET, api_pools_list, ROLE_USER, ROUTE_INLINE, NULL } } },
@@ -77,12 +77,12 @@ static const Route routes[] = {
     { "/service/pools/{pool}", { { HTTP_GET, api_pool_get, ROLE_USER, ROUTE_INLINE, NULL } } },
     { "/service/pools/{pool}/checkout",
       { { HTTP_POST, api_pool_checkout, ROLE_OPERATOR, 0, NULL } } },
-    { "/service/status", { { HTTP_GET, api_service_status, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/status", { { HTTP_GET, api_service_status, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/service/health", { { HTTP_GET, api_health, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/service/version", { { HTTP_GET, api_version, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     /* {node}, not {name}: a host or a guest, looked up in the map itself. */
-    { "/service/map", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/service/map/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/service/map", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/service/map/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
 };
 #undef M
 
@@ -98,8 +98,8 @@ const RouteTable api_route_table = {
 
 /* virtmapper's own paths, for its clients (API.md section 4). */
 static const Route v1_routes[] = {
-    { "/api/v1/vmap", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/api/v1/vmap/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/api/v1/vmap", { { HTTP_GET, api_map_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/api/v1/vmap/{node}", { { HTTP_GET, api_map_node_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
 };
 
 const RouteTable api_v1_route_table = {
@@ -137,10 +137,10 @@ static const char *const q_summary[] = { "from", "to", NULL };
 /* The machine segment is {vm}, not {name}: POST takes pools there
  * ("a+b"), the other methods resolve it as a machine (api_resolve_machine). */
 static const Route v3_routes[] = {
-    { "/api/v3/token", { { HTTP_POST, api_v3_token_post, ROLE_USER, 0, NULL } } },
+    { "/api/v3/token", { { HTTP_POST, api_v3_token_post, ROLE_USER, ROUTE_NO_DEFS, NULL } } },
     { "/api/v3/token/{token}",
-      { { HTTP_GET, api_v3_token_get, ROLE_USER, ROUTE_INLINE, NULL },
-        { HTTP_DELETE, api_v3_token_delete, ROLE_USER, ROUTE_INLINE, NULL } } },
+      { { HTTP_GET, api_v3_token_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL },
+        { HTTP_DELETE, api_v3_token_delete, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { "/api/v3/vm",
       { { HTTP_GET, api_v3_vm_list, ROLE_USER, ROUTE_INLINE, NULL },
         { HTTP_POST, api_v3_vm_post, ROLE_OPERATOR, 0, NULL } } },
@@ -165,7 +165,7 @@ const RouteTable api_v3_route_table = {
 /* Prometheus' scrape path (API.md section 7): read like /service/health,
  * answered from memory. */
 static const Route metrics_routes[] = {
-    { "/metrics", { { HTTP_GET, api_metrics, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/metrics", { { HTTP_GET, api_metrics, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
 };
 
 const RouteTable api_metrics_route_table = {

@@ -529,6 +529,8 @@ int api_handle_early(Request *req, Reply *rep)
     return HTTP_DONE;
 }
 
+static int api_finish(Ctx *c, const RouteMethod *entry, bool on_worker);
+
 int api_handle(Request *req, Reply *rep, bool on_worker)
 {
     Ctx *c = req->app;
@@ -536,7 +538,10 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
     RouteResult rr;
 
     if (on_worker) {
-        c->m.method->handler(c);
+        if (c->defs_wait)
+            (void)api_finish(c, c->m.method, true);
+        else
+            c->m.method->handler(c);
         return HTTP_DONE;
     }
     if (!c) {
@@ -596,12 +601,43 @@ int api_handle(Request *req, Reply *rep, bool on_worker)
             return HTTP_DONE;
         }
     }
+    /* Until every host has read its machines' definitions, what needs one
+     * (owners, tags, leases, MACs, disks) waits for them on a worker.  A
+     * machine outside the caller's ACL may be theirs by lease: a definition
+     * tells, so that waits too. */
+    if (!virt_defs_ready() &&
+        (!(entry->flags & ROUTE_NO_DEFS) ||
+         (route_param(&c->m, "name") &&
+          !auth_machine_visible(&c->id, route_param(&c->m, "name"))))) {
+        c->defs_wait = true;
+        return HTTP_DEFER;
+    }
+    return api_finish(c, entry, false);
+}
+
+/* How long a request waits for the definitions of hosts that just came up
+ * (10,000 machines over RPC take about 4 s). */
+#define DEFS_WAIT_MS 30000u
+
+/* Resolve the machine, check the role, run the handler: on the HTTP thread
+ * (inline routes) or on a worker. */
+static int api_finish(Ctx *c, const RouteMethod *entry, bool on_worker)
+{
+    if (c->defs_wait && virt_defs_wait(DEFS_WAIT_MS) < 0) {
+        (void)reply_add_header(c->rep, "Retry-After", "5");
+        api_reply_error(c, 503, "the machines' definitions are still being read from libvirt");
+        return HTTP_DONE;
+    }
     if (!resolve_machine(c))
         return HTTP_DONE;
     /* The role of the entry that serves this method (a legacy GET: the
      * action's own). */
     if (!check_machine_role(c, entry->role))
         return HTTP_DONE;
+    if (on_worker) {
+        entry->handler(c);
+        return HTTP_DONE;
+    }
     if (entry->flags & (ROUTE_INLINE | ROUTE_TRY_INLINE)) {
         c->may_defer = entry->flags & ROUTE_TRY_INLINE;
         entry->handler(c);

@@ -34,6 +34,8 @@ typedef struct Ctx {
     Host *host;
     bool may_defer; /* a ROUTE_TRY_INLINE handler on the HTTP thread */
     bool deferred;
+    bool defs_wait; /* deferred before the machine was resolved: a host
+                     * still reads its definitions (virt_defs_ready) */
 } Ctx;
 
 /* In a ROUTE_TRY_INLINE handler: true when it runs on the HTTP thread and

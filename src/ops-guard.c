@@ -179,6 +179,8 @@ static int check_memory(const OpsCaller *who, const StartNeeds *n)
     return -EBUSY;
 }
 
+#define GUARD_DEFS_WAIT_MS 30000u
+
 /* The guard itself (registered by ops_init through ops_add_start_guard). */
 int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata)
 {
@@ -186,6 +188,14 @@ int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata)
     int r;
 
     (void)userdata;
+    /* The guards read every row's MACs, disks and memory: not before a
+     * host that just came up has read them (HTTP requests waited already;
+     * this is for the ops worker and the pool manager). */
+    if (virt_defs_wait(GUARD_DEFS_WAIT_MS) < 0) {
+        error_setf("the machines' definitions are still being read from libvirt: the start "
+                   "of '%s' cannot be checked yet", m->name);
+        return -EAGAIN;
+    }
     r = virt_machine_with(m->host, m->name, needs_copy, &n);
     if (r < 0)
         return r;

@@ -756,6 +756,11 @@ static void *manager_main(void *arg)
             break;
         }
         pthread_mutex_unlock(&state_lock);
+        /* A pass counts clones by their pool metadata: before every
+         * definition is read it would miss some and make more.  The host's
+         * HOST_UP (after its definitions) wakes it again. */
+        if (!virt_defs_ready())
+            continue;
         conf = ops_conf_acquire(&ref);
         if (!conf)
             continue;

@@ -261,21 +261,21 @@ static bool is_public(HttpMethod method, const char *path)
 }
 
 static const Route routes[] = {
-    { "/redfish", { { HTTP_GET, rf_versions, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/redfish/v1", { { HTTP_GET, rf_service_root, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/redfish/v1/odata", { { HTTP_GET, rf_odata, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { "/redfish/v1/$metadata", { { HTTP_GET, rf_metadata, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { "/redfish", { { HTTP_GET, rf_versions, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/redfish/v1", { { HTTP_GET, rf_service_root, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/redfish/v1/odata", { { HTTP_GET, rf_odata, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { "/redfish/v1/$metadata", { { HTTP_GET, rf_metadata, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { "/redfish/v1/SessionService",
-      { { HTTP_GET, rf_session_service_get, ROLE_USER, ROUTE_INLINE, NULL },
-        { HTTP_PATCH, rf_session_service_patch, ROLE_ADMIN, ROUTE_INLINE, NULL } } },
+      { { HTTP_GET, rf_session_service_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL },
+        { HTTP_PATCH, rf_session_service_patch, ROLE_ADMIN, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { "/redfish/v1/SessionService/Sessions",
-      { { HTTP_GET, rf_sessions_list, ROLE_USER, ROUTE_INLINE, NULL },
-        { HTTP_POST, rf_session_login, ROLE_USER, ROUTE_INLINE, NULL } } },
+      { { HTTP_GET, rf_sessions_list, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL },
+        { HTTP_POST, rf_session_login, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { "/redfish/v1/SessionService/Sessions/{id}",
-      { { HTTP_GET, rf_session_get, ROLE_USER, ROUTE_INLINE, NULL },
-        { HTTP_DELETE, rf_session_delete, ROLE_USER, ROUTE_INLINE, NULL } } },
+      { { HTTP_GET, rf_session_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL },
+        { HTTP_DELETE, rf_session_delete, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     /* redfish-systems.c; {sys} is resolved by its handlers (UUID, or 307 for a name). */
-    { RF_ROOT "/Systems", { { HTTP_GET, rf_systems_list, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Systems", { { HTTP_GET, rf_systems_list, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { RF_ROOT "/Systems/{sys}",
       { { HTTP_GET, rf_system_get, ROLE_USER, ROUTE_TRY_INLINE, NULL },
         { HTTP_PATCH, rf_system_patch, ROLE_OPERATOR, 0, NULL } } },
@@ -314,12 +314,12 @@ static const Route routes[] = {
     { RF_ROOT "/Systems/{sys}/VirtualMedia/{vm}/Actions/VirtualMedia.EjectMedia",
       { { HTTP_POST, rf_media_eject, ROLE_OPERATOR, 0, NULL } } },
     /* redfish-manager.c */
-    { RF_ROOT "/Managers", { { HTTP_GET, rf_managers_list, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { RF_ROOT "/Managers/{mgr}", { { HTTP_GET, rf_manager_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Managers", { { HTTP_GET, rf_managers_list, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { RF_ROOT "/Managers/{mgr}", { { HTTP_GET, rf_manager_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
     { RF_ROOT "/Managers/{mgr}/VirtualMedia",
       { { HTTP_GET, rf_manager_media_list, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { RF_ROOT "/Chassis", { { HTTP_GET, rf_chassis_list, ROLE_USER, ROUTE_INLINE, NULL } } },
-    { RF_ROOT "/Chassis/{ch}", { { HTTP_GET, rf_chassis_get, ROLE_USER, ROUTE_INLINE, NULL } } },
+    { RF_ROOT "/Chassis", { { HTTP_GET, rf_chassis_list, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
+    { RF_ROOT "/Chassis/{ch}", { { HTTP_GET, rf_chassis_get, ROLE_USER, ROUTE_INLINE | ROUTE_NO_DEFS, NULL } } },
 };
 
 const RouteTable redfish_route_table = {

@@ -30,6 +30,9 @@ enum {
     ROUTE_TRY_INLINE = 1u << 2, /* tried on the HTTP thread; the handler may defer
                                  * itself to a worker (api_defer) when it cannot
                                  * answer from memory */
+    ROUTE_NO_DEFS = 1u << 3,    /* needs no machine definition (states and names
+                                 * only): served while a host that just came up
+                                 * still reads them (virt_defs_ready) */
 };
 
 #define ROUTE_MAX_PARAMS 4

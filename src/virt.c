@@ -34,7 +34,9 @@
  * use (live when active, else persistent) says, for the inventory. */
 typedef struct Row {
     Machine m;
-    DomInfo *info; /* NULL when the definition could not be read */
+    DomInfo *info;     /* NULL when the definition could not be read (or, while
+                        * the host is filling, is not read yet) */
+    uint64_t info_seq; /* the read seq of info: an older read never replaces it */
 } Row;
 
 struct Host {
@@ -53,6 +55,7 @@ struct Host {
     uint64_t next_attempt_usec;
     Row *rows; /* sorted by name */
     size_t n_rows;
+    bool filling;             /* rows have their states; definitions are being read */
     HostNode node;            /* virt-host.c: the last known node facts */
     uint64_t down_since_usec; /* realtime; 0 while up */
     char *last_error;         /* why it is down */
@@ -66,6 +69,10 @@ struct Host {
     /* What the monitor is doing in libvirt, for the log of a stop that
      * cannot wait for it; a static string or NULL. */
     const char *_Atomic mon_doing;
+    /* The monitor's: the domains whose definitions the fill reads after a
+     * (re)connect (table_rebuild -> host_fill). */
+    virDomainPtr *fill_doms;
+    size_t n_fill_doms;
 };
 
 static Host **hosts;
@@ -74,6 +81,13 @@ static _Atomic bool stopping;
 static pthread_t event_loop_thread;
 /* Orders table reads: a row read earlier never replaces one read later. */
 static _Atomic uint64_t read_seq;
+/* Hosts that are up with definitions still to read (Host.filling); waiters
+ * of virt_defs_wait() sleep on fill_cond. */
+static _Atomic unsigned n_filling;
+static pthread_mutex_t fill_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fill_cond = PTHREAD_COND_INITIALIZER;
+
+static void event_push(Host *h, virDomainPtr dom, VirtEventKind kind);
 
 /* Observers: registered before virt_init, read by the event thread only. */
 #define MAX_OBSERVERS 8
@@ -341,6 +355,9 @@ static int free_memory_locked(const Host *h, unsigned long long *ret_kib, bool *
     }
     if (!h->node.memory_kib)
         return -ENODATA;
+    /* Not before the table knows what every active machine is given. */
+    if (h->filling)
+        return -EAGAIN;
     for (size_t k = 0; k < h->n_rows; k++)
         if (machine_state_is_active(h->rows[k].m.state) && h->rows[k].info)
             used += h->rows[k].info->memory_kib;
@@ -371,6 +388,7 @@ int virt_host_info(const Host *h, VirtHostInfo *ret)
     pthread_rwlock_rdlock((pthread_rwlock_t *)&h->lock);
     info.up = h->up;
     info.stale = !h->up;
+    info.reading_definitions = h->up && h->filling;
     r = host_node_to_info(&h->node, &info);
     info.has_free_memory =
         free_memory_locked(h, &info.free_memory_kib, &info.free_memory_estimated) >= 0;
@@ -541,10 +559,12 @@ static void table_upsert(Host *h, const Machine *m, DomInfo *info)
     if (i >= 0) {
         Row *row = &h->rows[i];
 
-        if (row->m.seq <= m->seq) {
+        if (row->m.seq <= m->seq)
             row->m = *m;
+        if (row->info_seq <= m->seq) {
             dom_info_free(row->info);
             row->info = steal_ptr(&info);
+            row->info_seq = m->seq;
         }
     } else {
         Row *nr = realloc(h->rows, (h->n_rows + 1) * sizeof(Row));
@@ -556,7 +576,7 @@ static void table_upsert(Host *h, const Machine *m, DomInfo *info)
             while (pos < h->n_rows && strcmp(nr[pos].m.name, m->name) < 0)
                 pos++;
             memmove(&nr[pos + 1], &nr[pos], (h->n_rows - pos) * sizeof(Row));
-            nr[pos] = (Row){ .m = *m, .info = steal_ptr(&info) };
+            nr[pos] = (Row){ .m = *m, .info = steal_ptr(&info), .info_seq = m->seq };
             h->n_rows++;
         }
     }
@@ -589,20 +609,53 @@ static void rows_free(Row *rows, size_t n)
 
 /* ---- rebuilding the table ---- */
 
-/* The definitions of a whole host are read by a few threads at once over
- * the one connection: libvirt's client multiplexes calls, and the daemon
- * answers them in parallel.  10,000 domains over RPC: 22 s one by one,
- * 3.3 s with 8 readers (libvirtd hosting the test driver, loaded machine). */
+/* A (re)connect builds the table in two steps.  table_rebuild() lists the
+ * domains and reads their states in one bulk call: the host is up and
+ * answers status with that.  host_fill() then reads every definition (one
+ * virDomainGetXMLDesc each: libvirt has no bulk call for it) while the host
+ * serves; what needs a definition (owners, tags, MACs, disks, memory, pool
+ * state) waits for virt_defs_ready().
+ *
+ * Definitions are read by a few threads at once over the one connection:
+ * libvirt's client multiplexes calls, and the daemon answers them in
+ * parallel.  10,000 domains over RPC: 22 s one by one, 3.3 s with 8 readers
+ * (libvirtd hosting the test driver, loaded machine). */
 #define REBUILD_READERS 8
 
 typedef struct Rebuild {
     Host *h;
     virDomainPtr *doms;
-    Row *rows;
+    Row *rows; /* table_rebuild: the rows to read where !ok; NULL: host_fill */
     bool *ok;
     size_t n;
     _Atomic size_t next;
 } Rebuild;
+
+/* The fill's read of one definition: into the row of that name and UUID,
+ * unless a later read (an event's, an action's) got there first. */
+static void fill_one(Host *h, virDomainPtr dom)
+{
+    uint64_t seq = atomic_fetch_add(&read_seq, 1) + 1;
+    const char *name = virDomainGetName(dom);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    DomInfo *info;
+    ssize_t i;
+
+    if (!name || virDomainGetUUIDString(dom, uuid) < 0)
+        return;
+    info = info_read(dom, name);
+    pthread_rwlock_wrlock(&h->lock);
+    i = table_index(h, name);
+    if (i >= 0 && streq(h->rows[i].m.uuid, uuid) && h->rows[i].info_seq <= seq) {
+        Row *row = &h->rows[i];
+
+        dom_info_free(row->info);
+        row->info = steal_ptr(&info);
+        row->info_seq = seq;
+    }
+    pthread_rwlock_unlock(&h->lock);
+    dom_info_free(info);
+}
 
 static void *rebuild_reader(void *userdata)
 {
@@ -611,14 +664,29 @@ static void *rebuild_reader(void *userdata)
     for (;;) {
         size_t i = atomic_fetch_add(&rb->next, 1);
 
-        if (i >= rb->n)
+        if (i >= rb->n || atomic_load(&stopping))
             return NULL;
-        if (rb->ok[i]) /* the bulk read got its row: the definition only */
-            rb->rows[i].info = info_read(rb->doms[i], rb->rows[i].m.name);
-        else
+        if (!rb->rows)
+            fill_one(rb->h, rb->doms[i]);
+        else if (!rb->ok[i])
             rb->ok[i] = machine_read(rb->h, rb->doms[i], &rb->rows[i].m,
                                      &rb->rows[i].info) == 0;
     }
+}
+
+/* Run rebuild_reader over rb: one thread per 64 domains, up to
+ * REBUILD_READERS; the calling thread is one. */
+static void readers_run(Rebuild *rb)
+{
+    pthread_t threads[REBUILD_READERS];
+    size_t n_threads = 0;
+
+    while (n_threads + 1 < REBUILD_READERS && (n_threads + 1) * 64 < rb->n &&
+           pthread_create(&threads[n_threads], NULL, rebuild_reader, rb) == 0)
+        n_threads++;
+    (void)rebuild_reader(rb);
+    for (size_t t = 0; t < n_threads; t++)
+        pthread_join(threads[t], NULL);
 }
 
 /* Rows from one call for the states of all domains and one for the
@@ -685,15 +753,17 @@ static void rows_bulk(Host *h, virConnectPtr c, virDomainPtr *doms, size_t n, Ro
     virDomainStatsRecordListFree(recs);
 }
 
-/* Rebuild the whole table from libvirt (on every (re)connect). */
+/* Rebuild the whole table from libvirt (on every (re)connect): every row
+ * with its state; the domains whose definitions are still to read are left
+ * in h->fill_doms for host_fill(). */
 static int table_rebuild(Host *h, virConnectPtr c)
 {
     virDomainPtr *doms = NULL;
     Row *rows = NULL, *old;
     bool *ok = NULL;
     int n = virConnectListAllDomains(c, &doms, 0);
-    size_t k = 0, n_old, n_threads = 0;
-    pthread_t threads[REBUILD_READERS];
+    size_t k = 0, n_old, n_fill = 0;
+    bool all_ok = true;
     Rebuild rb;
 
     if (n < 0)
@@ -710,22 +780,26 @@ static int table_rebuild(Host *h, virConnectPtr c)
     }
     if (n > 0)
         rows_bulk(h, c, doms, (size_t)n, rows, ok);
-    rb = (Rebuild){ .h = h, .doms = doms, .rows = rows, .ok = ok, .n = (size_t)n };
-    /* One reader per 64 domains, up to REBUILD_READERS; this thread is one. */
-    while (n_threads + 1 < REBUILD_READERS && (n_threads + 1) * 64 < (size_t)n &&
-           pthread_create(&threads[n_threads], NULL, rebuild_reader, &rb) == 0)
-        n_threads++;
-    (void)rebuild_reader(&rb);
-    for (size_t t = 0; t < n_threads; t++)
-        pthread_join(threads[t], NULL);
-    for (int i = 0; i < n; i++) {
-        if (ok[i])
-            rows[k++] = rows[i];
-        else
-            dom_info_free(rows[i].info);
-        virDomainFree(doms[i]);
+    for (int i = 0; i < n; i++)
+        all_ok = all_ok && ok[i];
+    /* A driver without bulk states: whole rows, definitions included. */
+    if (!all_ok) {
+        rb = (Rebuild){ .h = h, .doms = doms, .rows = rows, .ok = ok, .n = (size_t)n };
+        readers_run(&rb);
     }
-    free(doms);
+    for (int i = 0; i < n; i++) {
+        if (ok[i]) {
+            rows[i].info_seq = rows[i].info ? rows[i].m.seq : 0;
+            rows[k++] = rows[i];
+        } else {
+            dom_info_free(rows[i].info);
+        }
+        /* A row from the bulk states has no definition yet. */
+        if (ok[i] && !rows[k - 1].info)
+            doms[n_fill++] = doms[i];
+        else
+            virDomainFree(doms[i]);
+    }
     free(ok);
     qsort(rows, k, sizeof(Row), row_cmp);
     pthread_rwlock_wrlock(&h->lock);
@@ -735,7 +809,65 @@ static int table_rebuild(Host *h, virConnectPtr c)
     h->n_rows = k;
     pthread_rwlock_unlock(&h->lock);
     rows_free(old, n_old);
+    h->fill_doms = doms;
+    h->n_fill_doms = n_fill;
     return 0;
+}
+
+static void fill_doms_free(Host *h)
+{
+    for (size_t i = 0; i < h->n_fill_doms; i++)
+        virDomainFree(h->fill_doms[i]);
+    free(h->fill_doms);
+    h->fill_doms = NULL;
+    h->n_fill_doms = 0;
+}
+
+/* The second step of a (re)connect, on the monitor thread, while the host
+ * serves: read the definitions table_rebuild left, then tell waiters and
+ * observers (VIRT_EVENT_HOST_UP comes now: what observers do with a host
+ * that came up needs the definitions). */
+static void host_fill(Host *h)
+{
+    uint64_t t0 = now_usec();
+    size_t n = h->n_fill_doms;
+    Rebuild rb = { .h = h, .doms = h->fill_doms, .n = n };
+
+    if (n > 0)
+        readers_run(&rb);
+    fill_doms_free(h);
+    pthread_rwlock_wrlock(&h->lock);
+    h->filling = false;
+    pthread_rwlock_unlock(&h->lock);
+    pthread_mutex_lock(&fill_lock);
+    atomic_fetch_sub(&n_filling, 1);
+    pthread_cond_broadcast(&fill_cond);
+    pthread_mutex_unlock(&fill_lock);
+    if (n > 0)
+        log_info("Host '%s': %zu definitions read in %.2f s", h->name, n,
+                 (double)(now_usec() - t0) / 1e6);
+    event_push(h, NULL, VIRT_EVENT_HOST_UP);
+}
+
+bool virt_defs_ready(void)
+{
+    return atomic_load(&n_filling) == 0;
+}
+
+int virt_defs_wait(unsigned timeout_ms)
+{
+    uint64_t until = realtime_usec() + (uint64_t)timeout_ms * 1000u;
+    struct timespec ts = { .tv_sec = (time_t)(until / 1000000u),
+                           .tv_nsec = (long)(until % 1000000u) * 1000 };
+    int r = 0;
+
+    if (virt_defs_ready())
+        return 0;
+    pthread_mutex_lock(&fill_lock);
+    while (r == 0 && !virt_defs_ready())
+        r = pthread_cond_timedwait(&fill_cond, &fill_lock, &ts);
+    pthread_mutex_unlock(&fill_lock);
+    return virt_defs_ready() ? 0 : -ETIMEDOUT;
 }
 
 int virt_machine_refresh(Host *h, const char *name, Machine *ret)
@@ -1412,10 +1544,14 @@ static int host_connect(Host *h)
     /* Node facts are optional (a driver may lack one): the connection is
      * up, so this connect did not fail. */
     virt_op_forgive();
+    /* Counted before it shows up: no moment where the host is up with
+     * definitions unread and virt_defs_ready() says true. */
+    atomic_fetch_add(&n_filling, 1);
     pthread_rwlock_wrlock(&h->lock);
     n = h->n_rows;
     h->conn = c;
     h->up = true;
+    h->filling = true;
     host_node_clear(&h->node);
     h->node = node;
     h->down_since_usec = 0;
@@ -1423,10 +1559,9 @@ static int host_connect(Host *h)
     h->last_error = NULL;
     pthread_rwlock_unlock(&h->lock);
     /* The two figures tell libvirt's part (opening; the test driver parses
-     * its node file then) from virtmcd's (reading every domain). */
-    log_info("Connected to host '%s' (%s) in %.2f s; %zu machines read in %.2f s", h->name,
+     * its node file then) from virtmcd's (listing every domain's state). */
+    log_info("Connected to host '%s' (%s) in %.2f s; %zu machines listed in %.2f s", h->name,
              h->uri_shown, (double)(t1 - t0) / 1e6, n, (double)(now_usec() - t1) / 1e6);
-    event_push(h, NULL, VIRT_EVENT_HOST_UP);
     return 0;
 }
 
@@ -1510,6 +1645,11 @@ static void *monitor_main(void *arg)
             h->first_attempt_done = true;
             pthread_cond_broadcast(&h->mon_cond);
             pthread_mutex_unlock(&h->mon_lock);
+            if (r == 0) {
+                atomic_store(&h->mon_doing, "reading the definitions of");
+                host_fill(h);
+                atomic_store(&h->mon_doing, NULL);
+            }
             if (r < 0) {
                 struct timespec ts;
                 uint64_t until = realtime_usec() + (uint64_t)backoff * 1000u;

@@ -100,6 +100,7 @@ typedef struct VirtHostInfo {
     char *uri;                      /* without credentials (uri_strip_credentials) */
     bool up;
     bool stale;                     /* down: guests and node facts are the last known */
+    bool reading_definitions;       /* up, states known, definitions still being read */
     char **guests;                  /* the machine table's names, sorted; never NULL */
     bool has_node;                  /* cpus and memory_kib (virNodeGetInfo) are known */
     unsigned cpus;
@@ -128,6 +129,16 @@ int virt_host_free_memory(const Host *h, unsigned long long *ret_kib, bool *ret_
  * thread, never an HTTP one).  -ENOTCONN when down, -EOPNOTSUPP when the
  * driver cannot tell, -EIO. */
 int virt_host_free_memory_now(Host *h, unsigned long long *ret_kib);
+
+/* After a (re)connect a host's table has every machine's state at once and
+ * its definitions (DomInfo: owners, tags, pool state, MACs, disks, memory)
+ * a moment later, read while the host serves.  virt_defs_ready(): every
+ * host that is up has read them (one atomic load: for HTTP threads).
+ * virt_defs_wait(): wait for that, at most timeout_ms (never on an HTTP
+ * thread); 0, or -ETIMEDOUT.  Whatever reads DomInfo of a row waits for
+ * it first, or it would take an unread definition for an empty one. */
+bool virt_defs_ready(void);
+int virt_defs_wait(unsigned timeout_ms);
 
 /* A copy of every host's table, sorted by name then host.  Caller frees. */
 int virt_machines(Machine **ret, size_t *ret_n);
