@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""rpc-delay.py LISTEN UPSTREAM MS: a Unix-socket proxy in front of libvirtd
+that holds every reply to virDomainGetXMLDesc for MS milliseconds.
+
+For tests/qemu/test-qemu-fill.sh: a client that reaches libvirtd through it
+(test+unix:///node.xml?socket=LISTEN) gets its domain list and states at
+libvirt's speed and each definition late, so that the time while a host is
+up with its definitions still being read is long enough to be tested.
+
+libvirt's RPC: packets of a 4-byte big-endian length (itself included), then
+program, version, procedure, type, serial, status (4 bytes each).  Replies
+are forwarded in order; a held one holds those behind it on its connection.
+Prints "ready" once it listens."""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+REMOTE_PROGRAM = 0x20008086
+PROC_DOMAIN_GET_XML_DESC = 14
+TYPE_REPLY = 1
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def pipe_raw(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def pipe_replies(src, dst, delay):
+    try:
+        while True:
+            head = recv_exact(src, 4)
+            if head is None:
+                break
+            (length,) = struct.unpack(">I", head)
+            rest = recv_exact(src, length - 4)
+            if rest is None:
+                break
+            if len(rest) >= 16:
+                prog, _vers, proc, typ = struct.unpack(">IIII", rest[:16])
+                if prog == REMOTE_PROGRAM and proc == PROC_DOMAIN_GET_XML_DESC and typ == TYPE_REPLY:
+                    time.sleep(delay)
+            dst.sendall(head + rest)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit("usage: rpc-delay.py LISTEN UPSTREAM MS")
+    listen, upstream, delay = sys.argv[1], sys.argv[2], int(sys.argv[3]) / 1000.0
+    if os.path.exists(listen):
+        os.unlink(listen)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(listen)
+    srv.listen(16)
+    print("ready", flush=True)
+    while True:
+        client, _ = srv.accept()
+        up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            up.connect(upstream)
+        except OSError:
+            client.close()
+            continue
+        threading.Thread(target=pipe_raw, args=(client, up), daemon=True).start()
+        threading.Thread(target=pipe_replies, args=(up, client, delay), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
