@@ -501,6 +501,17 @@ for n in $BENCH_MACHINES; do
     done
     [ -n "$UP_MS" ] || { say "the host of $n machines did not come up in 120 s"; exit 1; }
     SERVE_MS=$((UP_MS > START_MS ? UP_MS : START_MS))
+    # Then every definition (owners, tags, MACs, disks) is read behind it:
+    # until then the list and whatever needs one wait (docs/API.md section 8).
+    DEFS_MS=
+    for i in $(seq 1 12000); do
+        if [ "$(curl -s "$BASE/service/hosts" | jq -r '.[0].reading_definitions' 2>/dev/null)" = false ]; then
+            DEFS_MS=$((($(date +%s%N) - VSTART_NS) / 1000000))
+            break
+        fi
+        sleep 0.01
+    done
+    [ -n "$DEFS_MS" ] || { say "the host of $n machines did not read its definitions in 120 s"; exit 1; }
     RSS0=$(rss_kib "$DAEMON_PID")
     expect_200 "$BASE/service/machines"
     got=$(jq length "$T/probe")
@@ -529,14 +540,15 @@ for n in $BENCH_MACHINES; do
     RSS1=$(rss_kib "$DAEMON_PID")
     HWM=$(rss_kib "$DAEMON_PID" VmHWM)
     scale "start-up to READY=1, $n machines" "$START_MS ms"
-    scale "start-up until the host is up with its $n machines (\`/service/hosts\`)" "$UP_MS ms"
+    scale "start-up until the host is up with its $n machines and their states (\`/service/hosts\`; status answers)" "$UP_MS ms"
+    scale "start-up until every definition is read (\`reading_definitions\` false; the list and the start guards answer)" "$DEFS_MS ms"
     scale "libvirt alone (bench/libvirt-open): open $BIG_SCHEME:///…$n-machine node / then list every state (median)" "$OPEN_MS ms / $LIST_MS ms"
     scale "RSS with $n machines: after READY / after the list runs / peak (VmHWM)" \
         "$(mib "$RSS0") / $(mib "$RSS1") / $(mib "$HWM") MiB"
     scale "RSS of libvirt alone with that node open (the test driver $BIG_WHERE)" \
         "$(mib "$LV_RSS") MiB"
     if [ "$n" = "$BIG" ]; then
-        target_scale "start-up with $n machines (until READY=1 and the host up, READY=1 alone $START_MS ms): at most 1 s over libvirt's open" \
+        target_scale "start-up with $n machines (until READY=1 and the host up with every state, READY=1 alone $START_MS ms; every definition read at $DEFS_MS ms): at most 1 s over libvirt's open" \
             "$SERVE_MS ms vs $OPEN_MS ms (+$((SERVE_MS - OPEN_MS)) ms)" "≤ +1000 ms" \
             "$(yesno "$SERVE_MS - $OPEN_MS <= 1000")"
         BIG_LV_RSS=$LV_RSS
