@@ -211,11 +211,12 @@ static int collect_row(const Machine *m, const DomInfo *info, void *userdata)
     return 0;
 }
 
-/* The clones of pool (NULL: all) on host (NULL: all), from the table. */
+/* The clones of pool (NULL: all) on host (NULL: all), from the table: only
+ * that host's table is read, not every host's under its lock in turn. */
 static int clones_collect(const char *pool, const Host *host, Clone **ret, size_t *ret_n)
 {
     Collect c = { .pool = pool, .host = host };
-    int r = virt_machines_each(NULL, collect_row, &c);
+    int r = virt_machines_each(host ? virt_host_name(host) : NULL, collect_row, &c);
 
     if (r < 0 || c.error < 0) {
         clones_free(c.v, c.n);
