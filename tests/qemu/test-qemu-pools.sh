@@ -3,9 +3,10 @@
 # directory storage pool and a small qcow2 template volume.  The pool fills
 # to its size with running linked clones whose volumes are backed by the
 # template's; a checkout of more than is ready fails and takes nothing;
-# concurrent checkouts never share a machine; return and expiry remove
-# domain and volume; the pool refills; a restarted daemon finds the same
-# pool and makes no new clones; the lease is its owner's and the admin's.
+# concurrent checkouts never share a machine; a checkout is backed up
+# first; return and expiry remove domain, volume and backups; the pool
+# refills; a restarted daemon finds the same pool and makes no new clones;
+# the lease is its owner's and the admin's.
 . "$(dirname "$0")/lib.sh"
 qemu_init shared
 
@@ -104,6 +105,14 @@ M1=$(echo "$NAMES" | sed -n 1p)
 M2=$(echo "$NAMES" | sed -n 2p)
 check "bob's checkout is recorded in libvirt" \
     sh -c "$VIRSH dumpxml --inactive '$M1' | grep -q '<virtmcd:owner>bob</virtmcd:owner>'"
+a GET "/service/$M1/backups"
+expect_jq '.[0].reason' pool-checkout "the checkout backed the definition up first"
+a GET "/service/$M1/backups/$(jq -r '.[0].id' "$T/body")"
+check "... as it was before: ready, no owner" \
+    sh -c 'grep -q "state=\"ready\"" "$1" && ! grep -q "owner>" "$1"' _ "$T/body"
+U1=$($VIRSH domuuid "$M1")
+U2=$($VIRSH domuuid "$M2")
+check "both checked-out clones have backup folders" test -d "$T/backups/$U1" -a -d "$T/backups/$U2"
 
 # ---- rights ----
 b GET "/service/$M1/lease"
@@ -123,6 +132,8 @@ expect_status 202 "the owner returns it"
 check "the returned machine is undefined" wait_for 60 gone "$M1"
 check "its volume is deleted" [ ! -e "$SDIR/$M1-vda.qcow2" ]
 check "the template's volume stays" [ -f "$SDIR/tmpl.qcow2" ]
+check "its backups are removed with it" wait_for 10 test ! -e "$T/backups/$U1"
+check "the other clone's backups stay" test -d "$T/backups/$U2"
 
 # ---- expiry: the lease's end moved into the past behind virtmcd's back ----
 for where in --config --live; do
@@ -132,6 +143,7 @@ for where in --config --live; do
 done
 check "an expired lease's machine is undefined by the reaper" wait_for 60 gone "$M2"
 check "and its volume deleted" [ ! -e "$SDIR/$M2-vda.qcow2" ]
+check "and its backups" wait_for 10 test ! -e "$T/backups/$U2"
 
 # ---- refill, then restart ----
 check "the pool refills" wait_for 180 ready_is p 2
