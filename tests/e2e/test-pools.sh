@@ -253,6 +253,10 @@ unblock_backups() {
 meta_of() { admin_jq "/service/$1/metadata" tojson; }
 # meta_kept NAME: NAME's metadata is still $AMETA.
 meta_kept() { [ -n "$AMETA" ] && [ "$(meta_of "$1")" = "$AMETA" ]; }
+# addr_member NAME: "state/owner" of NAME in pool 'addr'.
+addr_member() {
+    pool_jq addr "[.members[] | select(.name == \"$1\") | \"\\(.state)/\\(.owner)\"] | join(\",\")"
+}
 check "pool 'addr' is full" wait_for 60 ready_is addr 1
 A1=$(pool_jq addr '.members[0].name')
 AU=$(uuid_of "$A1")
@@ -263,8 +267,7 @@ expect_error 500 "a checkout whose backup cannot be written fails"
 expect_jq .error "checkout failed, nothing was checked out: cannot write the backup of '$A1' to $BK: Not a directory; nothing was changed" \
     "... and says why"
 check "... and the clone's metadata is unchanged" meta_kept "$A1"
-check "... it is still ready, with no owner" \
-    [ "$(pool_jq addr "[.members[] | select(.name == \"$A1\") | \"\\(.state)/\\(.owner)\"] | join(\",\")")" = ready/null ]
+check "... it is still ready, with no owner" [ "$(addr_member "$A1")" = ready/null ]
 a GET "/service/$A1/lease"
 expect_error 404 "... and has no lease"
 unblock_backups "$AU"
@@ -282,7 +285,8 @@ b POST /service/pools/checkout -H "$J" -d '{"addr": 1, "small": 1}'
 expect_error 500 "a checkout across pools fails when one backup cannot be written"
 check "... the error names the machine and the backup" \
     sh -c 'jq -r .error "$1" | grep -Eqx "checkout failed, nothing was checked out: cannot write the backup of .ci-small-[0-9a-z]+. to $2: Not a directory; nothing was changed"' _ "$T/body" "$BK"
-check "... the clone of 'addr' is ready again, with its metadata as before" meta_kept "$A1"
+check "... the clone of 'addr' is ready again, with no owner" [ "$(addr_member "$A1")" = ready/null ]
+check "... and its metadata as before" meta_kept "$A1"
 a GET "/service/$A1/backups"
 expect_jqc '[.[0:2][].reason]' '["pool-checkout-undo","pool-checkout"]' \
     "... its checkout and the undo were each backed up first"
@@ -290,6 +294,18 @@ for u in $SMALL_UUIDS; do unblock_backups "$u"; done
 b POST /service/pools/addr/checkout
 expect_status 200 "with its backup folder back, the checkout works"
 expect_jq '.machines[0].name' "$A1" "... and takes that machine"
+b GET "/service/$A1/lease"
+LEASE=$(jq -c . "$T/body")
+block_backups "$AU"
+b PUT "/service/$A1/lease" -H "$J" -d '{"lifetime": 1}'
+expect_error 500 "a lease change whose backup cannot be written fails"
+b DELETE "/service/$A1/lease"
+expect_error 500 "so does a return"
+b GET "/service/$A1/lease"
+check "... and the lease is as it was" [ "$(jq -c . "$T/body")" = "$LEASE" ]
+unblock_backups "$AU"
+b DELETE "/service/$A1/lease"
+expect_status 202 "with its backup folder back, the return works"
 
 # ---- a pool removed from the configuration: its clones are orphans ----
 a GET /service/pools/fullcopy
