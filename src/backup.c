@@ -3,8 +3,9 @@
  * Owns everything under <backup_dir>/<key>/ (key = the domain's UUID, so two
  * machines never share a folder): creating the folders, writing each
  * backup through a temporary file and a no-replace rename, listing, reading and
- * pruning.  It must never replace or rewrite an existing backup, never delete a
- * machine's first backup (defaultboot restores it), never let a name or id reach
+ * pruning, and removing the folder of a machine that is gone.  It must never
+ * replace or rewrite an existing backup, never delete a machine's first backup
+ * while the machine exists (defaultboot restores it), never let a name or id reach
  * a path unchecked, and never call libvirt or log: the caller decides what a
  * failure means.  All file access is relative to the machine's folder fd, opened
  * without following a symlink, and there is no global state. */
@@ -672,4 +673,66 @@ int backup_move(const char *dir, const char *from_key, const char *to_key)
     (void)unlinkat(dfd, from_key, AT_REMOVEDIR);
     (void)fsync(dfd);
     return moved;
+}
+
+/* Whether an entry of a machine's folder is a backup or a save's temporary
+ * (regular files only, never followed): what backup_remove may delete. */
+static bool removable(int mfd, const char *fname, bool *ret_backup)
+{
+    char id[32];
+    struct stat st;
+
+    if (fstatat(mfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    *ret_backup = parse_file_name(fname, id);
+    return *ret_backup || startswith(fname, TMP_PREFIX);
+}
+
+int backup_remove(const char *dir, const char *key)
+{
+    _cleanup_(closedirp) DIR *d = NULL;
+    _cleanup_strv_free_ char **files = NULL;
+    _cleanup_close_ int dfd = -1, mfd = -1;
+    struct dirent *de;
+    int r, n = 0;
+
+    r = check_args(dir, key);
+    if (r < 0)
+        return r;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    mfd = openat(dfd, key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (mfd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    r = open_dir_stream(mfd, &d);
+    if (r < 0)
+        return r;
+    /* Look first, remove after: a folder with anything else in it stays whole. */
+    for (;;) {
+        bool is_backup = false;
+
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno)
+                return -errno;
+            break;
+        }
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+            continue;
+        if (!removable(mfd, de->d_name, &is_backup))
+            return -ENOTEMPTY;
+        if (strv_push(&files, de->d_name) < 0)
+            return -ENOMEM;
+        n += is_backup;
+    }
+    for (size_t i = 0; files && files[i]; i++)
+        if (unlinkat(mfd, files[i], 0) < 0 && errno != ENOENT)
+            return -errno;
+    if (unlinkat(dfd, key, AT_REMOVEDIR) < 0)
+        return -errno;
+    if (fsync(dfd) < 0)
+        return -errno;
+    return n;
 }

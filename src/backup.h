@@ -50,3 +50,9 @@ int backup_keys(const char *dir, char ***ret);
  * folder when to_key does not exist yet), never replacing a file; the
  * emptied folder is removed.  Returns how many backups moved. */
 int backup_move(const char *dir, const char *from_key, const char *to_key);
+/* Remove folder `key` with every backup in it (and the temporaries of saves
+ * that crashed), for a machine that is gone for good: the caller has made
+ * sure no machine of that key exists.  A folder that holds anything else
+ * (a stray file, a folder, a symlink) is left whole: -ENOTEMPTY, nothing
+ * removed.  Returns how many backups went; 0 when there is no folder. */
+int backup_remove(const char *dir, const char *key);

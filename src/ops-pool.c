@@ -9,11 +9,13 @@
  *
  * Every change of a clone goes through the operations layer as any other:
  * starts and stops through ops_power (locks, start guards), metadata under
- * the machine's lock.  State changes of clones are bookkeeping of
- * throwaway machines and take no backup (a backup folder per clone would
- * outlive it).  The manager never touches a clone of a pool that is not
- * configured (an orphan), never a template, and deletes only the volumes
- * recorded in a clone's metadata that no other machine uses. */
+ * the machine's lock and, like every definition change, only once a backup
+ * of the persistent definition is on disk (ops_save_backup): no backup, no
+ * change.  A clone the pool deletes takes its backup folder with it, once
+ * no machine of its UUID is left on any host.  The manager never touches a
+ * clone of a pool that is not configured (an orphan), never a template,
+ * and deletes only the volumes recorded in a clone's metadata that no
+ * other machine uses. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -209,11 +211,12 @@ static int collect_row(const Machine *m, const DomInfo *info, void *userdata)
     return 0;
 }
 
-/* The clones of pool (NULL: all) on host (NULL: all), from the table. */
+/* The clones of pool (NULL: all) on host (NULL: all), from the table: only
+ * that host's table is read, not every host's under its lock in turn. */
 static int clones_collect(const char *pool, const Host *host, Clone **ret, size_t *ret_n)
 {
     Collect c = { .pool = pool, .host = host };
-    int r = virt_machines_each(NULL, collect_row, &c);
+    int r = virt_machines_each(host ? virt_host_name(host) : NULL, collect_row, &c);
 
     if (r < 0 || c.error < 0) {
         clones_free(c.v, c.n);
@@ -268,11 +271,13 @@ static PoolState clone_state(const Clone *c)
 
 /* Replace the pool part of m's metadata with p, and with owner (NULL:
  * delete it; not touched when keep_owner) and tags: the persistent
- * definition, then the live one.  The caller holds m's machine lock. */
-static int meta_write_one(const Machine *m, bool live, const DomPool *p, bool keep_owner,
-                          const char *owner, const MetaPatch *tags)
+ * definition, backed up first (reason: what the pool does), or the live
+ * one.  The caller holds m's machine lock. */
+static int meta_write_one(const Conf *conf, const Machine *m, const char *reason, bool live,
+                          const DomPool *p, bool keep_owner, const char *owner,
+                          const MetaPatch *tags)
 {
-    _cleanup_free_ char *cur = NULL, *mid = NULL, *out = NULL;
+    _cleanup_free_ char *cur = NULL, *mid = NULL, *out = NULL, *def = NULL, *id = NULL;
     MetaPatch patch = { 0 };
     int r;
 
@@ -289,23 +294,34 @@ static int meta_write_one(const Machine *m, bool live, const DomPool *p, bool ke
     r = metaxml_apply(cur, &patch, &mid, NULL);
     if (r == 0)
         r = poolxml_meta_apply(mid, p, &out);
+    if (r < 0)
+        return r;
+    if (live)
+        return virt_machine_set_metadata((Host *)m->host, m->name, true, out);
+    /* The persistent definition changes: no backup, no change. */
+    r = virt_machine_xml((Host *)m->host, m->name, true, &def);
     if (r == 0)
-        r = virt_machine_set_metadata((Host *)m->host, m->name, live, out);
+        r = ops_save_backup(conf, m, reason, def, &id);
+    if (r == 0)
+        r = virt_machine_set_metadata((Host *)m->host, m->name, false, out);
+    if (r == 0)
+        log_debug("Pool metadata of '%s' written (%s); previous definition saved as %s",
+                  m->name, reason, id);
     return r;
 }
 
-static int meta_write(const Machine *m, const DomPool *p, bool keep_owner, const char *owner,
-                      const MetaPatch *tags)
+static int meta_write(const Conf *conf, const Machine *m, const char *reason, const DomPool *p,
+                      bool keep_owner, const char *owner, const MetaPatch *tags)
 {
     Machine now;
     int r;
 
-    r = meta_write_one(m, false, p, keep_owner, owner, tags);
+    r = meta_write_one(conf, m, reason, false, p, keep_owner, owner, tags);
     if (r < 0)
         return r;
     r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0 && machine_state_is_active(now.state)) {
-        r = meta_write_one(m, true, p, keep_owner, owner, tags);
+        r = meta_write_one(conf, m, reason, true, p, keep_owner, owner, tags);
         if (r < 0)
             log_warning("Pool state of '%s' written to its definition but not to the running "
                         "machine: %s", m->name, error_get() ? error_get() : strerror(-r));
@@ -323,6 +339,7 @@ static int clone_set_state(const Conf *conf, PoolLock *pl, const Clone *c, PoolS
 {
     _cleanup_(clone_clear) Clone now = { 0 };
     MachineLock *ml = NULL;
+    char reason[32];
     DomPool p;
     int r;
 
@@ -342,7 +359,8 @@ static int clone_set_state(const Conf *conf, PoolLock *pl, const Clone *c, PoolS
     p = now.pool;
     p.state = (char *)pool_state_to_string(s);
     p.since = (long long)time(NULL);
-    r = meta_write(&c->m, &p, true, NULL, NULL);
+    snprintf(reason, sizeof(reason), "pool-state-%s", p.state);
+    r = meta_write(conf, &c->m, reason, &p, true, NULL, NULL);
     virt_machine_unlock(ml);
     if (r == 0)
         log_info("Pool '%s': '%s' %s -> %s (%s)", c->pool.name, c->m.name,
@@ -387,7 +405,32 @@ static int uses_row(const Machine *m, const DomInfo *info, void *userdata)
     return 0;
 }
 
-/* Destroy c, delete the volumes recorded for it, undefine it. */
+/* c is undefined: its backups go too (throwaway clones would leave a folder
+ * each), unless a machine of its UUID is still known on a host, or a host
+ * that might have one is down. */
+static void clone_backups_remove(const Conf *conf, const Clone *c)
+{
+    Machine other;
+    int r = virt_machine_find_uuid(c->m.uuid, NULL, &other, NULL);
+
+    if (r != -ENOENT) {
+        log_notice("Pool '%s': backups of '%s' kept in %s/%s: %s", c->pool.name, c->m.name,
+                   conf->backup_dir, c->m.uuid,
+                   r == 0 || r == -ENOTUNIQ ? "a machine of its UUID still exists"
+                                            : error_get() ? error_get() : strerror(-r));
+        return;
+    }
+    r = backup_remove(conf->backup_dir, c->m.uuid);
+    if (r < 0)
+        log_warning("Pool '%s': cannot remove the backups of '%s' (%s/%s): %s", c->pool.name,
+                    c->m.name, conf->backup_dir, c->m.uuid, strerror(-r));
+    else if (r > 0)
+        log_info("Pool '%s': removed %d backup%s of '%s' with it (%s/%s)", c->pool.name, r,
+                 r == 1 ? "" : "s", c->m.name, conf->backup_dir, c->m.uuid);
+}
+
+/* Destroy c, delete the volumes recorded for it, undefine it, remove its
+ * backups. */
 static int clone_delete(const Conf *conf, const Clone *c)
 {
     OpsCaller sys = manager_caller(conf);
@@ -433,6 +476,8 @@ static int clone_delete(const Conf *conf, const Clone *c)
         }
     }
     r = virt_machine_undefine(h, c->m.name);
+    if (r == 0)
+        clone_backups_remove(conf, c);
     virt_machine_unlock(ml);
     if (r < 0 && r != -ENOENT) {
         log_error("Pool '%s': cannot undefine '%s': %s", c->pool.name, c->m.name,
@@ -1144,7 +1189,8 @@ int ops_pool_checkout(const OpsCaller *who, const OpsPoolRequest *req, size_t n,
             np.expires = now + (long long)hours * 3600;
             r = ops_lock(who->conf, &c->m, "checkout", &ml);
             if (r == 0) {
-                r = meta_write(&c->m, &np, false, ops_who(who), tags);
+                r = meta_write(who->conf, &c->m, "pool-checkout", &np, false, ops_who(who),
+                               tags);
                 virt_machine_unlock(ml);
             }
             if (r < 0)
@@ -1178,7 +1224,8 @@ int ops_pool_checkout(const OpsCaller *who, const OpsPoolRequest *req, size_t n,
                 back.checkout = back.expires = 0;
                 back.lifetime = 0;
                 if (ops_lock(who->conf, &c->m, "checkout undo", &ml) == 0) {
-                    if (meta_write(&c->m, &back, false, NULL, NULL) < 0)
+                    if (meta_write(who->conf, &c->m, "pool-checkout-undo", &back, false, NULL,
+                                   NULL) < 0)
                         log_error("Checkout undo: '%s' stays checked out by %s: %s",
                                   c->m.name, ops_who(who), error_get() ? error_get() : "");
                     virt_machine_unlock(ml);
@@ -1287,7 +1334,7 @@ int ops_lease_set(const OpsCaller *who, const Machine *m, unsigned lifetime, Ops
         np = c.pool;
         np.lifetime = cap_lifetime(p, lifetime);
         np.expires = c.pool.checkout + (long long)np.lifetime * 3600;
-        r = meta_write(m, &np, true, NULL, NULL);
+        r = meta_write(who->conf, m, "pool-lease", &np, true, NULL, NULL);
         virt_machine_unlock(ml);
         if (r == 0) {
             c.pool.lifetime = np.lifetime;

@@ -337,3 +337,96 @@ wait_http() {
     done
     return 1
 }
+
+# ---------------------------------------------------------------------------
+# The pool tests' set-up (test-pools.sh, test-vmpooler.sh,
+# test-virtmc-pools.sh, tests/qemu/test-qemu-pools.sh): one set of users and
+# pool "small" of tests/data/node-pools.xml, and reading pools as the admin.
+# ---------------------------------------------------------------------------
+
+# requires TOOL...: skip the test (77) unless every TOOL is installed.
+requires() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || { echo "# $tool not installed: skipped"; exit 77; }
+    done
+}
+
+# pool_users TAG [AUTH-LINES]: the users file $USERS ($T/users.digest) with
+# admin (role admin), bob (operator, machines web* only), carol (operator on
+# every machine) and reader (user), each with a password of its own that
+# names the test (PW_ADMIN, PW_BOB, PW_CAROL, PW_READER); POOL_AUTH is their
+# [auth] section (users_file, then AUTH-LINES) and [user] sections.
+pool_users() {
+    USERS="$T/users.digest"
+    PW_ADMIN="Pw-$1-admin-4r"
+    PW_BOB="Pw-$1-bob-8t"
+    PW_CAROL="Pw-$1-carol-2w"
+    PW_READER="Pw-$1-reader-6y"
+    htdigest_add "$USERS" admin "$PW_ADMIN"
+    htdigest_add "$USERS" bob "$PW_BOB"
+    htdigest_add "$USERS" carol "$PW_CAROL"
+    htdigest_add "$USERS" reader "$PW_READER"
+    chmod 600 "$USERS"
+    POOL_AUTH="[auth]
+users_file = $USERS${2:+
+$2}
+[user \"admin\"]
+role = admin
+[user \"bob\"]
+role = operator
+machines = web*
+[user \"carol\"]
+role = operator
+[user \"reader\"]
+role = user"
+}
+
+# The pool of node-pools.xml's template tmpl that the pool tests check out.
+POOL_SMALL="[pool \"small\"]
+template = tmpl
+size = 2
+prefix = ci-
+lifetime = 2
+max_lifetime = 4"
+
+# pool_test TAG [AUTH-LINES]: htdigest and jq or skip, libvirt's test driver
+# with storage pools and clones a previous daemon left (node-pools.xml), and
+# pool_users TAG [AUTH-LINES].
+pool_test() {
+    requires htdigest jq
+    NODE="test://$abs_srcdir/tests/data/node-pools.xml"
+    pool_users "$@"
+}
+
+# pw_of USER: the password pool_users gave USER.
+pw_of() {
+    case $1 in
+    admin) echo "$PW_ADMIN" ;;
+    bob) echo "$PW_BOB" ;;
+    carol) echo "$PW_CAROL" ;;
+    reader) echo "$PW_READER" ;;
+    esac
+}
+
+# req_as USER METHOD PATH [curl args...]: req with USER's Digest credentials.
+req_as() {
+    local user=$1
+    shift
+    req "$@" --digest -u "$user:$(pw_of "$user")"
+}
+
+# admin_jq PATH FILTER: jq -r FILTER on what GET PATH gives the admin.
+admin_jq() {
+    curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE$1" | jq -r "$2"
+}
+
+# pool_jq POOL FILTER: jq -r FILTER on GET /service/pools/POOL (as admin).
+pool_jq() { admin_jq "/service/pools/$1" "$2"; }
+# ready_is POOL N: the pool has N ready machines and nothing pending.
+ready_is() { [ "$(pool_jq "$1" '"\(.ready)/\(.pending)"')" = "$2/0" ]; }
+# absent NAME: GET /service/NAME is 404 for the admin (the machine is gone).
+absent() {
+    [ "$(curl -s -g -o /dev/null -w '%{http_code}' --digest -u "admin:$PW_ADMIN" \
+        "$BASE/service/$1")" = 404 ]
+}

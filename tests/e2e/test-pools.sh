@@ -8,41 +8,16 @@
 # removed, an orphan is reported and left alone); checkout is all or
 # nothing, never gives one machine twice, and caps the lifetime; leases are
 # their owner's and the admins': the owner is an operator on the machine
-# even outside its globs, other operators only read it.
+# even outside its globs, other operators only read it.  Every pool
+# metadata write (state, checkout, lease, undo) backs the definition up
+# first, and a backup that cannot be written fails the operation with
+# nothing changed; a deleted clone's backup folder goes with it, other
+# machines' folders stay.
 . "$(dirname "$0")/functions.sh"
 
-for tool in htdigest jq; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "# $tool not installed: skipped"; exit 77; }
-done
-
-NODE="test://$abs_srcdir/tests/data/node-pools.xml"
-PW_ADMIN='Pw-pool-admin-4r'
-PW_BOB='Pw-pool-bob-8t'
-PW_CAROL='Pw-pool-carol-2w'
-PW_READER='Pw-pool-reader-6y'
-USERS="$T/users.digest"
-htdigest_add "$USERS" admin "$PW_ADMIN"
-htdigest_add "$USERS" bob "$PW_BOB"
-htdigest_add "$USERS" carol "$PW_CAROL"
-htdigest_add "$USERS" reader "$PW_READER"
-chmod 600 "$USERS"
-CONF="[auth]
-users_file = $USERS
-[user \"admin\"]
-role = admin
-[user \"bob\"]
-role = operator
-machines = web*
-[user \"carol\"]
-role = operator
-[user \"reader\"]
-role = user
-[pool \"small\"]
-template = tmpl
-size = 2
-prefix = ci-
-lifetime = 2
-max_lifetime = 4
+pool_test pool
+CONF="$POOL_AUTH
+$POOL_SMALL
 [pool \"bad\"]
 template = tmpl-bad
 size = 1
@@ -56,20 +31,25 @@ size = 1
 clone = full"
 write_conf "$CONF
 $FULLCOPY"
+# Backups a previous daemon made: of a completed clone it will delete, and
+# of the template, which stays.
+BK=$T/backups
+DONE_UUID=a0000000-0000-4000-8000-00000000c104
+OLD_UUID=a0000000-0000-4000-8000-00000000c103
+TMPL_UUID=a0000000-0000-4000-8000-00000000c001
+mkdir -p "$BK/$DONE_UUID" "$BK/$TMPL_UUID"
+printf '<!-- virtmcd-backup reason=pool-state-completed -->\n<domain/>\n' \
+    > "$BK/$DONE_UUID/ci-small-done01-20260101T000000.000000Z.xml"
+printf '<!-- virtmcd-backup reason=pxeboot -->\n<domain/>\n' \
+    > "$BK/$TMPL_UUID/tmpl-20260101T000000.000000Z.xml"
+chmod -R go-rwx "$BK"
 start_daemon || exit 1
 
-a() { req "$@" --digest -u "admin:$PW_ADMIN"; }
-b() { req "$@" --digest -u "bob:$PW_BOB"; }
-c() { req "$@" --digest -u "carol:$PW_CAROL"; }
-r() { req "$@" --digest -u "reader:$PW_READER"; }
+a() { req_as admin "$@"; }
+b() { req_as bob "$@"; }
+c() { req_as carol "$@"; }
+r() { req_as reader "$@"; }
 J='Content-Type: application/json'
-
-# pool_jq POOL FILTER: jq -r FILTER on GET /service/pools/POOL (as admin).
-pool_jq() {
-    curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE/service/pools/$1" | jq -r "$2"
-}
-# ready_is POOL N: the pool has N ready machines and nothing pending.
-ready_is() { [ "$(pool_jq "$1" '"\(.ready)/\(.pending)"')" = "$2/0" ]; }
 
 check "pool 'small' fills to its size" wait_for 60 ready_is small 2
 check "pool 'fullcopy' fills to its size" wait_for 60 ready_is fullcopy 1
@@ -77,10 +57,8 @@ check "pool 'addr' fills once its clone has an address (ready_check = address)" 
     wait_for 60 ready_is addr 1
 
 # ---- restart safety: what the previous daemon left ----
-check "the expired lease is returned and its machine removed" \
-    wait_for 30 sh -c "! curl -s --digest -u 'admin:$PW_ADMIN' '$BASE/service/machines?pool=small' | jq -e '.[] | select(.name == \"ci-small-old01\")' >/dev/null"
-check "the completed clone is removed" \
-    wait_for 30 sh -c "! curl -s --digest -u 'admin:$PW_ADMIN' '$BASE/service/machines?pool=small' | jq -e '.[] | select(.name == \"ci-small-done01\")' >/dev/null"
+check "the expired lease is returned and its machine removed" wait_for 30 absent ci-small-old01
+check "the completed clone is removed" wait_for 30 absent ci-small-done01
 a GET /service/pools/small
 expect_jq '[.members[] | select(.name == "ci-small-keep01") | .state] | join(",")' ready \
     "the ready clone left by a previous daemon counts as ready"
@@ -90,6 +68,11 @@ expect_jq '[.members[] | select(.name == "ci-small-lease01") | .state + ":" + .o
     running:bob "bob's lease survives the restart"
 grep -q "Pool 'small': 'ci-small-old01' running -> completed (lease expired)" "$T/daemon.log"
 check "the log says why the old lease ended" [ $? = 0 ]
+check "the deleted clone's backup folder goes with it" wait_for 10 test ! -e "$BK/$DONE_UUID"
+check "the expired clone's state change was backed up, and the backup removed with it" \
+    wait_for 10 grep -q "Pool 'small': removed 1 backup of 'ci-small-old01' with it ($BK/$OLD_UUID)" "$T/daemon.log"
+check "... its folder is gone" test ! -e "$BK/$OLD_UUID"
+check "another machine's backups stay" test -f "$BK/$TMPL_UUID/tmpl-20260101T000000.000000Z.xml"
 
 # ---- the list ----
 a GET /service/pools
@@ -187,6 +170,13 @@ expect_jqc '[.machines[].pool] | sort' '["fullcopy","small"]' "one machine of ea
 M1=$(jq -r '.machines[] | select(.pool == "small") | .name' "$T/body")
 b GET "/service/$M1/metadata"
 expect_jqc '[.owner, .tags.job]' '["bob","42"]' "the checking-out user becomes owner; tags are set"
+a GET "/service/$M1/backups"
+expect_jqc '[.[0:2][].reason]' '["pool-checkout","pool-state-ready"]' \
+    "the checkout and the manager's pending -> ready were each backed up first"
+ID=$(jq -r '.[0].id' "$T/body")
+a GET "/service/$M1/backups/$ID"
+check "the checkout's backup is the definition before it: ready, no owner, no tags" \
+    sh -c 'grep -Eq "<([a-z]+:)?pool [^>]*state=\"ready\"" "$1" && ! grep -q "state=\"running\"" "$1" && ! grep -Eq "owner>|job" "$1" && grep -q "<name>$2</name>" "$1"' _ "$T/body" "$M1"
 b GET "/service/$M1/lease"
 expect_jq .lifetime 3 "the lifetime asked for"
 CHECKOUT=$(jq -r .checkout "$T/body")
@@ -194,6 +184,8 @@ b PUT "/service/$M1/lease" -H "$J" -d '{"lifetime": 100}'
 expect_status 200 "the owner extends the lease"
 WANT=$(date -u -d "$CHECKOUT + 4 hours" +%Y-%m-%dT%H:%M:%SZ)
 expect_jqc '[.lifetime, .expires]' "[4,\"$WANT\"]" "the lifetime is capped by max_lifetime, counted from checkout"
+a GET "/service/$M1/backups"
+expect_jq '.[0].reason' pool-lease "the lease change was backed up first"
 b PUT "/service/$M1/lease" -H "$J" -d '{"lifetime": 0}'
 expect_error 400 "lifetime 0"
 b PUT "/service/$M1/lease" -H "$J" -d '{"lifetime": "x"}'
@@ -225,20 +217,95 @@ fi
 M2=$(echo "$NAMES" | head -n1)
 
 # ---- return ----
+uuid_of() { admin_jq "/service/$1" .uuid; }
+U1=$(uuid_of "$M1")
+U2=$(uuid_of "$M2")
+check "the clone to return has backups" test -d "$BK/$U1"
 c DELETE "/service/$M1/lease"
 expect_error 403 "another operator may not return bob's machine"
 b DELETE "/service/$M1/lease"
 expect_status 202 "the owner returns its machine"
 expect_jqc '[.name, .state]' "[\"$M1\",\"completed\"]" "the answer names the machine"
-check "a returned machine is destroyed and undefined" \
-    wait_for 30 sh -c "curl -s -o /dev/null -w '%{http_code}' --digest -u 'admin:$PW_ADMIN' '$BASE/service/$M1' | grep -qx 404"
+check "a returned machine is destroyed and undefined" wait_for 30 absent "$M1"
 grep -q "Pool 'small': deleted '$M1' and its volumes" "$T/daemon.log"
 check "its volume is deleted with it" [ $? = 0 ]
+check "... and its backup folder" wait_for 10 test ! -e "$BK/$U1"
+check "the backups of another clone, still checked out, stay" test -d "$BK/$U2"
+check "the log says which backups went" \
+    grep -Eq "Pool 'small': removed [0-9]+ backups? of '$M1' with it \($BK/$U1\)" "$T/daemon.log"
 a DELETE "/service/$M2/lease"
 expect_status 202 "an admin returns another user's machine"
 check "the pool refills after returns" wait_for 60 ready_is small 2
 a GET "/service/$M2/lease"
 expect_error 404 "a returned machine has no lease"
+check "its backups went with it" wait_for 10 test ! -e "$BK/$U2"
+
+# ---- no backup, no change ----
+# A regular file where a clone's backup folder goes: the backup fails.
+block_backups() {
+    mv "$BK/$1" "$T/saved-$1" 2>/dev/null
+    echo "in the way" > "$BK/$1"
+}
+unblock_backups() {
+    rm -f "$BK/$1"
+    if [ -d "$T/saved-$1" ]; then mv "$T/saved-$1" "$BK/$1"; fi
+}
+meta_of() { admin_jq "/service/$1/metadata" tojson; }
+# meta_kept NAME: NAME's metadata is still $AMETA.
+meta_kept() { [ -n "$AMETA" ] && [ "$(meta_of "$1")" = "$AMETA" ]; }
+# addr_member NAME: "state/owner" of NAME in pool 'addr'.
+addr_member() {
+    pool_jq addr "[.members[] | select(.name == \"$1\") | \"\\(.state)/\\(.owner)\"] | join(\",\")"
+}
+check "pool 'addr' is full" wait_for 60 ready_is addr 1
+A1=$(pool_jq addr '.members[0].name')
+AU=$(uuid_of "$A1")
+AMETA=$(meta_of "$A1")
+block_backups "$AU"
+b POST /service/pools/addr/checkout
+expect_error 500 "a checkout whose backup cannot be written fails"
+expect_jq .error "checkout failed, nothing was checked out: cannot write the backup of '$A1' to $BK: Not a directory; nothing was changed" \
+    "... and says why"
+check "... and the clone's metadata is unchanged" meta_kept "$A1"
+check "... it is still ready, with no owner" [ "$(addr_member "$A1")" = ready/null ]
+a GET "/service/$A1/lease"
+expect_error 404 "... and has no lease"
+unblock_backups "$AU"
+
+# All or nothing: pool 'addr' is written first (name order), then every
+# ready clone of 'small' fails its backup: 'addr' goes back to ready.
+SMALL_READY=$(pool_jq small '[.members[] | select(.state == "ready") | .name] | join(" ")')
+SMALL_UUIDS=
+for m in $SMALL_READY; do
+    u=$(uuid_of "$m")
+    SMALL_UUIDS="$SMALL_UUIDS $u"
+    block_backups "$u"
+done
+b POST /service/pools/checkout -H "$J" -d '{"addr": 1, "small": 1}'
+expect_error 500 "a checkout across pools fails when one backup cannot be written"
+check "... the error names the machine and the backup" \
+    sh -c 'jq -r .error "$1" | grep -Eqx "checkout failed, nothing was checked out: cannot write the backup of .ci-small-[0-9a-z]+. to $2: Not a directory; nothing was changed"' _ "$T/body" "$BK"
+check "... the clone of 'addr' is ready again, with no owner" [ "$(addr_member "$A1")" = ready/null ]
+check "... and its metadata as before" meta_kept "$A1"
+a GET "/service/$A1/backups"
+expect_jqc '[.[0:2][].reason]' '["pool-checkout-undo","pool-checkout"]' \
+    "... its checkout and the undo were each backed up first"
+for u in $SMALL_UUIDS; do unblock_backups "$u"; done
+b POST /service/pools/addr/checkout
+expect_status 200 "with its backup folder back, the checkout works"
+expect_jq '.machines[0].name' "$A1" "... and takes that machine"
+b GET "/service/$A1/lease"
+LEASE=$(jq -c . "$T/body")
+block_backups "$AU"
+b PUT "/service/$A1/lease" -H "$J" -d '{"lifetime": 1}'
+expect_error 500 "a lease change whose backup cannot be written fails"
+b DELETE "/service/$A1/lease"
+expect_error 500 "so does a return"
+b GET "/service/$A1/lease"
+check "... and the lease is as it was" [ "$(jq -c . "$T/body")" = "$LEASE" ]
+unblock_backups "$AU"
+b DELETE "/service/$A1/lease"
+expect_status 202 "with its backup folder back, the return works"
 
 # ---- a pool removed from the configuration: its clones are orphans ----
 a GET /service/pools/fullcopy

@@ -11,9 +11,7 @@
 # pool's members; --json is the server's answer itself; usage errors are 2.
 . "$(dirname "$0")/functions.sh"
 
-for tool in htdigest jq; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "# $tool not installed: skipped"; exit 77; }
-done
+pool_test vp
 : "${VIRTMC:=${abs_builddir:-$abs_srcdir}/virtmc}"
 [ -x "$VIRTMC" ] || { echo "# $VIRTMC is not built"; exit 1; }
 
@@ -22,30 +20,8 @@ HOME="$T/home"
 export HOME
 mkdir -p "$HOME"
 
-NODE="test://$abs_srcdir/tests/data/node-pools.xml"
-PW_ADMIN='Pw-vp-admin-4r'
-PW_BOB='Pw-vp-bob-8t'
-PW_CAROL='Pw-vp-carol-2w'
-USERS="$T/users.digest"
-htdigest_add "$USERS" admin "$PW_ADMIN"
-htdigest_add "$USERS" bob "$PW_BOB"
-htdigest_add "$USERS" carol "$PW_CAROL"
-chmod 600 "$USERS"
-write_conf "[auth]
-users_file = $USERS
-[user \"admin\"]
-role = admin
-[user \"bob\"]
-role = operator
-machines = web*
-[user \"carol\"]
-role = operator
-[pool \"small\"]
-template = tmpl
-size = 2
-prefix = ci-
-lifetime = 2
-max_lifetime = 4
+write_conf "$POOL_AUTH
+$POOL_SMALL
 [pool \"bad\"]
 template = tmpl-bad
 size = 1"
@@ -56,14 +32,9 @@ export VIRTMC_URL
 # as USER RC DESC ARGS...: virtmc as USER; stdout in $T/out, stderr in
 # $T/err; the exit status must be RC.
 as() {
-    local user=$1 want=$2 desc=$3 pw
+    local user=$1 want=$2 desc=$3
     shift 3
-    case $user in
-    admin) pw=$PW_ADMIN ;;
-    bob) pw=$PW_BOB ;;
-    carol) pw=$PW_CAROL ;;
-    esac
-    VIRTMC_USER=$user VIRTMC_PASSWORD=$pw "$VIRTMC" "$@" > "$T/out" 2> "$T/err"
+    VIRTMC_USER=$user VIRTMC_PASSWORD=$(pw_of "$user") "$VIRTMC" "$@" > "$T/out" 2> "$T/err"
     RC=$?
     if [ "$RC" = "$want" ]; then
         ok "$desc (exit $want)"
@@ -74,23 +45,10 @@ as() {
     fi
 }
 
-# api USER METHOD PATH [BODY]: the server's answer to curl, in $T/body.
-api() {
-    local user=$1 pw
-    shift
-    case $user in
-    admin) pw=$PW_ADMIN ;;
-    bob) pw=$PW_BOB ;;
-    carol) pw=$PW_CAROL ;;
-    esac
-    req "$@" --digest -u "$user:$pw"
-}
-
 # same_json USER PATH DESC: $T/out is the JSON the server gives USER for PATH.
 same_json() {
     local want got
-    want=$(curl -s -g --digest -u "$1:$([ "$1" = admin ] && echo "$PW_ADMIN" || echo "$PW_BOB")" \
-        "$BASE$2" | jq -S -c .)
+    want=$(curl -s -g --digest -u "$1:$(pw_of "$1")" "$BASE$2" | jq -S -c .)
     got=$(jq -S -c . "$T/out" 2>/dev/null)
     if [ -n "$want" ] && [ "$got" = "$want" ]; then
         ok "$3"
@@ -107,19 +65,12 @@ out_jq() {
     if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: $1 is '$got', expected '$2'"; fi
 }
 
-pool_jq() {
-    curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE/service/pools/$1" | jq -r "$2"
-}
-ready_is() { [ "$(pool_jq "$1" '"\(.ready)/\(.pending)"')" = "$2/0" ]; }
 # gone NAME: the machine no longer exists (virtmc status is refused).
 gone() {
     ! VIRTMC_USER=admin VIRTMC_PASSWORD=$PW_ADMIN "$VIRTMC" status "$1" >/dev/null 2>&1
 }
 # expires_of NAME: the lease's end as Unix time.
-expires_of() {
-    curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE/service/$1/lease" |
-        jq -r '.expires | fromdateiso8601'
-}
+expires_of() { admin_jq "/service/$1/lease" '.expires | fromdateiso8601'; }
 
 check "pool 'small' fills to its size" wait_for 90 ready_is small 2
 
@@ -177,7 +128,7 @@ check "... the server's error on stderr" grep -q "^virtmc: .*nope" "$T/err"
 as bob 0 "checkout 1" checkout small
 check "checkout prints one name" sh -c '[ "$(wc -l < "$1")" -eq 1 ] && grep -Eqx "ci-small-[0-9a-z]+" "$1"' _ "$T/out"
 M1=$(cat "$T/out")
-api admin GET "/service/$M1/lease"
+req_as admin GET "/service/$M1/lease"
 expect_jq '"\(.owner) \(.state) \(.pool) \(.lifetime)"' "bob running small 2" \
     "the server says the machine is bob's, for the pool's lifetime"
 check "the pool refills" wait_for 90 ready_is small 2
@@ -187,14 +138,14 @@ check "checkout 2 prints two names" sh -c '[ "$(wc -l < "$1")" -eq 2 ] && [ "$(g
 M2=$(sed -n 1p "$T/out")
 M3=$(sed -n 2p "$T/out")
 check "... two different machines, not the first" sh -c '[ "$1" != "$2" ] && [ "$1" != "$3" ] && [ "$2" != "$3" ]' _ "$M1" "$M2" "$M3"
-api admin GET "/service/$M2/lease"
+req_as admin GET "/service/$M2/lease"
 expect_jq '"\(.owner) \(.lifetime)"' "bob 1" "--lifetime 1 is the lease's lifetime"
 check "the pool refills again" wait_for 90 ready_is small 2
 as bob 1 "checkout of more than is ready" checkout small 3
 check "... nothing on stdout" [ ! -s "$T/out" ]
 check "... the server's 503 error on stderr" grep -qx "virtmc: pool 'small' has not enough ready machines; nothing was checked out" "$T/err"
 check "... and nothing was taken" ready_is small 2
-api admin GET /service/pools/small
+req_as admin GET /service/pools/small
 expect_jq '[.members[] | select(.state == "running")] | length' 4 "still 4 running: the fixture's lease and mine"
 as bob 0 "checkout --json" checkout small --json
 out_jq '.machines | length' 1 "checkout --json is the server's answer: one machine"
@@ -226,7 +177,7 @@ out_jq .lifetime 3 "--json: the PUT's answer, lifetime 2 + 1"
 same_json bob "/service/$M1/lease" "... which is the lease the server now has"
 as carol 1 "carol cannot read bob's lease" lease "$M1"
 as carol 1 "carol cannot extend bob's lease" lease "$M1" --extend 1
-api admin GET "/service/$M1/lease"
+req_as admin GET "/service/$M1/lease"
 expect_jq .lifetime 3 "... and it did not change"
 READY=$(pool_jq small '[.members[] | select(.state == "ready")][0].name')
 as admin 1 "lease of a ready clone, not checked out" lease "$READY"
@@ -236,10 +187,10 @@ as admin 1 "lease of a template" lease tmpl
 # ---- return ----
 as carol 1 "carol cannot return bob's machine" return "$M1"
 ERR=$(cat "$T/err")
-api carol DELETE "/service/$M1/lease"
+req_as carol DELETE "/service/$M1/lease"
 expect_status 403 "... the server refuses carol"
 check "... and virtmc printed the server's 403 error" [ "$ERR" = "virtmc: $(jq -r .error "$T/body")" ]
-api admin GET "/service/$M1/lease"
+req_as admin GET "/service/$M1/lease"
 expect_jq .owner bob "... and the machine is still bob's"
 as bob 0 "return" return "$M1"
 out_is "$M1: returned, now completed" "return says what the server did"
@@ -251,8 +202,8 @@ as bob 1 "returning it again" return "$M1"
 as admin 0 "an admin may return anyone's machine" return "$M3"
 check "... which goes away" wait_for 60 gone "$M3"
 as bob 0 "return the last one" return "$M4"
-check "the pool is full again, with only the fixture's lease running" \
-    wait_for 90 sh -c '[ "$(curl -s -g --digest -u "admin:$1" "$2/service/pools/small" | jq -r "\"\(.ready)/\(.pending)/\(.running)\"")" = 2/0/1 ]' _ "$PW_ADMIN" "$BASE"
+full_again() { [ "$(pool_jq small '"\(.ready)/\(.pending)/\(.running)"')" = 2/0/1 ]; }
+check "the pool is full again, with only the fixture's lease running" wait_for 90 full_again
 
 # ---- the bash completion: pool names from the server ----
 COMP="$abs_srcdir/data/bash-completion/virtmc"

@@ -9,39 +9,9 @@
 # vmpooler's status and changes nothing.
 . "$(dirname "$0")/functions.sh"
 
-for tool in htdigest jq; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "# $tool not installed: skipped"; exit 77; }
-done
-
-NODE="test://$abs_srcdir/tests/data/node-pools.xml"
-PW_ADMIN='Pw-v3-admin-4r'
-PW_BOB='Pw-v3-bob-8t'
-PW_CAROL='Pw-v3-carol-2w'
-PW_READER='Pw-v3-reader-6y'
-USERS="$T/users.digest"
-htdigest_add "$USERS" admin "$PW_ADMIN"
-htdigest_add "$USERS" bob "$PW_BOB"
-htdigest_add "$USERS" carol "$PW_CAROL"
-htdigest_add "$USERS" reader "$PW_READER"
-chmod 600 "$USERS"
-write_conf "[auth]
-users_file = $USERS
-basic = always
-[user \"admin\"]
-role = admin
-[user \"bob\"]
-role = operator
-machines = web*
-[user \"carol\"]
-role = operator
-[user \"reader\"]
-role = user
-[pool \"small\"]
-template = tmpl
-size = 2
-prefix = ci-
-lifetime = 2
-max_lifetime = 4
+pool_test v3 "basic = always"
+write_conf "$POOL_AUTH
+$POOL_SMALL
 [pool \"other\"]
 template = tmpl
 size = 1"
@@ -51,10 +21,6 @@ V=/api/v3
 # vmfloaty's ways in: Basic for a token, then the token alone.
 basic() { local u=$1 p=$2; shift 2; req "$@" -u "$u:$p"; }
 tok() { local t=$1; shift; req "$@" -H "X-AUTH-TOKEN: $t"; }
-pool_jq() {
-    curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE/service/pools/$1" | jq -r "$2"
-}
-ready_is() { [ "$(pool_jq "$1" '"\(.ready)/\(.pending)"')" = "$2/0" ]; }
 # expect_v3_error CODE DESCRIPTION: vmpooler's error, {"ok": false}.
 expect_v3_error() {
     if [ "$STATUS" = "$1" ] && jq -e '.ok == false' "$T/body" >/dev/null 2>&1; then
@@ -120,7 +86,7 @@ EOF
 check "POST /vm/<pool> has the documented shape" \
     [ "$(shape "$T/body" 's/"small"/"P"/g')" = "$(shape "$T/doc-one.json" 's/"debian-7-i386"/"P"/g')" ]
 H=$(jq -r .small.hostname "$T/body")
-a_owner() { curl -s --digest -u "admin:$PW_ADMIN" "$BASE/service/$1/lease" | jq -r "$2"; }
+a_owner() { admin_jq "/service/$1/lease" "$2"; }
 check "the token's user owns it, for the pool's lifetime" \
     [ "$(a_owner "$H" '"\(.owner)/\(.lifetime)"')" = bob/2 ]
 
@@ -221,8 +187,7 @@ expect_v3_error 400 "GET /summary with a backwards range"
 # ---- return, token delete ----
 tok "$TOK" DELETE "$V/vm/$H"
 expect_jqc . '{"ok":true}' "DELETE /vm/<hostname>"
-check "the returned machine is removed" \
-    wait_for 60 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --digest -u 'admin:$PW_ADMIN' '$BASE/service/$H')\" = 404 ]"
+check "the returned machine is removed" wait_for 60 absent "$H"
 tok "$TOK" DELETE "$V/vm/$H"
 expect_v3_error 404 "a returned machine is gone"
 check "pool 'small' refills" wait_for 60 ready_is small 2
@@ -251,8 +216,7 @@ tok "$ATOK" GET "$V/vm/$B1"
 expect_jqc ".[\"$B1\"] | [.template, .state]" '["small","running"]' "an admin reads bob's machine"
 tok "$ATOK" DELETE "$V/vm/$B1"
 expect_jqc . '{"ok":true}' "an admin returns bob's machine"
-check "it is removed" \
-    wait_for 60 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --digest -u 'admin:$PW_ADMIN' '$BASE/service/$B1')\" = 404 ]"
+check "it is removed" wait_for 60 absent "$B1"
 
 # The /api tree next to it is unchanged.
 req GET $V/nope -u "reader:$PW_READER"

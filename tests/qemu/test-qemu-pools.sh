@@ -3,15 +3,14 @@
 # directory storage pool and a small qcow2 template volume.  The pool fills
 # to its size with running linked clones whose volumes are backed by the
 # template's; a checkout of more than is ready fails and takes nothing;
-# concurrent checkouts never share a machine; return and expiry remove
-# domain and volume; the pool refills; a restarted daemon finds the same
-# pool and makes no new clones; the lease is its owner's and the admin's.
+# concurrent checkouts never share a machine; a checkout is backed up
+# first; return and expiry remove domain, volume and backups; the pool
+# refills; a restarted daemon finds the same pool and makes no new clones;
+# the lease is its owner's and the admin's.
 . "$(dirname "$0")/lib.sh"
 qemu_init shared
 
-for tool in htdigest; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "# SKIP: $tool not installed"; exit 77; }
-done
+requires htdigest jq
 
 SPOOL="$PREFIX-pool"
 SDIR="$IMAGES/$SPOOL"
@@ -49,23 +48,9 @@ cat > "$T/tmpl.xml" <<XML
 XML
 $VIRSH define "$T/tmpl.xml" >/dev/null || { echo "# cannot define the template"; exit 1; }
 
-PW_ADMIN='Pw-qpool-admin-1a'
-PW_BOB='Pw-qpool-bob-2b'
-PW_CAROL='Pw-qpool-carol-3c'
-USERS="$T/users.digest"
-htdigest_add "$USERS" admin "$PW_ADMIN"
-htdigest_add "$USERS" bob "$PW_BOB"
-htdigest_add "$USERS" carol "$PW_CAROL"
-chmod 600 "$USERS"
-write_conf "[auth]
-users_file = $USERS
-[user \"admin\"]
-role = admin
-[user \"bob\"]
-role = operator
-machines = nothing-*
-[user \"carol\"]
-role = operator
+# bob's globs (web*) match none of the guests: only his leases open them.
+pool_users qpool
+write_conf "$POOL_AUTH
 [pool \"p\"]
 template = $TMPL
 size = 2
@@ -74,17 +59,15 @@ lifetime = 1
 max_lifetime = 2"
 start_daemon || exit 1
 
-a() { req "$@" --digest -u "admin:$PW_ADMIN"; }
-b() { req "$@" --digest -u "bob:$PW_BOB"; }
-c() { req "$@" --digest -u "carol:$PW_CAROL"; }
+a() { req_as admin "$@"; }
+b() { req_as bob "$@"; }
+c() { req_as carol "$@"; }
 J='Content-Type: application/json'
-pool_jq() { curl -s -g --digest -u "admin:$PW_ADMIN" "$BASE/service/pools/p" | jq -r "$1"; }
-ready_is() { [ "$(pool_jq '"\(.ready)/\(.pending)"')" = "$1/0" ]; }
-members() { pool_jq '[.members[].name] | sort | join(" ")'; }
+members() { pool_jq p '[.members[].name] | sort | join(" ")'; }
 gone() { ! $VIRSH dominfo "$1" >/dev/null 2>&1; }
 
-check "the pool fills to its size" wait_for 180 ready_is 2
-READY=$(pool_jq '[.members[] | select(.state == "ready") | .name] | join(" ")')
+check "the pool fills to its size" wait_for 180 ready_is p 2
+READY=$(pool_jq p '[.members[] | select(.state == "ready") | .name] | join(" ")')
 for m in $READY; do
     expect_eq "$(domstate "$m")" running "$m runs"
     vol="$SDIR/$m-vda.qcow2"
@@ -99,7 +82,7 @@ expect_eq "$(domstate "$TMPL")" "shut off" "the template never started"
 # ---- checkout ----
 b POST /service/pools/p/checkout -H "$J" -d '{"count": 3}'
 expect_error 503 "a checkout of more than is ready"
-check "takes nothing" ready_is 2
+check "takes nothing" ready_is p 2
 
 PIDS=
 for i in 1 2 3 4; do
@@ -122,6 +105,14 @@ M1=$(echo "$NAMES" | sed -n 1p)
 M2=$(echo "$NAMES" | sed -n 2p)
 check "bob's checkout is recorded in libvirt" \
     sh -c "$VIRSH dumpxml --inactive '$M1' | grep -q '<virtmcd:owner>bob</virtmcd:owner>'"
+a GET "/service/$M1/backups"
+expect_jq '.[0].reason' pool-checkout "the checkout backed the definition up first"
+a GET "/service/$M1/backups/$(jq -r '.[0].id' "$T/body")"
+check "... as it was before: ready, no owner" \
+    sh -c 'grep -q "state=\"ready\"" "$1" && ! grep -q "owner>" "$1"' _ "$T/body"
+U1=$($VIRSH domuuid "$M1")
+U2=$($VIRSH domuuid "$M2")
+check "both checked-out clones have backup folders" test -d "$T/backups/$U1" -a -d "$T/backups/$U2"
 
 # ---- rights ----
 b GET "/service/$M1/lease"
@@ -141,6 +132,8 @@ expect_status 202 "the owner returns it"
 check "the returned machine is undefined" wait_for 60 gone "$M1"
 check "its volume is deleted" [ ! -e "$SDIR/$M1-vda.qcow2" ]
 check "the template's volume stays" [ -f "$SDIR/tmpl.qcow2" ]
+check "its backups are removed with it" wait_for 10 test ! -e "$T/backups/$U1"
+check "the other clone's backups stay" test -d "$T/backups/$U2"
 
 # ---- expiry: the lease's end moved into the past behind virtmcd's back ----
 for where in --config --live; do
@@ -150,13 +143,14 @@ for where in --config --live; do
 done
 check "an expired lease's machine is undefined by the reaper" wait_for 60 gone "$M2"
 check "and its volume deleted" [ ! -e "$SDIR/$M2-vda.qcow2" ]
+check "and its backups" wait_for 10 test ! -e "$T/backups/$U2"
 
 # ---- refill, then restart ----
-check "the pool refills" wait_for 180 ready_is 2
+check "the pool refills" wait_for 180 ready_is p 2
 b POST /service/pools/p/checkout
 expect_status 200 "one more checkout"
 M3=$(jq -r '.machines[0].name' "$T/body")
-check "the pool refills again" wait_for 180 ready_is 2
+check "the pool refills again" wait_for 180 ready_is p 2
 BEFORE=$(members)
 stop_daemon
 start_daemon || exit 1

@@ -1,8 +1,9 @@
 /* test-backup.c: unit tests for backup.c in a private mkdtemp folder.
  *
  * Covers the round trip, modes, unique and growing ids, newest-first order,
- * pruning, id and name validation, failure without leftovers, and that
- * temporaries and stray files never show up as backups.  Touches nothing
+ * pruning, id and name validation, failure without leftovers, that
+ * temporaries and stray files never show up as backups, and the removal of a
+ * gone machine's folder (its backups only, never anything else).  Touches nothing
  * outside its own temporary folder. */
 #include "config.h"
 
@@ -445,6 +446,63 @@ static void test_keys(void)
     CHECK_INT(backup_move(dir, "../x", u1), -EINVAL);
 }
 
+/* A gone machine's folder goes with its backups and temporaries; other
+ * folders stay; a folder with anything else in it stays whole. */
+static void test_remove(void)
+{
+    static const char *const gone = "0b3a4c5d-0010-4e6f-8a9b-000000000010";
+    static const char *const kept = "0b3a4c5d-0011-4e6f-8a9b-000000000011";
+    static const char *const odd = "0b3a4c5d-0012-4e6f-8a9b-000000000012";
+    _cleanup_free_ char *gone_dir = strdup_printf("%s/%s", dir, gone);
+    _cleanup_free_ char *kept_dir = strdup_printf("%s/%s", dir, kept);
+    _cleanup_free_ char *odd_dir = strdup_printf("%s/%s", dir, odd);
+    _cleanup_free_ char *tmp = strdup_printf("%s/.tmp-20261122T013015.123456Z-abcdef", gone_dir);
+    _cleanup_free_ char *stray = strdup_printf("%s/notes.txt", odd_dir);
+    _cleanup_free_ char *plain = strdup_printf("%s/plain", dir);
+    _cleanup_free_ char *alias = strdup_printf("%s/alias", dir);
+    _cleanup_free_ BackupEntry *v = NULL;
+    size_t n = 0;
+
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(backup_save(dir, gone, "clone", "pool-state-ready", XML, 0, NULL), 0);
+    write_str(tmp, XML);
+    CHECK_INT(backup_save(dir, kept, "other", "pxeboot", XML, 0, NULL), 0);
+    CHECK_INT(backup_save(dir, odd, "odd", "pxeboot", XML, 0, NULL), 0);
+    write_str(stray, "mine\n");
+
+    CHECK_INT(backup_remove(dir, gone), 3);
+    CHECK(!exists(gone_dir));
+    CHECK_INT(backup_list(dir, kept, &v, &n), 0);
+    CHECK_INT(n, 1);
+    /* Nothing left to remove: no folder, no error. */
+    CHECK_INT(backup_remove(dir, gone), 0);
+
+    /* Something that is not a backup: nothing at all is removed. */
+    CHECK_INT(backup_remove(dir, odd), -ENOTEMPTY);
+    CHECK(exists(stray));
+    free(v);
+    v = NULL;
+    CHECK_INT(backup_list(dir, odd, &v, &n), 0);
+    CHECK_INT(n, 1);
+
+    /* A key that is a file or a symlink is neither removed nor followed. */
+    write_str(plain, "x\n");
+    CHECK_INT(backup_remove(dir, "plain"), -ENOTDIR);
+    CHECK(exists(plain));
+    CHECK(symlink(kept_dir, alias) == 0);
+    CHECK(backup_remove(dir, "alias") < 0);
+    CHECK(exists(alias));
+    free(v);
+    v = NULL;
+    CHECK_INT(backup_list(dir, kept, &v, &n), 0);
+    CHECK_INT(n, 1);
+
+    /* A key that would leave the backup folder is refused. */
+    CHECK_INT(backup_remove(dir, ".."), -EINVAL);
+    CHECK_INT(backup_remove(dir, "a/b"), -EINVAL);
+    CHECK(exists(dir));
+}
+
 int main(void)
 {
     umask(022);
@@ -466,6 +524,7 @@ int main(void)
     test_reasons();
     test_clock_backwards();
     test_keys();
+    test_remove();
 
     rm_rf(top);
     return tap_done();
