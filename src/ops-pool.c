@@ -58,6 +58,14 @@ typedef struct PoolLock {
     pthread_mutex_t mutex;
     char *error;             /* the last clone failure; state_lock */
     bool reported;           /* the first pass was logged; the manager's own */
+    /* Held from a clone's first volume to its definition, and across a
+     * sweep of left volumes: no sweep sees a clone half made. */
+    pthread_mutex_t make_mutex;
+    /* The sweep of left volumes (pool_sweep); the manager's own. */
+    bool swept;              /* since start-up, on swept_host, at swept_gen */
+    bool sweep_warned;       /* a failed sweep was logged (retries are debug) */
+    uint64_t swept_gen;
+    char *swept_host;
     struct PoolLock *next;
 } PoolLock;
 
@@ -66,6 +74,7 @@ static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t state_cond = PTHREAD_COND_INITIALIZER;
 static PoolLock *pool_locks;
 static bool mgr_stop, mgr_wake, mgr_started, guard_added;
+static uint64_t host_up_gen; /* HOST_UP events seen: a sweep follows each */
 static pthread_t mgr_thread;
 
 static PoolLock *pool_lock_get(const char *name)
@@ -83,6 +92,7 @@ static PoolLock *pool_lock_get(const char *name)
             l = NULL;
         } else {
             pthread_mutex_init(&l->mutex, NULL);
+            pthread_mutex_init(&l->make_mutex, NULL);
             l->next = pool_locks;
             pool_locks = l;
         }
@@ -499,8 +509,11 @@ static int random_suffix(char out[7])
     return 0;
 }
 
-/* Make one clone of p on h: its volumes, its definition, its start. */
-static int clone_make(const Conf *conf, const ConfPool *p, Host *h)
+/* Make one clone of p on h: its volumes, its definition, its start.  Its
+ * volumes are named "<clone>-<target>.<ext>", the clone
+ * "<prefix><pool>-<6 hex digits>": poolxml_clone_volume_match knows them
+ * again when a crash left them (pool_sweep). */
+static int clone_make(const Conf *conf, const ConfPool *p, Host *h, PoolLock *pl)
 {
     _cleanup_free_ char *txml = NULL, *xml = NULL, *name = NULL;
     _cleanup_strv_free_ char **vols = NULL;
@@ -510,6 +523,7 @@ static int clone_make(const Conf *conf, const ConfPool *p, Host *h)
     size_t n_disks = 0, n_vols = 0;
     Machine tm, m;
     char sfx[7];
+    bool making = false;
     int r;
 
     r = virt_machine_find(p->template_name, virt_host_name(h), &tm, NULL);
@@ -551,6 +565,8 @@ static int clone_make(const Conf *conf, const ConfPool *p, Host *h)
     r = -ENOMEM;
     if (!vols || !sources)
         goto out;
+    pthread_mutex_lock(&pl->make_mutex);
+    making = true;
     for (size_t i = 0; i < n_disks; i++) {
         const PoolDisk *d = &disks[i];
         bool linked = p->clone == CLONE_LINKED;
@@ -602,6 +618,8 @@ static int clone_make(const Conf *conf, const ConfPool *p, Host *h)
     log_info("Pool '%s': defined '%s' (%s clone of '%s', %zu volume%s)", p->name, name,
              clone_mode_to_string(p->clone), p->template_name, n_vols, n_vols == 1 ? "" : "s");
     n_vols = 0; /* recorded in its metadata: the clone's now */
+    pthread_mutex_unlock(&pl->make_mutex);
+    making = false;
     {
         OpsPowerResult pr;
         int rs = ops_power(&sys, &m, POWER_ON, false, &pr);
@@ -613,8 +631,13 @@ static int clone_make(const Conf *conf, const ConfPool *p, Host *h)
     r = 0;
 out:
     for (size_t i = 0; i < n_vols; i++)
-        if (vols[i] && virt_volume_delete(h, vols[i]) < 0)
-            log_warning("Pool '%s': cannot delete volume %s of a failed clone", p->name, vols[i]);
+        if (vols[i] && virt_volume_delete(h, vols[i]) < 0) {
+            log_warning("Pool '%s': cannot delete volume %s of a failed clone (the next sweep "
+                        "tries again)", p->name, vols[i]);
+            pl->swept = false;
+        }
+    if (making)
+        pthread_mutex_unlock(&pl->make_mutex);
     pool_disks_free(disks, n_disks);
     return r;
 }
@@ -682,6 +705,223 @@ static bool clone_ready(const ConfPool *p, const Clone *c)
     return false;
 }
 
+/* ---- volumes an interrupted clone left ---- */
+
+/* What the table of a pool's host says of the swept volumes. */
+typedef struct VolUse {
+    const Host *host;
+    const VirtVolume *vols;
+    char **clones;       /* per volume: the clone it would be of; NULL: not a candidate */
+    bool *used;          /* per volume */
+    size_t n;
+    bool unread;         /* a row's definition is unknown: nothing is deleted */
+} VolUse;
+
+static int voluse_row(const Machine *m, const DomInfo *info, void *userdata)
+{
+    VolUse *u = userdata;
+
+    if (m->host != u->host)
+        return 0;
+    if (!info) {
+        u->unread = true;
+        return 0;
+    }
+    for (size_t i = 0; i < u->n; i++) {
+        const VirtVolume *v = &u->vols[i];
+
+        if (!u->clones[i] || u->used[i])
+            continue;
+        /* Its clone exists (whatever its disks say now). */
+        if (streq(m->name, u->clones[i]))
+            u->used[i] = true;
+        /* A disk on it: by path, or as storage pool/volume. */
+        for (size_t k = 0; k < info->n_disks && !u->used[i]; k++) {
+            const char *src = info->disks[k].source;
+            size_t lp = strlen(v->pool);
+
+            if (src && (streq(src, v->path) || (strncmp(src, v->pool, lp) == 0 &&
+                                                src[lp] == '/' && streq(src + lp + 1, v->name))))
+                u->used[i] = true;
+        }
+        /* Recorded as a clone's own: clone_delete's to delete. */
+        for (size_t k = 0; info->pool.volumes && info->pool.volumes[k] && !u->used[i]; k++)
+            if (streq(info->pool.volumes[k], v->path))
+                u->used[i] = true;
+    }
+    return 0;
+}
+
+/* Add the volumes of list to *all that it lacks (by path). */
+static int volumes_merge(VirtVolume **all, size_t *n_all, VirtVolume *list, size_t n)
+{
+    VirtVolume *nv = realloc(*all, (*n_all + n + 1) * sizeof(*nv));
+
+    if (!nv)
+        return -ENOMEM;
+    *all = nv;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+
+        for (size_t k = 0; k < *n_all && !dup; k++)
+            dup = streq(nv[k].path, list[i].path);
+        if (dup) {
+            free(list[i].name);
+            free(list[i].path);
+            free(list[i].pool);
+            free(list[i].backing);
+        } else
+            nv[(*n_all)++] = list[i];
+        list[i] = (VirtVolume){ 0 };
+    }
+    return 0;
+}
+
+/* The sweep: delete the volumes in the storage pools of p's template disks
+ * that are named as p's clones' (and no other configured pool's), that no
+ * machine of h uses (a disk, a clone's recorded volumes, the clone the name
+ * says) and that back no other volume: what a crash between a clone's
+ * volumes and its definition left.  Under p's make_mutex: no clone of p is
+ * half made meanwhile.  The table is complete (the manager runs after
+ * virt_defs_ready()); a row whose definition is unknown stops it.  0 when
+ * swept; -errno (logged) when it must be tried again. */
+static int pool_sweep(const Conf *conf, const ConfPool *p, Host *h, PoolLock *pl,
+                      unsigned *ret_deleted)
+{
+    _cleanup_free_ char *txml = NULL;
+    PoolDisk *disks = NULL;
+    size_t n_disks = 0, n = 0;
+    VirtVolume *vols = NULL;
+    VolUse u = { .host = h };
+    unsigned deleted = 0;
+    int r;
+
+    *ret_deleted = 0;
+    r = virt_machine_xml(h, p->template_name, true, &txml);
+    if (r == 0)
+        r = poolxml_template_disks(txml, &disks, &n_disks);
+    for (size_t i = 0; r == 0 && i < n_disks; i++) {
+        const PoolDisk *d = &disks[i];
+        VirtVolume *list = NULL;
+        size_t nl = 0;
+
+        r = virt_volumes_beside(h, d->source, d->vol_pool, d->source, &list, &nl);
+        if (r == 0)
+            r = volumes_merge(&vols, &n, list, nl);
+        virt_volumes_free(list, r == 0 ? 0 : nl);
+    }
+    pool_disks_free(disks, n_disks);
+    if (r < 0)
+        goto out;
+    u.vols = vols;
+    u.n = n;
+    u.clones = calloc(n + 1, sizeof(char *));
+    u.used = calloc(n + 1, sizeof(bool));
+    r = -ENOMEM;
+    if (!u.clones || !u.used)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        int m = poolxml_clone_volume_match(vols[i].name, p->prefix, p->name, &u.clones[i]);
+
+        if (m < 0)
+            goto out;
+        /* A name another configured pool would give too is not p's to take. */
+        for (size_t k = 0; m > 0 && k < conf->n_pools; k++) {
+            const ConfPool *o = &conf->pools[k];
+
+            if (o != p && poolxml_clone_volume_match(vols[i].name, o->prefix, o->name, NULL)) {
+                log_debug("Pool '%s': volume %s is named as a clone's of pool '%s' too: kept",
+                          p->name, vols[i].path, o->name);
+                m = 0;
+            }
+        }
+        /* A volume backing another is in use whatever its name. */
+        for (size_t k = 0; m > 0 && k < n; k++)
+            if (vols[k].backing && streq(vols[k].backing, vols[i].path)) {
+                log_debug("Pool '%s': volume %s backs %s: kept", p->name, vols[i].path,
+                          vols[k].path);
+                m = 0;
+            }
+        if (m == 0) {
+            free(u.clones[i]);
+            u.clones[i] = NULL;
+        }
+    }
+    pthread_mutex_lock(&pl->make_mutex);
+    r = virt_machines_each(virt_host_name(h), voluse_row, &u);
+    if (r == 0 && u.unread) {
+        error_setf("a definition on host '%s' is not read yet", virt_host_name(h));
+        r = -EAGAIN;
+    }
+    if (r == 0 && !virt_host_up(h)) {
+        error_setf("host '%s' is down", virt_host_name(h));
+        r = -ENOTCONN;
+    }
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        int rd;
+
+        if (!u.clones[i] || u.used[i])
+            continue;
+        rd = virt_volume_delete(h, vols[i].path);
+        if (rd < 0 && rd != -ENOENT) {
+            log_warning("Pool '%s': cannot delete volume %s, left by a clone never defined: %s",
+                        p->name, vols[i].path, error_get() ? error_get() : strerror(-rd));
+            r = rd;
+            break;
+        }
+        if (rd == 0) {
+            log_notice("Pool '%s' on '%s': deleted volume %s, left by a clone never defined "
+                       "('%s')", p->name, virt_host_name(h), vols[i].path, u.clones[i]);
+            deleted++;
+        }
+    }
+    pthread_mutex_unlock(&pl->make_mutex);
+out:
+    for (size_t i = 0; u.clones && i < n; i++)
+        free(u.clones[i]);
+    free(u.clones);
+    free(u.used);
+    virt_volumes_free(vols, n);
+    *ret_deleted = deleted;
+    return r;
+}
+
+/* Sweep p's left volumes on its first pass on h since start-up, since a
+ * host came up, or since a failed clone could not delete its volumes. */
+static void pool_sweep_maybe(const Conf *conf, const ConfPool *p, Host *h, PoolLock *pl)
+{
+    uint64_t gen;
+    unsigned deleted = 0;
+    int r;
+
+    pthread_mutex_lock(&state_lock);
+    gen = host_up_gen;
+    pthread_mutex_unlock(&state_lock);
+    if (pl->swept && pl->swept_gen == gen && pl->swept_host &&
+        streq(pl->swept_host, virt_host_name(h)))
+        return;
+    r = pool_sweep(conf, p, h, pl, &deleted);
+    if (r < 0) {
+        const char *why = error_get() ? error_get() : strerror(-r);
+
+        if (!pl->sweep_warned)
+            log_warning("Pool '%s': cannot look for volumes left by interrupted clones on "
+                        "'%s' (tried again at each pass): %s", p->name, virt_host_name(h), why);
+        else
+            log_debug("Pool '%s': sweep on '%s' failed again: %s", p->name, virt_host_name(h),
+                      why);
+        pl->sweep_warned = true;
+        return;
+    }
+    free(pl->swept_host);
+    pl->swept_host = strdup(virt_host_name(h));
+    pl->swept = pl->swept_host != NULL;
+    pl->swept_gen = gen;
+    pl->sweep_warned = false;
+    log_debug("Pool '%s': swept '%s': %u left volume%s deleted", p->name, virt_host_name(h),
+              deleted, deleted == 1 ? "" : "s");
+}
+
 /* ---- the manager ---- */
 
 /* One pass over pool p: finish, recycle, promote, refill.  Whether it
@@ -699,6 +939,7 @@ static bool pool_pass(const Conf *conf, const ConfPool *p)
 
     if (!h || !pl || !virt_host_up(h))
         return false;
+    pool_sweep_maybe(conf, p, h, pl);
     if (clones_collect(p->name, h, &cl, &n) < 0)
         return false;
     for (size_t i = 0; i < n && !stopping(); i++) {
@@ -749,7 +990,7 @@ static bool pool_pass(const Conf *conf, const ConfPool *p)
     }
     clones_free(cl, n);
     while (live < p->size && !stopping()) {
-        int r = clone_make(conf, p, h);
+        int r = clone_make(conf, p, h, pl);
 
         if (r < 0) {
             pool_error_set(p->name, error_get() ? error_get() : strerror(-r));
@@ -838,8 +1079,12 @@ static int guard_template(const OpsCaller *who, const Machine *m, void *userdata
 static void host_up(const VirtEvent *ev, void *userdata)
 {
     (void)userdata;
-    if (ev->kind == VIRT_EVENT_HOST_UP)
-        ops_pools_wake();
+    if (ev->kind != VIRT_EVENT_HOST_UP)
+        return;
+    pthread_mutex_lock(&state_lock);
+    host_up_gen++;
+    pthread_mutex_unlock(&state_lock);
+    ops_pools_wake();
 }
 
 int ops_pools_start(void)

@@ -409,6 +409,62 @@ char *poolxml_volume_format(const char *volume_xml)
     return v ? strdup(v) : NULL;
 }
 
+char *poolxml_volume_backing(const char *volume_xml)
+{
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    const xmlNode *root, *path;
+    xmlChar *v;
+    char *ret;
+    XMLUTIL_SILENCE_ERRORS;
+
+    if (!volume_xml || strlen(volume_xml) > INT_MAX)
+        return NULL;
+    doc = xmlReadMemory(volume_xml, (int)strlen(volume_xml), NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc || doc->intSubset)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!xmlutil_is_elem(root, "volume"))
+        return NULL;
+    path = xmlutil_child_elem(xmlutil_child_elem(root, "backingStore"), "path");
+    v = path ? xmlNodeGetContent(path) : NULL;
+    ret = v && *v ? strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return ret;
+}
+
+int poolxml_clone_volume_match(const char *volume_name, const char *prefix, const char *pool,
+                               char **ret_clone)
+{
+    size_t lp = prefix ? strlen(prefix) : 0, ln = strlen(pool), k;
+    const char *s = volume_name, *t, *dot;
+
+    if (ret_clone)
+        *ret_clone = NULL;
+    if (strncmp(s, prefix ? prefix : "", lp) != 0 || strncmp(s + lp, pool, ln) != 0 ||
+        s[lp + ln] != '-')
+        return 0;
+    t = s + lp + ln + 1;
+    for (k = 0; k < 6; k++)
+        if (!((t[k] >= '0' && t[k] <= '9') || (t[k] >= 'a' && t[k] <= 'f')))
+            return 0;
+    if (t[6] != '-')
+        return 0;
+    /* The target: one word up to the only dot. */
+    dot = strchr(t + 7, '.');
+    if (!dot || dot == t + 7)
+        return 0;
+    for (const char *c = t + 7; c < dot; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || *c == '_'))
+            return 0;
+    if (!streq(dot + 1, "qcow2") && !streq(dot + 1, "img"))
+        return 0;
+    if (ret_clone && !(*ret_clone = strndup(s, (size_t)(t + 6 - s))))
+        return -ENOMEM;
+    return 1;
+}
+
 char *poolxml_volume_xml(const char *name, unsigned long long capacity,
                          const char *backing_path, const char *format)
 {

@@ -108,3 +108,16 @@ char *poolxml_volume_format(const char *volume_xml);
  * NULL).  NULL on out of memory. */
 char *poolxml_volume_xml(const char *name, unsigned long long capacity,
                          const char *backing_path, const char *format);
+
+/* The <backingStore><path> of a storage volume's XML, or NULL (none, bad
+ * XML, out of memory): a volume that backs another is in use. */
+char *poolxml_volume_backing(const char *volume_xml);
+
+/* Whether volume_name is named as the pool manager names a clone's volume
+ * of pool `pool` with clone-name prefix `prefix` (NULL: none):
+ * "<prefix><pool>-<6 lower-case hex digits>-<target>.<qcow2|img>", the
+ * target one word of letters, digits and '_' (no '-', no '.').  Then
+ * *ret_clone (may be NULL) is the clone's name, "<prefix><pool>-<hex>".
+ * -ENOMEM; else 1 when it matches, 0 when it does not. */
+int poolxml_clone_volume_match(const char *volume_name, const char *prefix, const char *pool,
+                               char **ret_clone);

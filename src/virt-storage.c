@@ -108,6 +108,83 @@ int virt_volume_delete(Host *h, const char *path)
     return 0;
 }
 
+void virt_volumes_free(VirtVolume *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].path);
+        free(v[i].pool);
+        free(v[i].backing);
+    }
+    free(v);
+}
+
+int virt_volumes_beside(Host *h, const char *src_path, const char *src_pool,
+                        const char *src_volume, VirtVolume **ret, size_t *ret_n)
+{
+    VIRT_OP(h, "list volumes");
+    _cleanup_(virConnectClosep) virConnectPtr c = virt_host_conn(h);
+    _cleanup_(virStorageVolFreep) virStorageVolPtr src = NULL;
+    _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = NULL;
+    virStorageVolPtr *vols = NULL;
+    VirtVolume *v = NULL;
+    const char *pool_name;
+    size_t k = 0;
+    int n, r = 0;
+
+    if (!c)
+        return -ENOTCONN;
+    if (src_pool)
+        pool = virStoragePoolLookupByName(c, src_pool);
+    else {
+        src = virStorageVolLookupByPath(c, src_path);
+        if (src)
+            pool = virStoragePoolLookupByVolume(src);
+    }
+    if (!pool)
+        return vol_errno("find the storage pool of", src_pool ? src_volume : src_path);
+    pool_name = virStoragePoolGetName(pool);
+    n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    if (n < 0)
+        return vol_errno("list the volumes of storage pool", pool_name);
+    v = calloc((size_t)n + 1, sizeof(*v));
+    if (!v)
+        r = -ENOMEM;
+    /* A volume deleted meanwhile (another program) is left out. */
+    for (int i = 0; i < n && r == 0; i++) {
+        _cleanup_free_ char *xml = NULL;
+        const char *name = virStorageVolGetName(vols[i]);
+        VirtVolume *e = &v[k];
+
+        e->path = virStorageVolGetPath(vols[i]);
+        xml = e->path ? virStorageVolGetXMLDesc(vols[i], 0) : NULL;
+        if (!xml) {
+            r = vol_errno("read volume", name);
+            free(e->path);
+            e->path = NULL;
+            if (r == -ENOENT)
+                r = 0;
+            continue;
+        }
+        e->name = name ? strdup(name) : NULL;
+        e->pool = strdup(pool_name ? pool_name : "");
+        e->backing = poolxml_volume_backing(xml);
+        k++;
+        if (!e->name || !e->pool)
+            r = -ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        virStorageVolFree(vols[i]);
+    free(vols);
+    if (r < 0) {
+        virt_volumes_free(v, k);
+        return r;
+    }
+    *ret = v;
+    *ret_n = k;
+    return 0;
+}
+
 int virt_machine_undefine(Host *h, const char *name)
 {
     VIRT_OP(h, "undefine");

@@ -384,6 +384,21 @@ int virt_volume_clone(Host *h, const char *disk, const char *src_path, const cha
                       char **ret_path);
 /* Delete the volume at path.  -ENOENT when there is none. */
 int virt_volume_delete(Host *h, const char *path);
+/* One volume of a storage pool (virt_volumes_beside). */
+typedef struct VirtVolume {
+    char *name;
+    char *path;
+    char *pool;     /* the storage pool's name */
+    char *backing;  /* the path of its backing store, or NULL */
+} VirtVolume;
+void virt_volumes_free(VirtVolume *v, size_t n);
+/* Every volume of the storage pool that holds a template disk, found as
+ * virt_volume_clone finds it (src_pool and src_volume, else src_path):
+ * where the clones' volumes of that disk are.  -ENOENT when the disk is no
+ * volume of a storage pool, -ENOTCONN, -EIO.  One call per volume (its
+ * backing store): a worker thread. */
+int virt_volumes_beside(Host *h, const char *src_path, const char *src_pool,
+                        const char *src_volume, VirtVolume **ret, size_t *ret_n);
 /* Undefine a machine that is not running, with its NVRAM, managed save and
  * snapshot metadata.  -ENOENT when gone, -EBUSY when it runs. */
 int virt_machine_undefine(Host *h, const char *name);

@@ -74,6 +74,20 @@ check "the expired clone's state change was backed up, and the backup removed wi
 check "... its folder is gone" test ! -e "$BK/$OLD_UUID"
 check "another machine's backups stay" test -f "$BK/$TMPL_UUID/tmpl-20260101T000000.000000Z.xml"
 
+# ---- volumes a crash left between a clone's volumes and its definition ----
+# node-pools.xml has one volume named as a clone's of pool 'small' that no
+# machine has, and look-alikes that are in use or of other names.
+LEFT="Pool 'small' on 'vm': deleted volume"
+check "the first pass deletes a volume named as a clone's that no machine has, and says so" \
+    wait_for 30 grep -qF "$LEFT /images/ci-small-0a1b2c-vda.qcow2, left by a clone never defined ('ci-small-0a1b2c')" "$T/daemon.log"
+for v in ci-small-d00d00-vda.qcow2 ci-small-d00d01-vda.qcow2 ci-small-fade01-vda.qcow2 \
+    ci-small-ba5e01-vda.qcow2 gone-0a1b2c-vda.qcow2 ci-small-0a1b2c-vda.qcow2.bak \
+    ci-smaller-0a1b2c-vda.qcow2 user-overlay.qcow2 tmpl.qcow2; do
+    check "... and keeps $v (a disk by path or by pool/volume, a clone's recorded volume, a backing file, another name)" \
+        sh -c '! grep -q "deleted volume /images/$1[ ,]" "$2"' _ "$v" "$T/daemon.log"
+done
+check "... one volume deleted in all" [ "$(grep -c "deleted volume /images/" "$T/daemon.log")" = 1 ]
+
 # ---- the list ----
 a GET /service/pools
 expect_status 200 "GET /service/pools"

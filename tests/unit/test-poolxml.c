@@ -180,6 +180,48 @@ static void test_volume_format(void)
     CHECK(poolxml_volume_format("not xml") == NULL);
 }
 
+static void test_volume_backing(void)
+{
+    _cleanup_free_ char *b = poolxml_volume_backing(
+        "<volume><name>c-vda.qcow2</name><target><path>/p/c-vda.qcow2</path></target>"
+        "<backingStore><path>/p/t&amp;1.img</path><format type='raw'/></backingStore>"
+        "</volume>");
+
+    CHECK_STR(b, "/p/t&1.img");
+    CHECK(poolxml_volume_backing("<volume><name>v</name></volume>") == NULL);
+    CHECK(poolxml_volume_backing("<volume><backingStore><path/></backingStore></volume>") ==
+          NULL);
+    CHECK(poolxml_volume_backing("not xml") == NULL);
+}
+
+static void test_clone_volume_match(void)
+{
+    _cleanup_free_ char *clone = NULL;
+
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c-vda.qcow2", "ci-", "small", &clone), 1);
+    CHECK_STR(clone, "ci-small-0a1b2c");
+    CHECK_INT(poolxml_clone_volume_match("small-0a1b2c-sd_b.img", NULL, "small", NULL), 1);
+    CHECK_INT(poolxml_clone_volume_match("small-0a1b2c-vda.img", "", "small", NULL), 1);
+    /* Another prefix, another pool, a pool whose name starts the same. */
+    CHECK_INT(poolxml_clone_volume_match("small-0a1b2c-vda.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-smaller-0a1b2c-vda.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-x-0a1b2c-vda.qcow2", "ci-", "small", NULL), 0);
+    /* Pool "small-0a1b2c"'s clone is not one of pool "small": the target has no '-'. */
+    CHECK_INT(poolxml_clone_volume_match("small-0a1b2c-123456-vda.qcow2", NULL, "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("small-0a1b2c-123456-vda.qcow2", NULL, "small-0a1b2c",
+                                         NULL), 1);
+    /* Not six lower-case hex digits, no target, another extension. */
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0A1B2C-vda.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2-vda.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-keep01-vda.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c-.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c.qcow2", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c-vda.raw", "ci-", "small", NULL), 0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c-vda.qcow2.bak", "ci-", "small", NULL),
+              0);
+    CHECK_INT(poolxml_clone_volume_match("ci-small-0a1b2c-vda", "ci-", "small", NULL), 0);
+}
+
 static void test_volume_xml(void)
 {
     _cleanup_free_ char *linked = poolxml_volume_xml("c-vda.qcow2", 1048576, "/p/t&1.img", "raw");
@@ -254,6 +296,8 @@ int main(void)
     test_meta_apply();
     test_volume_format();
     test_volume_xml();
+    test_volume_backing();
+    test_clone_volume_match();
     test_states();
     test_state_machine();
     free(data_dir);
