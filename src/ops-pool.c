@@ -1223,8 +1223,9 @@ int ops_pools_status(const Conf *conf, OpsPoolStatus **ret, size_t *ret_n)
         for (size_t i = 0; i < nv && !s; i++) {
             if (!streq(v[i].name, c->pool.name))
                 continue;
-            /* A configured pool's clones on another host are orphans. */
-            if (!v[i].orphan && (!v[i].host || !streq(v[i].host, virt_host_name(c->m.host))))
+            /* A configured pool's clones on another host are orphans, and
+             * orphans are listed per pool and host. */
+            if (!v[i].host || !streq(v[i].host, virt_host_name(c->m.host)))
                 continue;
             s = &v[i];
         }
