@@ -904,7 +904,9 @@ static void pool_sweep_maybe(const Conf *conf, const ConfPool *p, Host *h, PoolL
     if (r < 0) {
         const char *why = error_get() ? error_get() : strerror(-r);
 
-        if (!pl->sweep_warned)
+        /* A template or disk that is not there is the pool's clone error
+         * already (GET /service/pools): no second warning for it. */
+        if (!pl->sweep_warned && r != -ENOENT)
             log_warning("Pool '%s': cannot look for volumes left by interrupted clones on "
                         "'%s' (tried again at each pass): %s", p->name, virt_host_name(h), why);
         else
