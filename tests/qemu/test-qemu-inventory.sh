@@ -3,10 +3,12 @@
 # with PATCH is in `virsh dumpxml --inactive` (and the live XML of a running
 # guest), survives a boot change handed to the running QEMU, is read back
 # by a new daemon, and a change made with `virsh metadata` is seen without
-# a restart (libvirt's metadata-change event).  The start guards refuse a
-# guest whose disk image or MAC address a running guest uses, naming it
-# (QEMU itself would start the second guest on a shared raw image only to
-# fail on its lock, or worse, run with a duplicate MAC).
+# a restart (libvirt's metadata-change event); a PATCH while the live and
+# persistent metadata differ (virsh --live) is merged into both, and answers
+# what GET then shows.  The start guards refuse a guest whose disk image or
+# MAC address a running guest uses, naming it (QEMU itself would start the
+# second guest on a shared raw image only to fail on its lock, or worse, run
+# with a duplicate MAC).
 . "$(dirname "$0")/lib.sh"
 qemu_init shared
 
@@ -69,6 +71,30 @@ check "and the table is current: tag=env:dev finds A" sh -c 'jq -e --arg n "$2" 
 $VIRSH metadata "$B" --live "$NS" --key virtmcd --set '<instance><owner>erin</owner></instance>' >/dev/null
 check "virsh metadata --live on the running B is seen too" \
     wait_for 10 sh -c 'curl -s -g "$1/service/$2/metadata" | jq -e ".owner == \"erin\"" >/dev/null' _ "$BASE" "$B"
+
+# B's live metadata (owner erin, no tags) now differs from its persistent
+# one (owner carol, env=prod).  A PATCH is merged into both; the answer, GET
+# and the list are the running definition's.
+patch "$B" '{"owner":"carol"}'
+expect_status 200 "PATCH owner carol while the live definition says erin"
+expect_eq "$(jq -S -c . "$T/body")" '{"description":null,"owner":"carol","tags":{}}' \
+    "the answer is the running definition's: carol, and no tags (virsh --live dropped them)"
+expect_eq "$(meta "$B")" '{"description":null,"owner":"carol","tags":{}}' "GET agrees"
+check "B's live definition has owner carol again" \
+    has_text "$(live_xml "$B")" "<virtmcd:owner>carol</virtmcd:owner>"
+check "its persistent definition kept its tag" \
+    sh -c 'printf "%s" "$1" | grep -Eq "<virtmcd:tag key=.env.>prod</virtmcd:tag>"' _ "$(inactive_xml "$B")"
+req GET '/service/machines?owner=carol'
+check "the owner filter finds B" sh -c 'jq -e --arg n "$2" "[.[].name] | index(\$n)" "$1" >/dev/null' _ "$T/body" "$B"
+# A change of the persistent definition alone shows once the machine stops.
+$VIRSH metadata "$B" --config "$NS" --key virtmcd --set '<instance><owner>zed</owner></instance>' >/dev/null
+action "$B" power_off
+expect_action done "shut off" "B stops"
+expect_eq "$(meta "$B")" '{"description":null,"owner":"zed","tags":{}}' \
+    "virsh metadata --config made while B ran shows once it is off"
+action "$B" power_on
+expect_action done running "B starts again"
+
 
 # ---- start guards against a running guest ----
 MAC_B=$($VIRSH domiflist "$B" | awk 'NR > 0 && $5 ~ /:/ {print $5; exit}')
