@@ -162,6 +162,12 @@ patch /service/db1/metadata "$tags60"
 expect_jq '.tags | length' 61 "60 new tags next to env"
 patch /service/db1/metadata '{"tags":{"x1":"v","x2":"v","x3":"v","x4":"v"}}'
 expect_error 400 "a merge past 64 tags is refused"
+# Deletions do not count: 60 deletions and 5 new tags in one PATCH leave 6.
+swap=$(i=0; printf '{"tags":{'; while [ $i -lt 60 ]; do printf '"t%d":null,' $i; i=$((i + 1)); done
+    printf '"n1":"v","n2":"v","n3":"v","n4":"v","n5":"v"}}')
+patch /service/db1/metadata "$swap"
+expect_status 200 "a PATCH of 65 tag changes, 60 of them deletions"
+expect_jqc '.tags | keys' '["env","n1","n2","n3","n4","n5"]' "leaves env and the 5 new tags"
 patch /service/db1/metadata '{"tags":null}'
 patch /service/db1/metadata '{"tags":{"env":"prod"}}'
 a GET /service/web1/metadata
