@@ -4,8 +4,10 @@
 # list entries, metadata round trips with merge and null semantics, its
 # limits (each refused change leaves the machine and its backups alone), who
 # may write it, a backup before every change; and every start guard
-# (vmcli's checks), force=1, and concurrent starts of two machines that
-# share a disk, which never both succeed.
+# (vmcli's checks) through /service and Redfish, force=1, and concurrent
+# starts of two machines that share a disk, which never both succeed.
+# Last, a pool clone whose ISO a running machine on another host writes
+# does not start until that machine stops.
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest jq; do
@@ -210,6 +212,16 @@ guard() { # guard PATH EXPECTED-REGEX DESCRIPTION
 guard /service/db1/state_controller/power_on "disk /srv/img/shared.qcow2 .*'app1'.*'kvm10'" \
     "a writable disk in use on another host"
 check "db1 stayed off" test "$(a GET /service/db1/state_controller/status; jq -r .state "$T/body")" = "shut off"
+# Redfish's On is the same start, through the same operations layer.
+a POST /redfish/v1/Systems/a0000000-0000-4000-8000-000000000902/Actions/ComputerSystem.Reset \
+    -H 'Content-Type: application/json' --data-binary '{"ResetType": "On"}'
+if [ "$STATUS" = 409 ] &&
+    jq -r .error.message "$T/body" | grep -Eq "disk /srv/img/shared.qcow2 .*'app1'.*'kvm10'"; then
+    ok "Redfish Reset On of db1 is refused too (409: $(jq -r .error.message "$T/body"))"
+else
+    not_ok "Redfish Reset On of db1: expected 409 naming the disk, app1 and kvm10"
+fi
+check "and db1 is still off" test "$(a GET /service/db1/state_controller/status; jq -r .state "$T/body")" = "shut off"
 guard /service/db1/state_controller/power_cycle "shared.qcow2" "power_cycle from off is a start too"
 guard /service/db1/state_controller/cyclepower "shared.qcow2" "and cyclepower"
 guard /service/macclash/state_controller/power_on "MAC address 52:54:00:10:00:01 .*'app1'.*'kvm10'" \
@@ -234,6 +246,19 @@ guard /service/bigmem/state_controller/power_on \
     "host 'kvm09' has 5767168 KiB of memory free .*'bigmem' needs 16777216 KiB" "more memory than the host has free"
 grep -q "start of 'db1' refused" "$T/daemon.log"
 check "refusals are logged" test $? = 0
+
+# The same UUID under another name, and the same name with another UUID.
+a POST /service/moved-a/state_controller/power_off
+guard /service/moved-a/state_controller/power_on \
+    "machine 'moved-a' \\(UUID a0000000-0000-4000-8000-0000000009a0\\) is already running on host 'kvm10' as 'moved-b'" \
+    "its UUID running on another host under another name"
+a POST '/service/twin/state_controller/power_off?host=kvm09'
+guard '/service/twin/state_controller/power_on?host=kvm09' \
+    "a machine named 'twin' is already running on host 'kvm10'" "its name running on another host (another UUID)"
+a POST '/service/moved-a/state_controller/power_on?force=1'
+expect_status 200 "force=1 starts moved-a all the same"
+a POST '/service/twin/state_controller/power_on?host=kvm09&force=1'
+expect_status 200 "and twin on kvm09"
 
 o POST '/service/web1/state_controller/power_off'
 o POST '/service/web1/state_controller/power_on?force=1'
@@ -279,5 +304,58 @@ a POST /service/bigmem/state_controller/power_on
 expect_status 200 "memory_guard = no lets bigmem start"
 a POST /service/db1/state_controller/power_on
 expect_error 409 "and the other guards still hold"
+
+# --- a pool clone passes the guards too ---------------------------------------
+# Pool "p" clones tmpl (tests/data/node-pools.xml), whose clones share its
+# read-only ISO /srv/iso/tools.iso.  On another host, "holder" runs with that
+# file as a writable disk: the clone is made, but its start is refused until
+# holder stops.
+stop_daemon
+cat > "$T/holder.xml" <<'EOF'
+<node>
+  <cpu><mhz>3000</mhz><model>x86_64</model><active>2</active><nodes>1</nodes>
+    <sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>
+  <memory>8388608</memory>
+  <domain type="test">
+    <name>holder</name>
+    <uuid>a0000000-0000-4000-8000-00000000d001</uuid>
+    <memory unit="MiB">64</memory>
+    <vcpu>1</vcpu>
+    <os><type arch="x86_64">hvm</type></os>
+    <devices>
+      <disk type="file" device="disk">
+        <source file="/srv/iso/tools.iso"/>
+        <target dev="vda" bus="virtio"/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+EOF
+write_conf "[host \"pools\"]
+uri = test://$abs_srcdir/tests/data/node-pools.xml
+[host \"holder\"]
+uri = test://$T/holder.xml
+[pool \"p\"]
+template = tmpl
+host = pools
+size = 1
+prefix = g-"
+start_daemon || exit 1
+pool_count() { # pool_count KEY: that count of GET /service/pools/p
+    curl -s "$BASE/service/pools/p" | jq -r ".$1" 2>/dev/null
+}
+refused() {
+    grep -Eq "Pool 'p': cannot start 'g-p-[^']*' yet: disk /srv/iso/tools.iso of 'g-p-[^']*' is in use by 'holder' \(running\) on host 'holder'" "$T/daemon.log"
+}
+check "the clone's start is refused: holder writes the ISO it reads" wait_for 30 refused
+req GET /service/machines?pool=p
+expect_jq '[.[].state] | join(",")' "shut off" "the clone is defined and off"
+check "the pool counts it pending, not ready" test "$(pool_count pending) $(pool_count ready)" = "1 0"
+req POST /service/holder/state_controller/power_off
+expect_status 200 "holder stops"
+ready_now() { [ "$(pool_count ready)" = 1 ]; }
+check "then the pool starts its clone by itself: ready" wait_for 30 ready_now
+req GET /service/machines?pool=p
+expect_jq '[.[].state] | join(",")' running "the clone runs"
 
 finish
