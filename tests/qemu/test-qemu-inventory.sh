@@ -13,7 +13,8 @@
 # node-kvm09.xml, hosted by this libvirtd, reached through a proxy of its
 # socket) hangs: lists, map, hosts, metadata and a start guard still answer
 # from the tables; then it goes away: it is down, stale, with its last known
-# guests, which still stop a start; then it comes back by itself.
+# guests, which still stop a start and make map conflicts; then it comes
+# back by itself.
 . "$(dirname "$0")/lib.sh"
 qemu_init shared
 
@@ -158,6 +159,10 @@ if [ ! -S "$LVSOCK" ] ||
 fi
 make_guest mac09 os "<interface type='user'><mac address='52:54:00:09:00:01'/><model type='virtio'/></interface>" || exit 1
 M=$GUEST
+# U has web1's UUID: started while kvm09 is down, a conflict with its last
+# known web1.
+make_guest uuid09 os "" "<uuid>a0000000-0000-4000-8000-000000000901</uuid>" || exit 1
+U=$GUEST
 cat > "$T/proxy.py" <<'EOF'
 import os, signal, socket, sys, threading, time
 path, target = sys.argv[1], sys.argv[2]
@@ -288,6 +293,12 @@ fi
 action "$M" power_on force=1
 expect_action done running "force=1 starts M all the same"
 action "$M" power_off
+action "$U" power_on force=1
+expect_action done running "U, with web1's UUID, started with force=1"
+req GET /service/map
+expect_jqc .conflicts '[{"name":null,"uuid":"a0000000-0000-4000-8000-000000000901","hosts":["kvm09","vm"]}]' \
+    "the map: a conflict of U with the last known web1 on the down kvm09"
+action "$U" power_off
 
 # Back: the proxy listens again; virtmcd reconnects by itself.
 proxy_start || not_ok "the proxy does not listen again"
