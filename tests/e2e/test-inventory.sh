@@ -177,6 +177,19 @@ for bad in '{"owner":""}' "{\"owner\":\"$(long 256)\"}" "{\"description\":\"$(lo
     patch /service/web1/metadata "$bad"
     expect_error 400 "PATCH $(printf '%s' "$bad" | head -c 50)"
 done
+# The 400s say what is wrong and what is allowed.
+patch /service/web1/metadata "{\"owner\":\"$(long 256)\"}"
+expect_jq .error "owner must be 1..255 bytes of UTF-8 without control characters (null deletes it)" \
+    "the owner's 400 gives the limit"
+patch /service/web1/metadata "{\"description\":\"$(long 4097)\"}"
+expect_jq '.error | test("description must be at most 4096 bytes")' true "the description's gives its limit"
+patch /service/web1/metadata '{"tags":{"a b":"x"}}'
+expect_jq .error "tag key 'a b' must be 1..63 characters of A-Z, a-z, 0-9, '_', '.' and '-'" \
+    "a tag key's names the key and the characters allowed"
+patch /service/web1/metadata "{\"tags\":{\"k\":\"$(long 256)\"}}"
+expect_jq '.error | test("the value of tag .k. must be at most 255 bytes")' true "a tag value's names the tag"
+patch /service/web1/metadata "$tags65"
+expect_jq '.error | test("at most 64 tags")' true "65 tags: at most 64"
 patch /service/web1/metadata "{\"owner\":\"$(long 255)\",\"description\":\"$(long 4096)\"}"
 expect_status 200 "owner of 255 bytes and a description of 4096 are the limits, allowed"
 patch /service/web1/metadata '{"owner":"bob","description":"the CI web front end"}'
