@@ -9,7 +9,8 @@
 # answers 200 [].  The start guards refuse a guest whose disk image or MAC
 # address a running guest uses, naming it (QEMU itself would start the
 # second guest on a shared raw image only to fail on its lock, or worse,
-# run with a duplicate MAC).  Last, a second host (the test driver's
+# run with a duplicate MAC), and one larger than the free memory libvirt
+# reports.  Last, a second host (the test driver's
 # node-kvm09.xml, hosted by this libvirtd, reached through a proxy of its
 # socket) hangs: lists, map, hosts, metadata and a start guard still answer
 # from the tables; then it goes away: it is down, stale, with its last known
@@ -138,6 +139,23 @@ if [ -n "$MAC_B" ]; then
     fi
 else
     not_ok "cannot read B's MAC address with virsh domiflist"
+fi
+# The memory guard with the free memory libvirt reports (no estimate here).
+H="$PREFIX-huge"
+GUESTS="$GUESTS $H"
+qemu-img create -q -f raw "$IMAGES/$H.img" 1M
+guest_xml "$H" os | sed "s|<memory unit='MiB'>64</memory>|<memory unit='GiB'>1024</memory>|" > "$T/$H.xml"
+if $VIRSH define "$T/$H.xml" >/dev/null 2>"$T/define.err" && known "$H"; then
+    action "$H" power_on
+    if [ "$STATUS" = 409 ] &&
+        jq -r .error "$T/body" | grep -Eq "^host '[^']*' has [0-9]+ KiB of memory free; '$H' needs 1073741824 KiB$"; then
+        ok "a guest of 1 TiB may not start: libvirt's free memory is less (409: $(jq -r .error "$T/body"))"
+    else
+        not_ok "a guest of 1 TiB: expected 409 with the memory figures, got $STATUS $(cat "$T/body")"
+    fi
+    expect_eq "$(domstate "$H")" "shut off" "and it did not start"
+else
+    not_ok "cannot define $H with 1 TiB, or virtmcd never saw it: $(cat "$T/define.err")"
 fi
 action "$B" power_off
 action "$C" power_on
