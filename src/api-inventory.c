@@ -64,10 +64,8 @@ static int tag_change(const char *key, Json *value, void *userdata)
     char what[96];
     int r;
 
-    if (p->n_tags == META_TAGS_MAX) {
-        error_setf("at most %d tags", META_TAGS_MAX);
-        return -EINVAL;
-    }
+    /* No cap here: a patch may delete as many tags as it sets (the body's
+     * size bounds it); meta_patch_check and the merge bound the result. */
     nt = realloc(p->tags, (p->n_tags + 1) * sizeof(*nt));
     if (!nt)
         return -ENOMEM;

@@ -102,10 +102,12 @@ int meta_patch_check(const MetaPatch *p)
                    "other than newline and tab", META_DESCRIPTION_MAX);
         return -EINVAL;
     }
-    if (p->n_tags > META_TAGS_MAX) {
-        error_setf("at most %d tags", META_TAGS_MAX);
-        return -EINVAL;
-    }
+    /* Deletions do not count: a patch may replace every tag at once. */
+    for (size_t i = 0, n_set = 0; i < p->n_tags; i++)
+        if (p->tags[i].value && ++n_set > META_TAGS_MAX) {
+            error_setf("a machine has at most %d tags; this change sets more", META_TAGS_MAX);
+            return -EINVAL;
+        }
     for (size_t i = 0; i < p->n_tags; i++) {
         const MetaTagChange *t = &p->tags[i];
 

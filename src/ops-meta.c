@@ -55,32 +55,38 @@ int ops_metadata_get(const OpsCaller *who, const Machine *m, MetaInfo *ret)
     return 0;
 }
 
-/* The live definition gets the same change, merged into its own element
- * (which holds the order handed to the running QEMU).  The persistent one
- * is already written: a failure here is logged, not returned. */
-static void set_live(const Machine *m, const MetaPatch *p)
+/* The patch merged into virtmcd's element of the persistent (live false) or
+ * the live definition: *ret_before and *ret_after as metaxml_apply writes
+ * them (equal when the patch changes nothing there), ret_info the result. */
+static int merged(const Machine *m, bool live, const MetaPatch *p, char **ret_before,
+                  char **ret_after, MetaInfo *ret_info)
 {
-    _cleanup_free_ char *cur = NULL, *new_xml = NULL;
-    int r = virt_machine_metadata((Host *)m->host, m->name, true, &cur);
+    static const MetaPatch nothing = { 0 };
+    _cleanup_free_ char *cur = NULL, *before = NULL, *after = NULL;
+    int r = virt_machine_metadata((Host *)m->host, m->name, live, &cur);
 
     if (r == -ENODATA)
         r = 0;
     if (r == 0)
-        r = metaxml_apply(cur, p, &new_xml, NULL);
+        r = metaxml_apply(cur, &nothing, &before, NULL);
     if (r == 0)
-        r = virt_machine_set_metadata((Host *)m->host, m->name, true, new_xml);
+        r = metaxml_apply(cur, p, &after, ret_info);
     if (r < 0)
-        log_warning("Metadata of '%s' changed in its definition but not in the running "
-                    "machine: %s", m->name, error_get() ? error_get() : strerror(-r));
+        return r;
+    *ret_before = steal_ptr(&before);
+    *ret_after = steal_ptr(&after);
+    return 0;
 }
 
 int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
                      OpsMetaResult *ret)
 {
-    _cleanup_free_ char *cur = NULL, *before = NULL, *after = NULL, *def = NULL;
+    _cleanup_free_ char *before = NULL, *after = NULL, *def = NULL;
+    _cleanup_free_ char *live_before = NULL, *live_after = NULL;
+    _cleanup_(meta_info_clear) MetaInfo live_info = { 0 };
     _cleanup_(ops_meta_result_clear) OpsMetaResult res = { 0 };
-    static const MetaPatch nothing = { 0 };
     MachineLock *lock = NULL;
+    bool persistent_changes, live_changes = false, live_known = false;
     Machine now;
     int r;
 
@@ -102,29 +108,53 @@ int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
         r = -EBUSY;
         goto out;
     }
-    r = virt_machine_metadata((Host *)m->host, m->name, false, &cur);
-    if (r == -ENODATA)
-        r = 0;
-    if (r == 0)
-        r = metaxml_apply(cur, &nothing, &before, NULL);
-    if (r == 0)
-        r = metaxml_apply(cur, p, &after, &res.info);
-    if (r < 0 || streq(before, after))
+    r = merged(m, false, p, &before, &after, &res.info);
+    if (r < 0)
         goto out;
+    persistent_changes = !streq(before, after);
+    /* A running machine's live definition is the one GET and the list
+     * show, and it may differ from the persistent one (virsh metadata
+     * --live): the patch is merged into each, and written where it changes
+     * something.  The live element also holds the order handed to the
+     * running QEMU, which the merge keeps. */
+    if (machine_state_is_active(now.state)) {
+        if (merged(m, true, p, &live_before, &live_after, &live_info) == 0) {
+            live_known = true;
+            live_changes = !streq(live_before, live_after);
+        } else
+            log_warning("Cannot merge the change into the live metadata of '%s': %s", m->name,
+                        error_get() ? error_get() : "");
+    }
+    if (!persistent_changes && !live_changes)
+        goto answer;
     /* No backup, no change. */
     r = virt_machine_xml((Host *)m->host, m->name, true, &def);
     if (r == 0)
         r = ops_save_backup(who->conf, m, "metadata", def, &res.backup_id);
-    if (r == 0)
+    if (r == 0 && persistent_changes)
         r = virt_machine_set_metadata((Host *)m->host, m->name, false, after);
     if (r < 0)
         goto out;
     res.changed = true;
-    if (machine_state_is_active(now.state))
-        set_live(m, p);
+    /* The persistent definition is written: a failure here is logged, not
+     * returned. */
+    if (live_changes &&
+        (r = virt_machine_set_metadata((Host *)m->host, m->name, true, live_after)) < 0) {
+        log_warning("Metadata of '%s' changed in its definition but not in the running "
+                    "machine: %s", m->name, error_get() ? error_get() : strerror(-r));
+        live_known = false;
+        r = 0;
+    }
     (void)virt_machine_refresh((Host *)m->host, m->name, NULL);
     log_info("Metadata of '%s' changed by %s; previous definition saved as %s", m->name,
              ops_who(who), res.backup_id);
+answer:
+    /* The answer is what GET gives from now on: the running definition's. */
+    if (live_known) {
+        meta_info_clear(&res.info);
+        res.info = live_info;
+        live_info = (MetaInfo){ 0 };
+    }
 out:
     virt_machine_unlock(lock);
     if (r < 0)

@@ -7,7 +7,8 @@
 # start-up, null for machines that are off, filled for a machine that starts
 # without waiting for the next refresh (address_refresh is an hour here),
 # null again once it stops, emptied when address_refresh becomes 0 on SIGHUP
-# and filled again when it comes back.
+# and filled again when it comes back.  Lists with addresses make no
+# libvirt call (the address reads counted in /metrics).
 . "$(dirname "$0")/functions.sh"
 
 # listed_addresses NAME: the "addresses" of NAME in GET /service/machines?addresses=1.
@@ -62,6 +63,22 @@ check "405 names GET in Allow" sh -c 'grep -qi "^Allow:.*GET" "$1"' _ "$T/header
 # --- ?addresses=1 on the machine list -------------------------------------------
 
 check "the cache fills after start-up" wait_for 20 has_addresses vm-running
+
+# Never a libvirt call per entry or per list: the address reads /metrics
+# counts stay as they are across lists with addresses (once the first fill
+# is over), and one GET .../addresses is one more.
+addr_calls() {
+    curl -s "$BASE/metrics" |
+        awk '/^virtmcd_libvirt_calls_total\{.*op="addresses"/ { n += $NF } END { print n + 0 }'
+}
+settled() { n=$(addr_calls); sleep 0.3; [ "$(addr_calls)" = "$n" ]; }
+wait_for 10 settled
+n0=$(addr_calls)
+for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null "$BASE/service/machines?addresses=1"; done
+check "ten lists with addresses read none from libvirt ($n0 reads before, $(addr_calls) after)" \
+    test "$(addr_calls)" = "$n0"
+req GET /service/vm-running/addresses
+check "while GET .../addresses asks libvirt once ($(addr_calls) reads)" test "$(addr_calls)" = $((n0 + 1))
 req GET '/service/machines?addresses=1'
 expect_status 200 "list with addresses"
 expect_jqc '.[] | select(.name == "vm-running") | .addresses' "$VM_RUNNING" \

@@ -10,8 +10,9 @@
 #
 # Not covered here: a host that was up going down and coming back (stale
 # last-known guests, the close reason).  libvirt's test driver runs in the
-# daemon's own process and its connection never closes; that needs a
-# libvirtd to kill, the QEMU tier's business.
+# daemon's own process and its connection never closes: that needs a
+# libvirtd, and tests/qemu/test-qemu-inventory.sh does it (a test-driver
+# node served by libvirtd through a proxy of its socket that it stops).
 . "$(dirname "$0")/functions.sh"
 
 command -v jq >/dev/null 2>&1 || { echo "# jq not installed: skipped"; exit 77; }

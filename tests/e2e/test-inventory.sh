@@ -4,8 +4,12 @@
 # list entries, metadata round trips with merge and null semantics, its
 # limits (each refused change leaves the machine and its backups alone), who
 # may write it, a backup before every change; and every start guard
-# (vmcli's checks), force=1, and concurrent starts of two machines that
-# share a disk, which never both succeed.
+# (vmcli's checks) through /service and Redfish, force=1, and concurrent
+# starts of machines that share disks, which never both succeed (sent at
+# the same instant: without the start lock most rounds start both).  Lists,
+# the map, hosts and metadata reads make no libvirt call (the call counter
+# of /metrics).  Last, a pool clone whose ISO a running machine on another
+# host writes does not start until that machine stops.
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest jq; do
@@ -94,6 +98,30 @@ o GET '/service/machines?tag=env:ci'
 check "an operator's list holds only the machines of its globs" \
     test "$(jq -r '[.[].name] | join(",")' "$T/body")" = web1
 
+# No libvirt call per request: lists with every filter, the map, the hosts
+# and metadata are answered from the tables.  /metrics counts every libvirt
+# operation by host and op; the background ones (the free memory polled
+# every 5 s, the address cache) are left out of the sum.
+calls() {
+    a GET /metrics
+    awk '/^virtmcd_libvirt_calls_total\{/ && !/op="(free_memory|addresses)"/ { n += $NF }
+        END { print n + 0 }' "$T/body"
+}
+c0=$(calls)
+for q in '' '?state=running' '?host=kvm10' '?owner=bob' '?tag=env:ci&tag=role:web' '?tag=env' \
+    '?name=*-user' '?pool=ci' '?state=shut%20off&host=kvm09&name=b*' '?addresses=1'; do
+    a GET "/service/machines$q"
+    [ "$STATUS" = 200 ] || not_ok "list $q: $STATUS"
+done
+for p in /service/map /service/map/twin /api/v1/vmap/kvm10 /service/hosts /service/hosts/kvm09 \
+    /service/web1/metadata /service/web1/state_controller/status; do
+    a GET "$p"
+done
+check "seventeen reads made no libvirt call ($c0 before, $(calls) after)" test "$(calls)" = "$c0"
+patch /service/web1/metadata '{"description":"counted"}'
+check "while a PATCH does (the counter works: $c0 -> $(calls))" test "$(calls)" -gt "$c0"
+patch /service/web1/metadata '{"description":"the CI web front end"}'
+
 # --- metadata ------------------------------------------------------------------
 
 a GET /service/web1/metadata
@@ -149,6 +177,19 @@ for bad in '{"owner":""}' "{\"owner\":\"$(long 256)\"}" "{\"description\":\"$(lo
     patch /service/web1/metadata "$bad"
     expect_error 400 "PATCH $(printf '%s' "$bad" | head -c 50)"
 done
+# The 400s say what is wrong and what is allowed.
+patch /service/web1/metadata "{\"owner\":\"$(long 256)\"}"
+expect_jq .error "owner must be 1..255 bytes of UTF-8 without control characters (null deletes it)" \
+    "the owner's 400 gives the limit"
+patch /service/web1/metadata "{\"description\":\"$(long 4097)\"}"
+expect_jq '.error | test("description must be at most 4096 bytes")' true "the description's gives its limit"
+patch /service/web1/metadata '{"tags":{"a b":"x"}}'
+expect_jq .error "tag key 'a b' must be 1..63 characters of A-Z, a-z, 0-9, '_', '.' and '-'" \
+    "a tag key's names the key and the characters allowed"
+patch /service/web1/metadata "{\"tags\":{\"k\":\"$(long 256)\"}}"
+expect_jq '.error | test("the value of tag .k. must be at most 255 bytes")' true "a tag value's names the tag"
+patch /service/web1/metadata "$tags65"
+expect_jq '.error | test("at most 64 tags")' true "65 tags: at most 64"
 patch /service/web1/metadata "{\"owner\":\"$(long 255)\",\"description\":\"$(long 4096)\"}"
 expect_status 200 "owner of 255 bytes and a description of 4096 are the limits, allowed"
 patch /service/web1/metadata '{"owner":"bob","description":"the CI web front end"}'
@@ -162,6 +203,12 @@ patch /service/db1/metadata "$tags60"
 expect_jq '.tags | length' 61 "60 new tags next to env"
 patch /service/db1/metadata '{"tags":{"x1":"v","x2":"v","x3":"v","x4":"v"}}'
 expect_error 400 "a merge past 64 tags is refused"
+# Deletions do not count: 60 deletions and 5 new tags in one PATCH leave 6.
+swap=$(i=0; printf '{"tags":{'; while [ $i -lt 60 ]; do printf '"t%d":null,' $i; i=$((i + 1)); done
+    printf '"n1":"v","n2":"v","n3":"v","n4":"v","n5":"v"}}')
+patch /service/db1/metadata "$swap"
+expect_status 200 "a PATCH of 65 tag changes, 60 of them deletions"
+expect_jqc '.tags | keys' '["env","n1","n2","n3","n4","n5"]' "leaves env and the 5 new tags"
 patch /service/db1/metadata '{"tags":null}'
 patch /service/db1/metadata '{"tags":{"env":"prod"}}'
 a GET /service/web1/metadata
@@ -204,6 +251,16 @@ guard() { # guard PATH EXPECTED-REGEX DESCRIPTION
 guard /service/db1/state_controller/power_on "disk /srv/img/shared.qcow2 .*'app1'.*'kvm10'" \
     "a writable disk in use on another host"
 check "db1 stayed off" test "$(a GET /service/db1/state_controller/status; jq -r .state "$T/body")" = "shut off"
+# Redfish's On is the same start, through the same operations layer.
+a POST /redfish/v1/Systems/a0000000-0000-4000-8000-000000000902/Actions/ComputerSystem.Reset \
+    -H 'Content-Type: application/json' --data-binary '{"ResetType": "On"}'
+if [ "$STATUS" = 409 ] &&
+    jq -r .error.message "$T/body" | grep -Eq "disk /srv/img/shared.qcow2 .*'app1'.*'kvm10'"; then
+    ok "Redfish Reset On of db1 is refused too (409: $(jq -r .error.message "$T/body"))"
+else
+    not_ok "Redfish Reset On of db1: expected 409 naming the disk, app1 and kvm10"
+fi
+check "and db1 is still off" test "$(a GET /service/db1/state_controller/status; jq -r .state "$T/body")" = "shut off"
 guard /service/db1/state_controller/power_cycle "shared.qcow2" "power_cycle from off is a start too"
 guard /service/db1/state_controller/cyclepower "shared.qcow2" "and cyclepower"
 guard /service/macclash/state_controller/power_on "MAC address 52:54:00:10:00:01 .*'app1'.*'kvm10'" \
@@ -229,6 +286,19 @@ guard /service/bigmem/state_controller/power_on \
 grep -q "start of 'db1' refused" "$T/daemon.log"
 check "refusals are logged" test $? = 0
 
+# The same UUID under another name, and the same name with another UUID.
+a POST /service/moved-a/state_controller/power_off
+guard /service/moved-a/state_controller/power_on \
+    "machine 'moved-a' \\(UUID a0000000-0000-4000-8000-0000000009a0\\) is already running on host 'kvm10' as 'moved-b'" \
+    "its UUID running on another host under another name"
+a POST '/service/twin/state_controller/power_off?host=kvm09'
+guard '/service/twin/state_controller/power_on?host=kvm09' \
+    "a machine named 'twin' is already running on host 'kvm10'" "its name running on another host (another UUID)"
+a POST '/service/moved-a/state_controller/power_on?force=1'
+expect_status 200 "force=1 starts moved-a all the same"
+a POST '/service/twin/state_controller/power_on?host=kvm09&force=1'
+expect_status 200 "and twin on kvm09"
+
 o POST '/service/web1/state_controller/power_off'
 o POST '/service/web1/state_controller/power_on?force=1'
 expect_error 403 "force=1 needs an admin"
@@ -246,24 +316,73 @@ a POST '/service/macclash/state_controller/power_off'
 a POST '/service/app1/state_controller/power_on'
 expect_status 200 "with macclash off again app1 starts"
 
-# Two machines sharing writable disks, both off, started at once: never both.
+# Machines sharing writable disks, all off, started at the same instant:
+# rbd-run shares one disk with each of rbd-user, vol-user and blk-user
+# (those three share nothing).  One connection each, the Digest challenge
+# answered first, then every request sent at once past a barrier.  With
+# the start lock, whoever is first wins: either rbd-run alone starts, or
+# the three others do; and the machines running afterwards are exactly
+# those that answered 200.  (Without the lock, most rounds start them all.)
+cat > "$T/racer.py" <<'EOF'
+import hashlib, http.client, os, re, sys, threading
+host, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+paths = sys.argv[5:]
+barrier = threading.Barrier(len(paths))
+status = {}
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+def run(path):
+    c = http.client.HTTPConnection(host, port, timeout=30)
+    auth = ""
+    try:
+        c.request("POST", path)
+        r = c.getresponse()
+        r.read()
+        f = dict(re.findall(r'(\w+)="?([^",]*)"?', r.getheader("WWW-Authenticate", "")))
+        cn = os.urandom(8).hex()
+        ha1 = md5("%s:%s:%s" % (user, f["realm"], pw))
+        resp = md5("%s:%s:00000001:%s:auth:%s" % (ha1, f["nonce"], cn, md5("POST:" + path)))
+        auth = ('Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=MD5, '
+                'qop=auth, nc=00000001, cnonce="%s", response="%s"'
+                % (user, f["realm"], f["nonce"], path, cn, resp))
+        if "opaque" in f:
+            auth += ', opaque="%s"' % f["opaque"]
+    finally:
+        barrier.wait()
+    c.request("POST", path, headers={"Authorization": auth})
+    r = c.getresponse()
+    r.read()
+    status[path] = r.status
+threads = [threading.Thread(target=run, args=(p,)) for p in paths]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for p in paths:
+    print(status.get(p, 0), p.split("/")[2])
+EOF
+RACERS="rbd-run rbd-user vol-user blk-user"
 a POST '/service/rbd-run/state_controller/power_off'
-both=0
-for round in $(seq 1 12); do
-    curl -s -o /dev/null -w '%{http_code}\n' --digest -u "admin:$PW_ADMIN" -X POST \
-        "$BASE/service/rbd-user/state_controller/power_on" > "$T/r1" &
-    p1=$!
-    curl -s -o /dev/null -w '%{http_code}\n' --digest -u "admin:$PW_ADMIN" -X POST \
-        "$BASE/service/rbd-run/state_controller/power_on" > "$T/r2" &
-    p2=$!
-    wait $p1 $p2
-    codes=$(cat "$T/r1" "$T/r2" | sort | tr '\n' ' ')
-    [ "$codes" = "200 409 " ] || both=$((both + 1))
-    echo "# round $round: $codes"
-    a POST '/service/rbd-user/state_controller/power_off'
-    a POST '/service/rbd-run/state_controller/power_off'
+bad=0
+for round in $(seq 1 20); do
+    python3 "$T/racer.py" 127.0.0.1 "$PORT" admin "$PW_ADMIN" \
+        $(for m in $RACERS; do echo "/service/$m/state_controller/power_on"; done) > "$T/race"
+    got=$(sort -k2 "$T/race" | tr '\n' ' ')
+    won=$(awk '$1 == 200 {print $2}' "$T/race" | sort | tr '\n' ' ' | sed 's/ $//')
+    a GET '/service/machines?state=running'
+    running=$(jq -r --arg r "$RACERS" \
+        '[.[].name | select(. as $n | $r | split(" ") | index($n))] | sort | join(" ")' "$T/body")
+    case $got in
+    "409 blk-user 200 rbd-run 409 rbd-user 409 vol-user " | \
+        "200 blk-user 409 rbd-run 200 rbd-user 200 vol-user ") ;;
+    *) bad=$((bad + 1)) ;;
+    esac
+    [ "$running" = "$won" ] || bad=$((bad + 1))
+    echo "# round $round: $got; running: $running"
+    for m in $RACERS; do a POST "/service/$m/state_controller/power_off"; done
 done
-check "twelve concurrent start pairs: always one 200 and one 409" test "$both" = 0
+check "twenty rounds of four simultaneous starts: never two sharing a disk, and the 200s are what runs" \
+    test "$bad" = 0
 a POST '/service/rbd-run/state_controller/power_on'
 
 # [power] memory_guard = no: the memory check alone is off, after a reload.
@@ -273,5 +392,58 @@ a POST /service/bigmem/state_controller/power_on
 expect_status 200 "memory_guard = no lets bigmem start"
 a POST /service/db1/state_controller/power_on
 expect_error 409 "and the other guards still hold"
+
+# --- a pool clone passes the guards too ---------------------------------------
+# Pool "p" clones tmpl (tests/data/node-pools.xml), whose clones share its
+# read-only ISO /srv/iso/tools.iso.  On another host, "holder" runs with that
+# file as a writable disk: the clone is made, but its start is refused until
+# holder stops.
+stop_daemon
+cat > "$T/holder.xml" <<'EOF'
+<node>
+  <cpu><mhz>3000</mhz><model>x86_64</model><active>2</active><nodes>1</nodes>
+    <sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>
+  <memory>8388608</memory>
+  <domain type="test">
+    <name>holder</name>
+    <uuid>a0000000-0000-4000-8000-00000000d001</uuid>
+    <memory unit="MiB">64</memory>
+    <vcpu>1</vcpu>
+    <os><type arch="x86_64">hvm</type></os>
+    <devices>
+      <disk type="file" device="disk">
+        <source file="/srv/iso/tools.iso"/>
+        <target dev="vda" bus="virtio"/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+EOF
+write_conf "[host \"pools\"]
+uri = test://$abs_srcdir/tests/data/node-pools.xml
+[host \"holder\"]
+uri = test://$T/holder.xml
+[pool \"p\"]
+template = tmpl
+host = pools
+size = 1
+prefix = g-"
+start_daemon || exit 1
+pool_count() { # pool_count KEY: that count of GET /service/pools/p
+    curl -s "$BASE/service/pools/p" | jq -r ".$1" 2>/dev/null
+}
+refused() {
+    grep -Eq "Pool 'p': cannot start 'g-p-[^']*' yet: disk /srv/iso/tools.iso of 'g-p-[^']*' is in use by 'holder' \(running\) on host 'holder'" "$T/daemon.log"
+}
+check "the clone's start is refused: holder writes the ISO it reads" wait_for 30 refused
+req GET /service/machines?pool=p
+expect_jq '[.[].state] | join(",")' "shut off" "the clone is defined and off"
+check "the pool counts it pending, not ready" test "$(pool_count pending) $(pool_count ready)" = "1 0"
+req POST /service/holder/state_controller/power_off
+expect_status 200 "holder stops"
+ready_now() { [ "$(pool_count ready)" = 1 ]; }
+check "then the pool starts its clone by itself: ready" wait_for 30 ready_now
+req GET /service/machines?pool=p
+expect_jq '[.[].state] | join(",")' running "the clone runs"
 
 finish
