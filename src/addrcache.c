@@ -357,6 +357,7 @@ static void on_event(const VirtEvent *ev, void *userdata)
     }
     switch (ev->kind) {
     case VIRT_EVENT_STARTED:
+    case VIRT_EVENT_DEVICE: /* a NIC plugged in or out */
         due_push(ev->host, ev->name, now_usec(), 0);
         break;
     case VIRT_EVENT_STOPPED:

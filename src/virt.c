@@ -30,6 +30,9 @@
 /* How often a monitor re-reads its host's free memory while it is up. */
 #define FREE_MEMORY_POLL_MS 5000u
 
+/* The domain events a host's connection follows (domain_events). */
+#define N_DOMAIN_EVENTS 5
+
 /* A row of a host's machine table: the machine, and what its definition in
  * use (live when active, else persistent) says, for the inventory. */
 typedef struct Row {
@@ -48,9 +51,7 @@ struct Host {
      * last_error. */
     pthread_rwlock_t lock;
     virConnectPtr conn;
-    int lifecycle_cb;
-    int metadata_cb;
-    int reboot_cb;
+    int event_cbs[N_DOMAIN_EVENTS]; /* domain_events' callback ids; -1 when not registered */
     bool up;
     uint64_t next_attempt_usec;
     Row *rows; /* sorted by name */
@@ -133,7 +134,7 @@ static const char *const virt_event_kind_table[_VIRT_EVENT_KIND_MAX] = {
     [VIRT_EVENT_RESUMED] = "resumed",         [VIRT_EVENT_STOPPED] = "stopped",
     [VIRT_EVENT_SHUTDOWN] = "shutdown",       [VIRT_EVENT_PMSUSPENDED] = "pmsuspended",
     [VIRT_EVENT_CRASHED] = "crashed",         [VIRT_EVENT_METADATA] = "metadata",
-    [VIRT_EVENT_REBOOT] = "reboot",
+    [VIRT_EVENT_REBOOT] = "reboot",           [VIRT_EVENT_DEVICE] = "device",
     [VIRT_EVENT_HOST_UP] = "host up",         [VIRT_EVENT_HOST_DOWN] = "host down",
 };
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(virt_event_kind, virt_event_kind_table, VirtEventKind, )
@@ -1377,6 +1378,54 @@ static void on_reboot(virConnectPtr c, virDomainPtr dom, void *opaque)
     event_push(opaque, dom, VIRT_EVENT_REBOOT);
 }
 
+static void on_device(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+    event_push(opaque, dom, VIRT_EVENT_DEVICE);
+}
+
+/* What a connection follows.  Each event re-reads the domain's row.  Only
+ * lifecycle events are required: a driver without the others still serves,
+ * its rows current at the next lifecycle event or action.  Metadata events
+ * (libvirt >= 3.0) keep owners and tags current; device events keep the
+ * MACs and disks of the start guards current across a hot plug
+ * (virsh attach-device --live) or unplug. */
+static const struct {
+    int id;
+    virConnectDomainEventGenericCallback cb;
+    const char *what;
+} domain_events[N_DOMAIN_EVENTS] = {
+    { VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), "lifecycle" },
+    { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata), "metadata" },
+    { VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot), "reboot" },
+    { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device), "device-added" },
+    { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device), "device-removed" },
+};
+
+static void events_deregister(Host *h, virConnectPtr c)
+{
+    for (size_t i = 0; i < N_DOMAIN_EVENTS; i++) {
+        if (h->event_cbs[i] >= 0)
+            (void)virConnectDomainEventDeregisterAny(c, h->event_cbs[i]);
+        h->event_cbs[i] = -1;
+    }
+}
+
+/* Register domain_events on c: 0, or the error of the required one. */
+static int events_register(Host *h, virConnectPtr c)
+{
+    for (size_t i = 0; i < N_DOMAIN_EVENTS; i++) {
+        h->event_cbs[i] = virConnectDomainEventRegisterAny(c, NULL, domain_events[i].id,
+                                                           domain_events[i].cb, h, NULL);
+        if (h->event_cbs[i] >= 0)
+            continue;
+        if (domain_events[i].id == VIR_DOMAIN_EVENT_ID_LIFECYCLE)
+            return virt_errno("register for events on", h->uri_shown);
+        log_debug("Host '%s' sends no %s events: %s", h->name, domain_events[i].what,
+                  virGetLastErrorMessage());
+    }
+    return 0;
+}
+
 static void notify_observers(const VirtEvent *ev)
 {
     for (size_t i = 0; i < n_observers; i++)
@@ -1477,15 +1526,7 @@ static void host_disconnect(Host *h)
     pthread_rwlock_unlock(&h->lock);
     if (!c)
         return;
-    if (h->lifecycle_cb >= 0)
-        (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
-    if (h->metadata_cb >= 0)
-        (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
-    if (h->reboot_cb >= 0)
-        (void)virConnectDomainEventDeregisterAny(c, h->reboot_cb);
-    h->lifecycle_cb = -1;
-    h->metadata_cb = -1;
-    h->reboot_cb = -1;
+    events_deregister(h, c);
     (void)virConnectUnregisterCloseCallback(c, on_close);
     virConnectClose(c);
 }
@@ -1505,37 +1546,11 @@ static int host_connect(Host *h)
     /* Keepalive turns a silent libvirtd into a closed connection. */
     (void)virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
     (void)virConnectRegisterCloseCallback(c, on_close, h, NULL);
-    h->lifecycle_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                                       VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
-                                                       h, NULL);
-    if (h->lifecycle_cb < 0) {
-        r = virt_errno("register for events on", h->uri_shown);
-        (void)virConnectUnregisterCloseCallback(c, on_close);
-        virConnectClose(c);
-        return r;
-    }
-    /* Metadata events (libvirt >= 3.0) keep owners and tags current; a
-     * driver without them still serves everything else. */
-    h->metadata_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-                                                      VIR_DOMAIN_EVENT_CALLBACK(on_metadata), h,
-                                                      NULL);
-    if (h->metadata_cb < 0)
-        log_debug("Host '%s' sends no metadata events: %s", h->name, virGetLastErrorMessage());
-    h->reboot_cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
-                                                    VIR_DOMAIN_EVENT_CALLBACK(on_reboot), h,
-                                                    NULL);
-    if (h->reboot_cb < 0)
-        log_debug("Host '%s' sends no reboot events: %s", h->name, virGetLastErrorMessage());
-    r = table_rebuild(h, c);
+    r = events_register(h, c);
+    if (r == 0)
+        r = table_rebuild(h, c);
     if (r < 0) {
-        (void)virConnectDomainEventDeregisterAny(c, h->lifecycle_cb);
-        if (h->metadata_cb >= 0)
-            (void)virConnectDomainEventDeregisterAny(c, h->metadata_cb);
-        if (h->reboot_cb >= 0)
-            (void)virConnectDomainEventDeregisterAny(c, h->reboot_cb);
-        h->lifecycle_cb = -1;
-        h->metadata_cb = -1;
-        h->reboot_cb = -1;
+        events_deregister(h, c);
         (void)virConnectUnregisterCloseCallback(c, on_close);
         virConnectClose(c);
         return r;
@@ -1724,9 +1739,8 @@ static Host *host_new(const char *name, const char *uri)
     h->name = name ? strdup(name) : default_host_name(uri);
     h->uri = strdup(uri);
     h->uri_shown = uri_strip_credentials(uri);
-    h->lifecycle_cb = -1;
-    h->metadata_cb = -1;
-    h->reboot_cb = -1;
+    for (size_t i = 0; i < N_DOMAIN_EVENTS; i++)
+        h->event_cbs[i] = -1;
     if (!h->name || !h->uri || !h->uri_shown) {
         free(h->name);
         free(h->uri);

@@ -249,6 +249,7 @@ typedef enum VirtEventKind {
     VIRT_EVENT_CRASHED,
     VIRT_EVENT_METADATA,   /* a domain's <metadata> (or title/description) changed */
     VIRT_EVENT_REBOOT,     /* a reset inside the running QEMU (guest reboot, virDomainReset) */
+    VIRT_EVENT_DEVICE,     /* a device hot-plugged into or unplugged from a running domain */
     VIRT_EVENT_HOST_UP,    /* connected, table rebuilt (at start-up and every reconnect) */
     VIRT_EVENT_HOST_DOWN,  /* the connection was lost */
     _VIRT_EVENT_KIND_MAX,

@@ -334,4 +334,43 @@ else
     not_ok "M after kvm09's return: expected 409 naming web1, got $STATUS $(cat "$T/body")"
 fi
 
+# ---- a hot plug outside virtmcd: libvirt's device events keep MACs current ----
+HPMAC=52:54:00:7e:57:01
+make_guest hp os || exit 1
+HP=$GUEST
+make_guest hp2 os "<interface type='user'><mac address='$HPMAC'/><model type='virtio'/></interface>" || exit 1
+HP2=$GUEST
+action "$HP" power_on
+expect_action done running "HP starts"
+req GET "/service/machines?name=$HP"
+HPUUID=$(jq -r '.[0].uuid' "$T/body")
+nics() { curl -s "$BASE/redfish/v1/Systems/$HPUUID/EthernetInterfaces" | jq -r '."Members@odata.count"'; }
+nics_are() { [ "$(nics)" = "$1" ]; }
+check "HP has one NIC in the table" test "$(nics)" = 1
+printf "<interface type='user'><mac address='%s'/><model type='virtio'/></interface>" "$HPMAC" > "$T/nic.xml"
+check "virsh attach-device --live gives the running HP $HPMAC" \
+    sh -c "$VIRSH attach-device '$HP' '$T/nic.xml' --live > /dev/null"
+check "the table has HP's new NIC without any request about HP (device-added event)" wait_for 10 nics_are 2
+action "$HP2" power_on
+if [ "$STATUS" = 409 ] && jq -r .error "$T/body" | grep -q "$HP"; then
+    ok "HP2, whose MAC HP now has, may not start (409: $(jq -r .error "$T/body"))"
+else
+    not_ok "HP2 after the hot plug: expected 409 naming $HP, got $STATUS $(cat "$T/body")"
+    action "$HP2" power_off
+fi
+check "virsh detach-device --live takes it out again" \
+    sh -c "$VIRSH detach-device '$HP' '$T/nic.xml' --live > /dev/null"
+# A running guest without an OS may not answer the unplug request (ACPI):
+# then libvirt keeps the device, and so does the table.
+if wait_for 10 nics_are 1; then
+    ok "the table drops the NIC (device-removed event)"
+    action "$HP2" power_on
+    expect_action done running "and HP2 starts"
+    action "$HP2" power_off
+else
+    live=$($VIRSH dumpxml "$HP" | grep -c "$HPMAC")
+    check "the guest kept the NIC (no OS to release it), and so did the table" test "$live" -ge 1
+fi
+action "$HP" power_off
+
 finish
