@@ -512,6 +512,11 @@ for n in $BENCH_MACHINES; do
         sleep 0.01
     done
     [ -n "$DEFS_MS" ] || { say "the host of $n machines did not read its definitions in 120 s"; exit 1; }
+    # The daemon's own log splits its start-up without polling's noise:
+    # libvirt's open, the bulk state listing, the definitions.
+    LOG_OPEN=$(sed -n "s/.*Connected to host .* in \([0-9.]*\) s; .*/\1/p" "$T/daemon.log" | head -n1)
+    LOG_LIST=$(sed -n "s/.*machines listed in \([0-9.]*\) s.*/\1/p" "$T/daemon.log" | head -n1)
+    LOG_DEFS=$(sed -n "s/.*definitions read in \([0-9.]*\) s.*/\1/p" "$T/daemon.log" | head -n1)
     RSS0=$(rss_kib "$DAEMON_PID")
     expect_200 "$BASE/service/machines"
     got=$(jq length "$T/probe")
@@ -542,15 +547,21 @@ for n in $BENCH_MACHINES; do
     scale "start-up to READY=1, $n machines" "$START_MS ms"
     scale "start-up until the host is up with its $n machines and their states (\`/service/hosts\`; status answers)" "$UP_MS ms"
     scale "start-up until every definition is read (\`reading_definitions\` false; the list and the start guards answer)" "$DEFS_MS ms"
+    scale "virtmcd's log: libvirt's open / every state listed (the host up) / every definition read, $n machines" \
+        "${LOG_OPEN:-?} s / ${LOG_LIST:-?} s / ${LOG_DEFS:-?} s"
     scale "libvirt alone (bench/libvirt-open): open $BIG_SCHEME:///…$n-machine node / then list every state (median)" "$OPEN_MS ms / $LIST_MS ms"
     scale "RSS with $n machines: after READY / after the list runs / peak (VmHWM)" \
         "$(mib "$RSS0") / $(mib "$RSS1") / $(mib "$HWM") MiB"
     scale "RSS of libvirt alone with that node open (the test driver $BIG_WHERE)" \
         "$(mib "$LV_RSS") MiB"
     if [ "$n" = "$BIG" ]; then
-        target_scale "start-up with $n machines (until READY=1 and the host up with every state, READY=1 alone $START_MS ms; every definition read at $DEFS_MS ms): at most 1 s over libvirt's open" \
-            "$SERVE_MS ms vs $OPEN_MS ms (+$((SERVE_MS - OPEN_MS)) ms)" "≤ +1000 ms" \
-            "$(yesno "$SERVE_MS - $OPEN_MS <= 1000")"
+        # libvirt's open varies by seconds from one run to the next on a
+        # loaded machine: the overhead is measured against the open this very
+        # start-up made (the daemon's log), and shown next to libvirt-open's.
+        OPEN_IN_MS=$(awk -v s="${LOG_OPEN:-0}" 'BEGIN { printf "%d", s * 1000 }')
+        target_scale "start-up with $n machines: at most 1 s over libvirt's open (READY=1 and the host up with every state at $SERVE_MS ms from launch, of which libvirt's open $OPEN_IN_MS ms; libvirt-open alone $OPEN_MS ms; every definition read at $DEFS_MS ms)" \
+            "+$((SERVE_MS - OPEN_IN_MS)) ms" "≤ +1000 ms" \
+            "$(yesno "$SERVE_MS - $OPEN_IN_MS <= 1000")"
         BIG_LV_RSS=$LV_RSS
         BIG_RSS=$RSS1
         BIG_HWM=$HWM

@@ -482,6 +482,13 @@ static int machine_cmp(const void *a, const void *b)
                           virt_host_name(((const Machine *)b)->host));
 }
 
+static int idx_cmp(const void *a, const void *b, void *rows)
+{
+    const Row *r = rows;
+
+    return row_cmp(&r[*(const size_t *)a], &r[*(const size_t *)b]);
+}
+
 static ssize_t table_index(const Host *h, const char *name)
 {
     size_t lo = 0, hi = h->n_rows;
@@ -690,68 +697,128 @@ static void readers_run(Rebuild *rb)
         pthread_join(threads[t], NULL);
 }
 
-/* Rows from one call for the states of all domains and one for the
- * transient ones, instead of two round trips per domain.  Marks ok[i] for
- * every row it filled; a driver without bulk stats fills none. */
-static void rows_bulk(Host *h, virConnectPtr c, virDomainPtr *doms, size_t n, Row *rows,
-                      bool *ok)
+/* A row from a bulk state record. */
+static int row_from_record(Host *h, const virDomainStatsRecord *rec, bool persistent, Row *ret)
 {
-    virDomainStatsRecordPtr *recs = NULL;
-    virDomainPtr *transient = NULL;
-    int nr, nt;
+    const char *name = virDomainGetName(rec->dom);
+    int state = -1, reason = 0;
 
-    nr = virDomainListGetStats(doms, VIR_DOMAIN_STATS_STATE, &recs, 0);
-    if (nr < 0) {
-        log_debug("No bulk states from '%s' (%s): one domain at a time", h->name,
-                  virGetLastErrorMessage());
-        return;
+    for (int p = 0; p < rec->nparams; p++) {
+        const virTypedParameter *tp = &rec->params[p];
+
+        if (streq(tp->field, "state.state"))
+            state = tp->value.i;
+        else if (streq(tp->field, "state.reason"))
+            reason = tp->value.i;
     }
-    nt = virConnectListAllDomains(c, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT);
-    if (nt < 0) {
-        virDomainStatsRecordListFree(recs);
-        return;
+    if (!name || state < 0)
+        return -EIO;
+    *ret = (Row){ .m = { .host = h, .id = -1, .state = machine_state_from_libvirt(state),
+                         .reason = reason, .persistent = persistent,
+                         .seq = atomic_fetch_add(&read_seq, 1) + 1 } };
+    snprintf(ret->m.name, sizeof(ret->m.name), "%s", name);
+    if (virDomainGetUUIDString(rec->dom, ret->m.uuid) < 0)
+        return -EIO;
+    if (machine_state_is_active(ret->m.state)) {
+        unsigned id = virDomainGetID(rec->dom);
+
+        ret->m.id = id == (unsigned)-1 ? -1 : (int)id;
     }
-    for (int k = 0; k < nr; k++) {
-        virDomainPtr dom = recs[k]->dom;
-        const char *name = virDomainGetName(dom);
-        int state = -1, reason = 0;
-        size_t i;
+    return 0;
+}
 
-        for (int p = 0; p < recs[k]->nparams; p++) {
-            const virTypedParameter *tp = &recs[k]->params[p];
+/* Every domain with its state from one call for the persistent domains
+ * and one for the transient ones (the domain list comes with them), instead
+ * of a list and round trips per domain.  The rows have no definition yet;
+ * *ret_doms holds a reference to each row's domain, in the same order.
+ * -EOPNOTSUPP for a driver without bulk stats. */
+static int rows_from_stats(Host *h, virConnectPtr c, Row **ret_rows, virDomainPtr **ret_doms,
+                           size_t *ret_n)
+{
+    static const unsigned kinds[2] = { VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT,
+                                       VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT };
+    virDomainStatsRecordPtr *recs[2] = { NULL, NULL };
+    int nr[2] = { 0, 0 };
+    Row *rows = NULL;
+    virDomainPtr *doms = NULL;
+    size_t n = 0;
+    int r = 0;
 
-            if (streq(tp->field, "state.state"))
-                state = tp->value.i;
-            else if (streq(tp->field, "state.reason"))
-                reason = tp->value.i;
+    for (size_t k = 0; k < 2 && r == 0; k++) {
+        nr[k] = virConnectGetAllDomainStats(c, VIR_DOMAIN_STATS_STATE, &recs[k], kinds[k]);
+        if (nr[k] < 0) {
+            log_debug("No bulk states from '%s' (%s): one domain at a time", h->name,
+                      virGetLastErrorMessage());
+            nr[k] = 0;
+            r = -EOPNOTSUPP;
         }
-        /* Records come in the order asked for; find it where it is not. */
-        i = (size_t)k < n && streq(virDomainGetName(doms[k]), name) ? (size_t)k : n;
-        for (size_t j = 0; i == n && j < n; j++)
-            if (streq(virDomainGetName(doms[j]), name))
-                i = j;
-        if (i == n || state < 0)
-            continue;
-        rows[i].m = (Machine){ .host = h, .id = -1, .state = machine_state_from_libvirt(state),
-                               .reason = reason, .persistent = true,
-                               .seq = atomic_fetch_add(&read_seq, 1) + 1 };
-        snprintf(rows[i].m.name, sizeof(rows[i].m.name), "%s", name);
-        if (virDomainGetUUIDString(dom, rows[i].m.uuid) < 0)
-            continue;
-        for (int t = 0; t < nt; t++)
-            if (streq(virDomainGetName(transient[t]), name))
-                rows[i].m.persistent = false;
-        if (machine_state_is_active(rows[i].m.state)) {
-            unsigned id = virDomainGetID(dom);
-
-            rows[i].m.id = id == (unsigned)-1 ? -1 : (int)id;
-        }
-        ok[i] = true;
     }
-    for (int t = 0; t < nt; t++)
-        virDomainFree(transient[t]);
-    free(transient);
-    virDomainStatsRecordListFree(recs);
+    if (r == 0) {
+        rows = calloc((size_t)nr[0] + (size_t)nr[1] + 1, sizeof(Row));
+        doms = calloc((size_t)nr[0] + (size_t)nr[1] + 1, sizeof(virDomainPtr));
+        if (!rows || !doms)
+            r = -ENOMEM;
+    }
+    for (size_t k = 0; k < 2 && r == 0; k++)
+        for (int i = 0; i < nr[k]; i++) {
+            if (row_from_record(h, recs[k][i], k == 0, &rows[n]) < 0)
+                continue; /* gone meanwhile: its event tells */
+            doms[n] = recs[k][i]->dom;
+            virDomainRef(doms[n]);
+            n++;
+        }
+    for (size_t k = 0; k < 2; k++)
+        if (recs[k])
+            virDomainStatsRecordListFree(recs[k]);
+    if (r < 0) {
+        free(rows);
+        free(doms);
+        return r;
+    }
+    *ret_rows = rows;
+    *ret_doms = doms;
+    *ret_n = n;
+    return 0;
+}
+
+/* Every domain, read whole (state and definition) one at a time by the
+ * readers: for a driver without bulk stats. */
+static int rows_one_by_one(Host *h, virConnectPtr c, Row **ret_rows, size_t *ret_n)
+{
+    virDomainPtr *doms = NULL;
+    Row *rows;
+    bool *ok;
+    int n = virConnectListAllDomains(c, &doms, 0);
+    size_t k = 0;
+    Rebuild rb;
+
+    if (n < 0)
+        return virt_errno("list the domains of", h->name);
+    rows = calloc((size_t)n + 1, sizeof(Row));
+    ok = calloc((size_t)n + 1, sizeof(bool));
+    if (rows && ok) {
+        rb = (Rebuild){ .h = h, .doms = doms, .rows = rows, .ok = ok, .n = (size_t)n };
+        readers_run(&rb);
+    }
+    for (int i = 0; i < n; i++) {
+        if (rows && ok && ok[i]) {
+            rows[i].info_seq = rows[i].info ? rows[i].m.seq : 0;
+            rows[k++] = rows[i];
+        } else if (rows) {
+            dom_info_free(rows[i].info);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (!rows || !ok) {
+        free(rows);
+        free(ok);
+        return -ENOMEM;
+    }
+    free(ok);
+    *ret_rows = rows;
+    *ret_n = k;
+    return 0;
 }
 
 /* Rebuild the whole table from libvirt (on every (re)connect): every row
@@ -761,57 +828,60 @@ static int table_rebuild(Host *h, virConnectPtr c)
 {
     virDomainPtr *doms = NULL;
     Row *rows = NULL, *old;
-    bool *ok = NULL;
-    int n = virConnectListAllDomains(c, &doms, 0);
-    size_t k = 0, n_old, n_fill = 0;
-    bool all_ok = true;
-    Rebuild rb;
+    size_t n = 0, k = 0, n_old;
+    int r = rows_from_stats(h, c, &rows, &doms, &n);
 
-    if (n < 0)
-        return virt_errno("list the domains of", h->name);
-    rows = calloc((size_t)n + 1, sizeof(Row));
-    ok = calloc((size_t)n + 1, sizeof(bool));
-    if (!rows || !ok) {
-        for (int i = 0; i < n; i++)
-            virDomainFree(doms[i]);
-        free(doms);
-        free(rows);
-        free(ok);
-        return -ENOMEM;
-    }
-    if (n > 0)
-        rows_bulk(h, c, doms, (size_t)n, rows, ok);
-    for (int i = 0; i < n; i++)
-        all_ok = all_ok && ok[i];
-    /* A driver without bulk states: whole rows, definitions included. */
-    if (!all_ok) {
-        rb = (Rebuild){ .h = h, .doms = doms, .rows = rows, .ok = ok, .n = (size_t)n };
-        readers_run(&rb);
-    }
-    for (int i = 0; i < n; i++) {
-        if (ok[i]) {
-            rows[i].info_seq = rows[i].info ? rows[i].m.seq : 0;
-            rows[k++] = rows[i];
-        } else {
-            dom_info_free(rows[i].info);
+    if (r == -EOPNOTSUPP)
+        r = rows_one_by_one(h, c, &rows, &n);
+    if (r < 0)
+        return r;
+    if (doms) {
+        /* Sort rows and their domains together: sort an index. */
+        Row *sorted = calloc(n + 1, sizeof(Row));
+        virDomainPtr *sdoms = calloc(n + 1, sizeof(virDomainPtr));
+        size_t *idx = calloc(n + 1, sizeof(size_t));
+
+        if (!sorted || !sdoms || !idx) {
+            free(sorted);
+            free(sdoms);
+            free(idx);
+            for (size_t i = 0; i < n; i++)
+                virDomainFree(doms[i]);
+            free(doms);
+            free(rows);
+            return -ENOMEM;
         }
-        /* A row from the bulk states has no definition yet. */
-        if (ok[i] && !rows[k - 1].info)
-            doms[n_fill++] = doms[i];
-        else
-            virDomainFree(doms[i]);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+        qsort_r(idx, n, sizeof(size_t), idx_cmp, rows);
+        /* A domain in both answers (made persistent between the two calls)
+         * keeps one row. */
+        for (size_t i = 0; i < n; i++) {
+            if (k > 0 && streq(sorted[k - 1].m.name, rows[idx[i]].m.name)) {
+                virDomainFree(doms[idx[i]]);
+                continue;
+            }
+            sorted[k] = rows[idx[i]];
+            sdoms[k++] = doms[idx[i]];
+        }
+        free(idx);
+        free(rows);
+        free(doms);
+        rows = sorted;
+        doms = sdoms;
+        n = k;
+    } else {
+        qsort(rows, n, sizeof(Row), row_cmp);
     }
-    free(ok);
-    qsort(rows, k, sizeof(Row), row_cmp);
     pthread_rwlock_wrlock(&h->lock);
     old = h->rows;
     n_old = h->n_rows;
     h->rows = rows;
-    h->n_rows = k;
+    h->n_rows = n;
     pthread_rwlock_unlock(&h->lock);
     rows_free(old, n_old);
     h->fill_doms = doms;
-    h->n_fill_doms = n_fill;
+    h->n_fill_doms = doms ? n : 0;
     return 0;
 }
 
