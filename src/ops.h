@@ -148,10 +148,16 @@ int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret);
 
 /* ---- firmware ---- */
 
+typedef struct OpsFirmwareRequest {
+    bool uefi;
+    const OpsBootRequest *order;  /* then this boot order change; NULL: the order stays */
+} OpsFirmwareRequest;
+
 typedef struct OpsFirmwareResult {
     bool changed;
     char *backup_id;       /* the definition before; NULL if unchanged */
     BootApplies applies;   /* NEXT_BOOT: the firmware is chosen when QEMU starts */
+    OpsBootResult order;   /* what req->order did (zero without one) */
 } OpsFirmwareResult;
 void ops_firmware_result_clear(OpsFirmwareResult *r);
 
@@ -161,6 +167,13 @@ void ops_firmware_result_clear(OpsFirmwareResult *r);
  * -EBUSY for a transient machine; libvirt's refusal of the definition is
  * returned. */
 int ops_firmware_set(const OpsCaller *who, const Machine *m, bool uefi, OpsFirmwareResult *ret);
+/* The same for req->uefi, then req->order's change as ops_boot_set makes
+ * it (with its rights and errors), as one transaction: one lock, no other
+ * change in between (Redfish's Boot PATCH of mode and target).  When the
+ * order change fails, the new firmware stays (it has its backup) and its
+ * error is returned. */
+int ops_firmware_change(const OpsCaller *who, const Machine *m, const OpsFirmwareRequest *req,
+                        OpsFirmwareResult *ret);
 
 /* ---- backups ---- */
 
@@ -217,7 +230,8 @@ void ops_media_result_clear(OpsMediaResult *r);
  * -EBUSY for a transient machine; the running QEMU's refusal (an image it
  * cannot open) changes nothing and is returned.  An eject from a machine
  * that boots its CD first (once or not) then makes its disk first, the same
- * way (ops_boot_set, a second backup): no order points at an empty drive. */
+ * way (ops_boot_set, a second backup) under the same lock: no order points
+ * at an empty drive. */
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret);
 
 /* ---- one-time orders ---- */
