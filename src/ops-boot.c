@@ -415,8 +415,10 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
     r = ops_lock(who->conf, m, boot_target_action_to_string(req->target), &lock);
     if (r < 0)
         return r;
+    r = ops_precondition(req->pre, m);
     /* Under the lock and from libvirt: the state the change really meets. */
-    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
         r = ops_boot_set_locked(who, m, req, &now, &res);
     virt_machine_unlock(lock);

@@ -68,7 +68,9 @@ int ops_firmware_change(const OpsCaller *who, const Machine *m, const OpsFirmwar
     r = ops_lock(who->conf, m, what, &lock);
     if (r < 0)
         return r;
-    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    r = ops_precondition(req->pre, m);
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
         r = firmware_change(who, m, &now, req->uefi, &res);
     if (r == 0 && req->order)

@@ -86,6 +86,12 @@ static void eject_boot_to_disk(const OpsCaller *who, const Machine *m, const Mac
 
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret)
 {
+    return ops_media_set_if(who, m, url, NULL, ret);
+}
+
+int ops_media_set_if(const OpsCaller *who, const Machine *m, const char *url,
+                     const OpsPrecondition *pre, OpsMediaResult *ret)
+{
     _cleanup_free_ char *cur = NULL, *new_xml = NULL, *disk = NULL;
     _cleanup_(ops_media_result_clear) OpsMediaResult res = { 0 };
     _cleanup_(media_state_clear) MediaState before = { 0 }, planned = { 0 };
@@ -103,7 +109,9 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
     r = ops_lock(who->conf, m, url ? "insert media" : "eject media", &lock);
     if (r < 0)
         return r;
-    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    r = ops_precondition(pre, m);
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0 && !now.persistent) {
         error_setf("'%s' is transient: define it before changing its media", m->name);
         r = -EBUSY;

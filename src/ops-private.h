@@ -8,6 +8,10 @@
  * operation that holds it. */
 int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **ret);
 
+/* Run pre (NULL: none) for m, whose lock the caller holds: 0, or the
+ * check's -errno (-ESTALE: it does not hold) with error_get() saying why. */
+int ops_precondition(const OpsPrecondition *pre, const Machine *m);
+
 /* Refuse with -EACCES (403) unless the caller has at least `needed`. */
 int ops_require(const OpsCaller *who, Role needed, const char *what);
 
