@@ -265,7 +265,7 @@ expect_status 200 "PATCH Pxe Once with the current ETag"
 expect_jq '.Boot.BootSourceOverrideTarget' Pxe "the answer: Pxe"
 expect_jq '.Boot.BootSourceOverrideEnabled' Once "the answer: Once"
 NEW=$(header ETag)
-check "the PATCH answers a new ETag" [ -n "$NEW" ] && [ "$NEW" != "$ETAG" ]
+check "the PATCH answers a new ETag" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$NEW" "$ETAG"
 u GET $S/$OFF
 check "that is GET's ETag" [ "$(header ETag)" = "$NEW" ]
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": "Hdd"}}' o -H "If-Match: $ETAG"
