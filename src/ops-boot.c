@@ -333,13 +333,9 @@ static int boot_change(const OpsCaller *who, const Machine *m, const OpsBootRequ
     return 0;
 }
 
-int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
-                 OpsBootResult *ret)
+int ops_boot_set_prepare(const OpsCaller *who, const Machine *m, const OpsBootRequest *req)
 {
     const char *action = boot_target_action_to_string(req->target);
-    OpsBootResult res = { 0 };
-    MachineLock *lock = NULL;
-    Machine now;
     int r;
 
     if (!action) {
@@ -353,29 +349,33 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
         error_setf("defaultboot is always persistent");
         return -EINVAL;
     }
-    r = ops_lock(who->conf, m, action, &lock);
-    if (r < 0)
-        return r;
-    /* Under the lock and from libvirt: the state the change really meets. */
-    r = virt_machine_refresh((Host *)m->host, m->name, &now);
-    if (r == 0 && !now.persistent) {
+    return 0;
+}
+
+int ops_boot_set_locked(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                        const Machine *now, OpsBootResult *res)
+{
+    int r;
+
+    if (!now->persistent) {
         error_setf("machine '%s' is transient: it has no persistent definition to change",
                    m->name);
-        r = -EBUSY;
+        return -EBUSY;
     }
-    if (r == 0)
-        r = boot_change(who, m, req, &now, &res);
-    if (r == 0 && !res.changed)
-        res.machine = now;
-    res.applies = BOOT_APPLIES_NEXT_BOOT;
-    if (r == 0 && req->restart && machine_state_is_active(now.state)) {
+    r = boot_change(who, m, req, now, res);
+    if (r < 0)
+        return r;
+    if (!res->changed)
+        res->machine = *now;
+    res->applies = BOOT_APPLIES_NEXT_BOOT;
+    if (req->restart && machine_state_is_active(now->state)) {
         PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
         PowerResult pr;
 
-        r = virt_power((Host *)m->host, m->name, POWER_CYCLE, &opts, &pr, &res.machine);
-        res.restarted = r == 0;
-        res.applies = BOOT_APPLIES_NOW;
-    } else if (r == 0 && machine_state_is_active(now.state)) {
+        r = virt_power((Host *)m->host, m->name, POWER_CYCLE, &opts, &pr, &res->machine);
+        res->restarted = r == 0;
+        res->applies = BOOT_APPLIES_NOW;
+    } else if (machine_state_is_active(now->state)) {
         bool synced = false;
 
         /* A failure here leaves the change for the next start: not an error. */
@@ -383,19 +383,50 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
             log_warning("Cannot compare the boot order of '%s' with its running QEMU: %s",
                         m->name, error_get() ? error_get() : "");
         if (synced)
-            res.applies = BOOT_APPLIES_NEXT_RESET;
+            res->applies = BOOT_APPLIES_NEXT_RESET;
     }
+    return r;
+}
+
+void ops_boot_set_done(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                       const OpsBootResult *res)
+{
+    const char *action = boot_target_action_to_string(req->target);
+
+    if (res->changed)
+        metrics_boot_change(action, req->once);
+    log_info("%s%s on '%s' by %s: %s%s, now %s, applies %s", action, req->once ? " (once)" : "",
+             m->name, ops_who(who), res->changed ? "changed" : "unchanged",
+             res->restarted ? ", restarted" : "", machine_state_to_string(res->machine.state),
+             boot_applies_to_string(res->applies));
+}
+
+int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                 OpsBootResult *ret)
+{
+    OpsBootResult res = { 0 };
+    MachineLock *lock = NULL;
+    Machine now;
+    int r;
+
+    r = ops_boot_set_prepare(who, m, req);
+    if (r < 0)
+        return r;
+    r = ops_lock(who->conf, m, boot_target_action_to_string(req->target), &lock);
+    if (r < 0)
+        return r;
+    r = ops_precondition(req->pre, m);
+    /* Under the lock and from libvirt: the state the change really meets. */
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    if (r == 0)
+        r = ops_boot_set_locked(who, m, req, &now, &res);
     virt_machine_unlock(lock);
     if (r < 0) {
         ops_boot_result_clear(&res);
         return r;
     }
-    if (res.changed)
-        metrics_boot_change(action, req->once);
-    log_info("%s%s on '%s' by %s: %s%s, now %s, applies %s", action, req->once ? " (once)" : "",
-             m->name, ops_who(who), res.changed ? "changed" : "unchanged",
-             res.restarted ? ", restarted" : "", machine_state_to_string(res.machine.state),
-             boot_applies_to_string(res.applies));
+    ops_boot_set_done(who, m, req, &res);
     *ret = res;
     return 0;
 }

@@ -50,27 +50,34 @@ static int set_live(const Machine *m, const char *url, const char *target)
     return r < 0 ? r : 1;
 }
 
-/* After an eject: a machine whose override was the CD boots its disk
- * instead (Redfish's eject puts a Cd target back to Hdd), Once staying
- * once, so that no boot order points at an empty drive; a machine without
- * a disk gets its default order back.  Its own boot change (lock, backup). */
-static void eject_boot_to_disk(const OpsCaller *who, const Machine *m, bool once,
-                               OpsMediaResult *res)
+/* After an eject, under m's lock (now: m as libvirt had it when the lock
+ * was taken): a machine whose override was the CD boots its disk instead
+ * (Redfish's eject puts a Cd target back to Hdd), Once staying once, so
+ * that no boot order points at an empty drive; a machine without a disk
+ * gets its default order back.  Its own boot change (a backup of its own). */
+static void eject_boot_to_disk(const OpsCaller *who, const Machine *m, const Machine *now,
+                               bool once, OpsMediaResult *res)
 {
     OpsBootRequest req = { .target = BOOT_TARGET_DISK, .once = once };
     OpsBootResult br = { 0 };
-    int r = ops_boot_set(who, m, &req, &br);
+    int r = ops_boot_set_prepare(who, m, &req);
 
+    if (r == 0)
+        r = ops_boot_set_locked(who, m, &req, now, &br);
     if (r == -ENODEV) {
+        ops_boot_result_clear(&br);
         req = (OpsBootRequest){ .target = BOOT_TARGET_DEFAULT };
-        r = ops_boot_set(who, m, &req, &br);
+        r = ops_boot_set_prepare(who, m, &req);
+        if (r == 0)
+            r = ops_boot_set_locked(who, m, &req, now, &br);
     }
-
     if (r < 0) {
         log_warning("'%s' still boots its CD drive first after the eject: %s", m->name,
                     error_get() ? error_get() : strerror(-r));
+        ops_boot_result_clear(&br);
         return;
     }
+    ops_boot_set_done(who, m, &req, &br);
     res->boot_to_disk = br.changed;
     res->boot_backup_id = br.backup_id;
     br.backup_id = NULL;
@@ -78,6 +85,12 @@ static void eject_boot_to_disk(const OpsCaller *who, const Machine *m, bool once
 }
 
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret)
+{
+    return ops_media_set_if(who, m, url, NULL, ret);
+}
+
+int ops_media_set_if(const OpsCaller *who, const Machine *m, const char *url,
+                     const OpsPrecondition *pre, OpsMediaResult *ret)
 {
     _cleanup_free_ char *cur = NULL, *new_xml = NULL, *disk = NULL;
     _cleanup_(ops_media_result_clear) OpsMediaResult res = { 0 };
@@ -96,7 +109,9 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
     r = ops_lock(who->conf, m, url ? "insert media" : "eject media", &lock);
     if (r < 0)
         return r;
-    r = virt_machine_refresh((Host *)m->host, m->name, &now);
+    r = ops_precondition(pre, m);
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0 && !now.persistent) {
         error_setf("'%s' is transient: define it before changing its media", m->name);
         r = -EBUSY;
@@ -145,12 +160,12 @@ int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMe
     res.media = planned;
     planned = (MediaState){ 0 };
     log_info("%s '%s' by %s: %s", what, m->name, ops_who(who), url ? url : "(empty)");
+    if (bi && boot_info_first(bi) == BOOT_CLASS_CDROM)
+        eject_boot_to_disk(who, m, &now, bi->once_restore != NULL, &res);
 out:
     virt_machine_unlock(lock);
     if (r < 0)
         return r;
-    if (res.changed && bi && boot_info_first(bi) == BOOT_CLASS_CDROM)
-        eject_boot_to_disk(who, m, bi->once_restore != NULL, &res);
     *ret = res;
     res = (OpsMediaResult){ 0 };
     return 0;

@@ -1,7 +1,7 @@
 /* ops-power.c: power actions for every front end (API.md section 1): the
- * caller's rights, the machine's lock, the start guards, the pending-change
- * policy of force_reset, then virt_power for the libvirt calls.
- * It never edits a definition. */
+ * caller's rights, the machine's lock, the caller's precondition, the start
+ * guards, the pending-change policy of force_reset, then virt_power for the
+ * libvirt calls.  It never edits a definition. */
 #include "config.h"
 
 #include <pthread.h>
@@ -71,6 +71,12 @@ static bool starts_qemu(PowerAction a, bool cold)
 int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
               OpsPowerResult *ret)
 {
+    return ops_power_if(who, m, a, force, NULL, ret);
+}
+
+int ops_power_if(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
+                 const OpsPrecondition *pre, OpsPowerResult *ret)
+{
     const char *action = power_action_to_string(a);
     PowerOpts opts = { .force_off_timeout = who->conf->force_off_timeout };
     OpsPowerResult res = { 0 };
@@ -94,6 +100,9 @@ int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
     r = ops_lock(who->conf, m, action, &lock);
     if (r < 0)
         return r;
+    r = ops_precondition(pre, m);
+    if (r < 0)
+        goto out;
     if (n_guards > 0) {
         /* Under the lock, from libvirt: the guards judge the state the
          * action will really meet. */

@@ -8,6 +8,10 @@
  * operation that holds it. */
 int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **ret);
 
+/* Run pre (NULL: none) for m, whose lock the caller holds: 0, or the
+ * check's -errno (-ESTALE: it does not hold) with error_get() saying why. */
+int ops_precondition(const OpsPrecondition *pre, const Machine *m);
+
 /* Refuse with -EACCES (403) unless the caller has at least `needed`. */
 int ops_require(const OpsCaller *who, Role needed, const char *what);
 
@@ -32,6 +36,18 @@ int ops_backup_and_define(const Conf *conf, const Machine *m, const char *reason
 
 /* The start guards of ops-guard.c (an OpsStartGuard; ops_init registers it). */
 int ops_guard_start(const OpsCaller *who, const Machine *m, void *userdata);
+
+/* ops_boot_set in three parts, for the operations that change the order
+ * within their own transaction (a firmware switch, an eject): the checks
+ * before the lock (rights, a valid request), the change with m's lock held
+ * (now: m as libvirt had it once the lock was taken; the definition, then
+ * the restart or the running QEMU's order; res->machine the state after),
+ * and the log and metrics after the lock. */
+int ops_boot_set_prepare(const OpsCaller *who, const Machine *m, const OpsBootRequest *req);
+int ops_boot_set_locked(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                        const Machine *now, OpsBootResult *res);
+void ops_boot_set_done(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
+                       const OpsBootResult *res);
 
 /* Whether m's persistent boot order differs from the running QEMU's. */
 bool ops_boot_pending(const Machine *m);

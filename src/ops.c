@@ -397,6 +397,22 @@ int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **r
                              ret);
 }
 
+int ops_precondition(const OpsPrecondition *pre, const Machine *m)
+{
+    int r;
+
+    if (!pre || !pre->check)
+        return 0;
+    error_clear();
+    r = pre->check(m, pre->userdata);
+    if (r >= 0)
+        return 0;
+    if (!error_get())
+        error_setf("the condition of the change on '%s' does not hold: %s", m->name, strerror(-r));
+    log_debug("Change of '%s' refused by its precondition: %s", m->name, error_get());
+    return r;
+}
+
 const char *ops_who(const OpsCaller *who)
 {
     return who->user && *who->user ? who->user : "anonymous";

@@ -50,6 +50,23 @@ int ops_init(OpsConfAcquire acquire, OpsConfRelease release);
  * it is still stuck (in libvirt): then leave virt's hosts alone. */
 bool ops_shutdown(unsigned timeout_ms);
 
+/* ---- preconditions ----
+ *
+ * A condition a change is made under (Redfish's If-Match): the operation
+ * runs it once it holds the machine's lock, before it reads, backs up or
+ * changes anything, so that no other change through virtmcd comes between
+ * the check and the change.  0 lets the change go on; -ESTALE, with
+ * error_get() saying why, refuses it (and -ESTALE comes from nowhere else);
+ * any other -errno fails the operation the same way.  Either way nothing
+ * has changed.  It runs on the caller's thread; it may read the machine
+ * (libvirt, virt's table, its backups) but must not change it nor take a
+ * machine lock.  NULL, or a NULL check: no condition. */
+typedef int (*OpsCheck)(const Machine *m, void *userdata);
+typedef struct OpsPrecondition {
+    OpsCheck check;
+    void *userdata;
+} OpsPrecondition;
+
 /* Find a machine by name (or, failing that, by UUID) on every host or on
  * host_name: see virt_machine_find for the errors (-ENOTUNIQ lists the hosts
  * in ret_hosts). */
@@ -77,6 +94,10 @@ int ops_add_start_guard(OpsStartGuard fn, void *userdata);
  * restarting QEMU (cold reset), since a warm reset keeps the old order. */
 int ops_power(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
               OpsPowerResult *ret);
+/* The same, if pre (may be NULL) holds under m's lock, checked before the
+ * start guards; -ESTALE when it does not. */
+int ops_power_if(const OpsCaller *who, const Machine *m, PowerAction a, bool force,
+                 const OpsPrecondition *pre, OpsPowerResult *ret);
 
 /* ---- boot order ---- */
 
@@ -100,6 +121,7 @@ typedef struct OpsBootRequest {
     BootTarget target;
     bool once;     /* next start only, then the previous order comes back */
     bool restart;  /* power cycle a running machine to apply it now */
+    const OpsPrecondition *pre;   /* NULL: none (see OpsPrecondition) */
 } OpsBootRequest;
 
 /* When the firmware uses a boot change (API.md section 2). */
@@ -123,7 +145,8 @@ typedef struct OpsBootResult {
 void ops_boot_result_clear(OpsBootResult *r);
 
 /* Change the boot order (operator).  -EBUSY for a transient machine,
- * -ENODEV for a class the machine lacks, -EINVAL for defaultboot once. */
+ * -ENODEV for a class the machine lacks, -EINVAL for defaultboot once,
+ * -ESTALE when req->pre does not hold. */
 int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *req,
                  OpsBootResult *ret);
 
@@ -148,10 +171,17 @@ int ops_boot_default(const OpsCaller *who, const Machine *m, BootInfo **ret);
 
 /* ---- firmware ---- */
 
+typedef struct OpsFirmwareRequest {
+    bool uefi;
+    const OpsBootRequest *order;  /* then this boot order change; NULL: the order stays */
+    const OpsPrecondition *pre;   /* NULL: none; order->pre is not used */
+} OpsFirmwareRequest;
+
 typedef struct OpsFirmwareResult {
     bool changed;
     char *backup_id;       /* the definition before; NULL if unchanged */
     BootApplies applies;   /* NEXT_BOOT: the firmware is chosen when QEMU starts */
+    OpsBootResult order;   /* what req->order did (zero without one) */
 } OpsFirmwareResult;
 void ops_firmware_result_clear(OpsFirmwareResult *r);
 
@@ -161,6 +191,13 @@ void ops_firmware_result_clear(OpsFirmwareResult *r);
  * -EBUSY for a transient machine; libvirt's refusal of the definition is
  * returned. */
 int ops_firmware_set(const OpsCaller *who, const Machine *m, bool uefi, OpsFirmwareResult *ret);
+/* The same for req->uefi, then req->order's change as ops_boot_set makes
+ * it (with its rights and errors), as one transaction: one lock, req->pre
+ * checked once under it (-ESTALE), no other change in between (Redfish's
+ * Boot PATCH of mode and target).  When the order change fails, the new
+ * firmware stays (it has its backup) and its error is returned. */
+int ops_firmware_change(const OpsCaller *who, const Machine *m, const OpsFirmwareRequest *req,
+                        OpsFirmwareResult *ret);
 
 /* ---- backups ---- */
 
@@ -217,8 +254,12 @@ void ops_media_result_clear(OpsMediaResult *r);
  * -EBUSY for a transient machine; the running QEMU's refusal (an image it
  * cannot open) changes nothing and is returned.  An eject from a machine
  * that boots its CD first (once or not) then makes its disk first, the same
- * way (ops_boot_set, a second backup): no order points at an empty drive. */
+ * way (ops_boot_set, a second backup) under the same lock: no order points
+ * at an empty drive. */
 int ops_media_set(const OpsCaller *who, const Machine *m, const char *url, OpsMediaResult *ret);
+/* The same, if pre (may be NULL) holds under m's lock (-ESTALE). */
+int ops_media_set_if(const OpsCaller *who, const Machine *m, const char *url,
+                     const OpsPrecondition *pre, OpsMediaResult *ret);
 
 /* ---- one-time orders ---- */
 

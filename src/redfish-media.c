@@ -3,9 +3,9 @@
  * machine's CD drive, added on the first insert), its ETag, the
  * InsertMedia and EjectMedia actions and the PATCH of Image and Inserted.
  *
- * Decode, call ops_media_set / ops_media_get, encode: the lock, the
- * backup, the live change and the boot order after an eject are the
- * operations layer's.  QEMU reads the image over http(s) itself (its curl
+ * Decode, call ops_media_set_if / ops_media_get, encode: the lock, the
+ * If-Match check under it, the backup, the live change and the boot order
+ * after an eject are the operations layer's.  QEMU reads the image over http(s) itself (its curl
  * driver), so TransferMethod is Stream; credentials for the image are
  * refused (see check_request).  This file never calls a changing virt_*
  * function. */
@@ -105,8 +105,9 @@ static Json *media_json(const Machine *m, const MediaState *s)
     return o;
 }
 
-/* The Cd as GET answers it: body and ETag. */
-static int media_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[24])
+/* The Cd as GET answers it: body and ETag, always read from libvirt (so
+ * fresh or not, the same). */
+static int media_render(Ctx *c, bool fresh, char **ret_body, size_t *ret_len, char ret_etag[24])
 {
     _cleanup_(media_state_clear) MediaState s = { 0 };
     OpsCaller who = api_caller(c);
@@ -115,6 +116,7 @@ static int media_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[
     size_t len = 0;
     int r;
 
+    (void)fresh;
     r = ops_media_get(&who, &c->machine, &s);
     if (r < 0)
         return r;
@@ -135,7 +137,7 @@ static void reply_media(Ctx *c, unsigned status)
 {
     char *body = NULL, etag[24];
     size_t len = 0;
-    int r = media_render(c, &body, &len, etag);
+    int r = media_render(c, false, &body, &len, etag);
 
     if (r < 0) {
         rf_error_errno(c, r, "read the virtual media");
@@ -340,16 +342,17 @@ static int check_request(const MediaRequest *q)
     return 0;
 }
 
-/* Insert (url) or eject (NULL) through the operations layer; false when
- * answered with an error. */
-static bool media_change(Ctx *c, const char *url, bool action)
+/* Insert (url) or eject (NULL) through the operations layer, if im's
+ * condition holds under the machine's lock; false when answered with an
+ * error. */
+static bool media_change(Ctx *c, const char *url, bool action, RfIfMatch *im)
 {
     _cleanup_(ops_media_result_clear) OpsMediaResult res = { 0 };
     OpsCaller who = api_caller(c);
     int r;
 
     c->req->log_action = url ? "insert" : "eject";
-    r = ops_media_set(&who, &c->machine, url, &res);
+    r = ops_media_set_if(&who, &c->machine, url, rf_if_match_pre(im), &res);
     if (r == -EINVAL) {
         if (action)
             rf_error(c, 400, "ActionParameterValueFormatError",
@@ -361,7 +364,7 @@ static bool media_change(Ctx *c, const char *url, bool action)
         return false;
     }
     if (r < 0) {
-        rf_error_errno(c, r, url ? "insert the media" : "eject the media");
+        rf_change_error(c, im, r, url ? "insert the media" : "eject the media");
         return false;
     }
     return true;
@@ -371,6 +374,7 @@ static bool media_change(Ctx *c, const char *url, bool action)
 
 void rf_media_insert(Ctx *c)
 {
+    _cleanup_(rf_if_match_clear) RfIfMatch im = { 0 };
     MediaRequest q = { .c = c, .action = true, .action_name = INSERT };
 
     c->req->log_action = "insert";
@@ -389,9 +393,9 @@ void rf_media_insert(Ctx *c)
                      "send true or leave it out");
         return;
     }
-    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render))
+    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render, &im))
         return;
-    if (media_change(c, q.image, true))
+    if (media_change(c, q.image, true, &im))
         reply_set(c->rep, 204, NULL, NULL, 0);
 }
 
@@ -408,15 +412,17 @@ static int no_parameter(const char *key, Json *value, void *userdata)
 
 void rf_media_eject(Ctx *c)
 {
+    _cleanup_(rf_if_match_clear) RfIfMatch im = { 0 };
+
     c->req->log_action = "eject";
     if (!media_resolve(c))
         return;
     /* sushy posts no body at all, other clients {}. */
     if (c->body && json_object_each(c->body, no_parameter, c) < 0)
         return;
-    if (!rf_if_match(c, "virtual media", media_render))
+    if (!rf_if_match(c, "virtual media", media_render, &im))
         return;
-    if (media_change(c, NULL, true))
+    if (media_change(c, NULL, true, &im))
         reply_set(c->rep, 204, NULL, NULL, 0);
 }
 
@@ -425,6 +431,7 @@ void rf_media_eject(Ctx *c)
 void rf_media_patch(Ctx *c)
 {
     _cleanup_(media_state_clear) MediaState cur = { 0 };
+    _cleanup_(rf_if_match_clear) RfIfMatch im = { 0 };
     MediaRequest q = { .c = c };
     OpsCaller who = api_caller(c);
     bool eject;
@@ -444,7 +451,7 @@ void rf_media_patch(Ctx *c)
                      "send an Image with Inserted true, or Inserted false alone to eject");
         return;
     }
-    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render))
+    if (check_request(&q) < 0 || !rf_if_match(c, "virtual media", media_render, &im))
         return;
     eject = (q.has_image && !q.image) || (q.has_inserted && !q.inserted);
     if (!eject && !q.has_image && q.has_inserted) {
@@ -460,7 +467,7 @@ void rf_media_patch(Ctx *c)
             return;
         }
     } else if (eject || q.has_image) {
-        if (!media_change(c, eject ? NULL : q.image, false))
+        if (!media_change(c, eject ? NULL : q.image, false, &im))
             return;
     }
     reply_media(c, 200);

@@ -572,22 +572,13 @@ static void rendered_put(const Machine *m, uint64_t changes, const char *body, s
     pthread_mutex_unlock(&r->lock);
 }
 
-/* The system as GET answers it: body and ETag. */
-static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[24])
+/* The body and ETag of a loaded view. */
+static int view_render(const SysView *v, char **ret_body, size_t *ret_len, char ret_etag[24])
 {
-    _cleanup_(sys_view_clear) SysView v = { 0 };
-    uint64_t changes = virt_change_count();
-    Json *o;
+    Json *o = system_json(v);
     char *body;
     size_t len = 0;
-    int r;
 
-    if (rendered_get(&c->machine, changes, ret_body, ret_len, ret_etag))
-        return 0;
-    r = sys_view_load(c, &v);
-    if (r < 0)
-        return r;
-    o = system_json(&v);
     if (!o)
         return -ENOMEM;
     body = json_dump(o, &len);
@@ -595,10 +586,28 @@ static int system_render(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag
     if (!body)
         return -ENOMEM;
     rf_etag(body, len, ret_etag);
-    /* Kept with the seq of the row read before the definitions were. */
-    rendered_put(&v.si.m, changes, body, len, ret_etag);
     *ret_body = body;
     *ret_len = len;
+    return 0;
+}
+
+/* The system as GET answers it: body and ETag; the kept one unless fresh. */
+static int system_render(Ctx *c, bool fresh, char **ret_body, size_t *ret_len, char ret_etag[24])
+{
+    _cleanup_(sys_view_clear) SysView v = { 0 };
+    uint64_t changes = virt_change_count();
+    int r;
+
+    if (!fresh && rendered_get(&c->machine, changes, ret_body, ret_len, ret_etag))
+        return 0;
+    r = sys_view_load(c, &v);
+    if (r < 0)
+        return r;
+    r = view_render(&v, ret_body, ret_len, ret_etag);
+    if (r < 0)
+        return r;
+    /* Kept with the seq of the row read before the definitions were. */
+    rendered_put(&v.si.m, changes, *ret_body, *ret_len, ret_etag);
     return 0;
 }
 
@@ -608,7 +617,7 @@ static void reply_system(Ctx *c, unsigned status)
     size_t len = 0;
     int r;
 
-    r = system_render(c, &body, &len, etag);
+    r = system_render(c, false, &body, &len, etag);
     if (r < 0) {
         rf_error_errno(c, r, "read the system");
         return;
@@ -635,42 +644,120 @@ void rf_system_get(Ctx *c)
     reply_system(c, 200);
 }
 
-/* RFC 9110 If-Match: "*", or a list of entity tags; a weak tag never
- * matches (strong comparison).  True when the request may go on; else the
- * 412 (with the current ETag) is answered.  what names the resource. */
-bool rf_if_match(Ctx *c, const char *what, RfRenderFn render)
+/* ---- If-Match ----
+ *
+ * RFC 9110 If-Match: "*", or a list of entity tags; a weak tag never
+ * matches (strong comparison).  Checked twice: at once, against what GET
+ * would answer (kept copies included), to answer a stale tag without
+ * waiting; then by the operations layer with the machine's lock held,
+ * against a fresh rendering, just before the change: between that check
+ * and the change no other change through virtmcd can come. */
+
+void rf_if_match_clear(RfIfMatch *m)
+{
+    strv_free(m->tags);
+    *m = (RfIfMatch){ 0 };
+}
+
+static bool tag_matches(const RfIfMatch *m, const char *etag)
+{
+    if (m->pinned)
+        return streq(m->want, etag);
+    for (char **t = m->tags; t && *t; t++)
+        if (streq(*t, etag))
+            return true;
+    return false;
+}
+
+static void precondition_failed(Ctx *c, const char *what, const char *etag)
+{
+    rf_error(c, 412, "PreconditionFailed",
+             "the %s changed since the ETag in If-Match was read: it is now %s; GET it again",
+             what, etag);
+    (void)reply_add_header(c->rep, "ETag", etag);
+}
+
+/* The OpsCheck: with the machine's lock held, render afresh and compare. */
+static int if_match_check(const Machine *mach, void *userdata)
+{
+    RfIfMatch *m = userdata;
+    _cleanup_free_ char *body = NULL;
+    size_t len = 0;
+    int r;
+
+    (void)mach;
+    r = m->render(m->c, true, &body, &len, m->etag);
+    if (r < 0)
+        return r;
+    if (tag_matches(m, m->etag))
+        return 0;
+    m->failed = true;
+    error_setf("the %s changed since the ETag in If-Match was read: it is now %s; GET it again",
+               m->what, m->etag);
+    return -ESTALE;
+}
+
+bool rf_if_match(Ctx *c, const char *what, RfRenderFn render, RfIfMatch *ret)
 {
     const char *h = http_header(c->req, "If-Match");
-    _cleanup_strv_free_ char **tags = NULL;
     _cleanup_free_ char *body = NULL, *doing = NULL;
-    char etag[24];
     size_t len;
     int r;
 
+    *ret = (RfIfMatch){ .c = c, .what = what, .render = render,
+                        .pre = { .check = if_match_check, .userdata = ret } };
     if (!h)
         return true;
-    tags = strv_split(h, ',');
-    if (!tags) {
+    ret->tags = strv_split(h, ',');
+    if (!ret->tags) {
         rf_error(c, 500, "InternalError", "out of memory");
         return false;
     }
-    for (char **t = tags; *t; t++)
-        if (streq(strstrip(*t), "*"))
+    for (char **t = ret->tags; *t; t++)
+        if (streq(*t, "*")) {
+            /* Any current representation: nothing to check under the lock. */
+            strv_free(ret->tags);
+            ret->tags = NULL;
             return true;
-    r = render(c, &body, &len, etag);
+        }
+    r = render(c, false, &body, &len, ret->etag);
     if (r < 0) {
         doing = strdup_printf("read the %s", what);
         rf_error_errno(c, r, doing ? doing : "read the resource");
         return false;
     }
-    for (char **t = tags; *t; t++)
-        if (streq(strstrip(*t), etag))
-            return true;
-    rf_error(c, 412, "PreconditionFailed",
-             "the %s changed since the ETag in If-Match was read: it is now %s; GET it again",
-             what, etag);
-    (void)reply_add_header(c->rep, "ETag", etag);
+    if (tag_matches(ret, ret->etag))
+        return true;
+    precondition_failed(c, what, ret->etag);
     return false;
+}
+
+bool rf_if_match_pin(RfIfMatch *m, const char etag[24])
+{
+    if (!m->tags)
+        return true;
+    memcpy(m->etag, etag, sizeof(m->etag));
+    if (!tag_matches(m, etag)) {
+        precondition_failed(m->c, m->what, etag);
+        return false;
+    }
+    memcpy(m->want, etag, sizeof(m->want));
+    m->pinned = true;
+    return true;
+}
+
+const OpsPrecondition *rf_if_match_pre(RfIfMatch *m)
+{
+    return m->tags ? &m->pre : NULL;
+}
+
+void rf_change_error(Ctx *c, const RfIfMatch *m, int r, const char *doing)
+{
+    if (r == -ESTALE && m->failed) {
+        precondition_failed(c, m->what, m->etag);
+        return;
+    }
+    rf_error_errno(c, r, doing);
 }
 
 /* ---- Reset ---- */
@@ -703,6 +790,7 @@ static int reset_key(const char *key, Json *value, void *userdata)
 
 void rf_system_reset(Ctx *c)
 {
+    _cleanup_(rf_if_match_clear) RfIfMatch im = { 0 };
     OpsCaller who = api_caller(c);
     OpsPowerResult res;
     const Json *v;
@@ -738,12 +826,12 @@ void rf_system_reset(Ctx *c)
                  "supported: see ResetType@Redfish.AllowableValues", shown ? shown : "");
         return;
     }
-    if (!rf_if_match(c, "system", system_render))
+    if (!rf_if_match(c, "system", system_render, &im))
         return;
     c->req->log_action = power_action_to_string(a);
-    r = ops_power(&who, &c->machine, a, false, &res);
+    r = ops_power_if(&who, &c->machine, a, false, rf_if_match_pre(&im), &res);
     if (r < 0) {
-        rf_error_errno(c, r, power_action_to_string(a));
+        rf_change_error(c, &im, r, power_action_to_string(a));
         return;
     }
     reply_set(c->rep, 204, NULL, NULL, 0);
@@ -912,10 +1000,13 @@ static int boot_request(Ctx *c, const BootPatch *p, const SysView *v, int *ret_u
 void rf_system_patch(Ctx *c)
 {
     _cleanup_(sys_view_clear) SysView v = { 0 };
+    _cleanup_(rf_if_match_clear) RfIfMatch im = { 0 };
+    _cleanup_free_ char *seen = NULL;
     OpsCaller who = api_caller(c);
     BootPatch p = { .c = c };
-    OpsBootRequest br;
-    OpsBootResult res = { 0 };
+    OpsBootRequest br = { 0 };
+    size_t seen_len = 0;
+    char etag[24];
     int r, uefi;
 
     c->req->log_action = "boot";
@@ -928,37 +1019,46 @@ void rf_system_patch(Ctx *c)
         rf_error(c, 400, "NoOperation", "the request body holds no property to change");
         return;
     }
-    if (!rf_if_match(c, "system", system_render))
+    if (!rf_if_match(c, "system", system_render, &im))
         return;
     r = sys_view_load(c, &v);
+    if (r == 0 && im.tags)
+        r = view_render(&v, &seen, &seen_len, etag);
     if (r < 0) {
         rf_error_errno(c, r, "read the system");
         return;
     }
+    /* What to change follows from this view ("a target alone keeps Once"):
+     * the change is made only if the system is still this one. */
+    if (im.tags && !rf_if_match_pin(&im, etag))
+        return;
     r = boot_request(c, &p, &v, &uefi, &br);
     if (r < 0)
         return;
+    br.pre = rf_if_match_pre(&im);
     if (uefi >= 0) {
-        /* The firmware first: the order then goes onto the new definition. */
+        /* The firmware first, the order then onto the new definition: one
+         * transaction. */
         _cleanup_(ops_firmware_result_clear) OpsFirmwareResult fr = { 0 };
-        int k = ops_firmware_set(&who, &c->machine, uefi, &fr);
+        OpsFirmwareRequest fq = { .uefi = uefi, .order = r > 0 ? &br : NULL, .pre = br.pre };
 
-        if (k < 0) {
-            rf_error_errno(c, k, uefi ? "switch to UEFI firmware" : "switch to legacy firmware");
-            return;
-        }
-    }
-    if (r > 0) {
+        r = ops_firmware_change(&who, &c->machine, &fq, &fr);
+    } else if (r > 0) {
+        OpsBootResult res = { 0 };
+
         r = ops_boot_set(&who, &c->machine, &br, &res);
-        if (r == -ENODEV) {
-            rf_error(c, 400, "PropertyValueNotInList", "%s", error_get());
-            return;
-        }
-        if (r < 0) {
-            rf_error_errno(c, r, boot_target_action_to_string(br.target));
-            return;
-        }
         ops_boot_result_clear(&res);
+    }
+    if (r == -ENODEV) {
+        rf_error(c, 400, "PropertyValueNotInList", "%s", error_get());
+        return;
+    }
+    if (r < 0) {
+        rf_change_error(c, &im, r,
+                        uefi == 1   ? "switch to UEFI firmware"
+                        : uefi == 0 ? "switch to legacy firmware"
+                                    : boot_target_action_to_string(br.target));
+        return;
     }
     reply_system(c, 200);
 }

@@ -66,11 +66,43 @@ void rf_volume_get(Ctx *c);
 bool rf_sys_resolve(Ctx *c);
 /* The strong ETag of a representation (a quoted 64-bit FNV-1a). */
 void rf_etag(const char *body, size_t len, char ret[24]);
-/* A resource as GET answers it: body and ETag. */
-typedef int (*RfRenderFn)(Ctx *c, char **ret_body, size_t *ret_len, char ret_etag[24]);
-/* If-Match (RFC 9110, strong) against render's ETag: true when the request
- * may go on, else the 412 is answered; what names the resource. */
-bool rf_if_match(Ctx *c, const char *what, RfRenderFn render);
+/* A resource as GET answers it: body and ETag.  fresh: read now, never a
+ * copy kept from an earlier request (the check under the machine's lock). */
+typedef int (*RfRenderFn)(Ctx *c, bool fresh, char **ret_body, size_t *ret_len,
+                          char ret_etag[24]);
+
+/* If-Match (RFC 9110 section 13.1.1: "*" or entity tags, compared strongly)
+ * on the resource a change is about.  rf_if_match checks it at once (a 412
+ * without waiting for the machine's lock); the change then hands
+ * rf_if_match_pre() to the operations layer, which checks it again with
+ * the machine's lock held, against a fresh rendering, before it changes
+ * anything: of the requests that carry one ETag, one changes the machine
+ * and the others get 412.  Lives on the handler's stack for the request. */
+typedef struct RfIfMatch {
+    Ctx *c;
+    const char *what;      /* names the resource in the 412 */
+    RfRenderFn render;
+    char **tags;           /* the entity tags; NULL: no condition (none, or "*") */
+    bool pinned;           /* the change was decided on the representation `want` */
+    char want[24];
+    char etag[24];         /* the ETag the last check found */
+    bool failed;           /* the check under the lock failed (-ESTALE) */
+    OpsPrecondition pre;
+} RfIfMatch;
+void rf_if_match_clear(RfIfMatch *m);
+/* Read the header into *ret (cleared with rf_if_match_clear) and check it
+ * against render's ETag: true when the request may go on, else the 412 is
+ * answered. */
+bool rf_if_match(Ctx *c, const char *what, RfRenderFn render, RfIfMatch *ret);
+/* The change was decided on a representation whose ETag is etag, read
+ * after rf_if_match: it must match too (else the 412 is answered, false),
+ * and the check under the lock then wants exactly it. */
+bool rf_if_match_pin(RfIfMatch *m, const char etag[24]);
+/* The precondition for ops (NULL when there is nothing to check). */
+const OpsPrecondition *rf_if_match_pre(RfIfMatch *m);
+/* Answer the failure r of a change that carried m's precondition: the
+ * 412 when it did not hold, else rf_error_errno(c, r, doing). */
+void rf_change_error(Ctx *c, const RfIfMatch *m, int r, const char *doing);
 /* Links to every system the caller may see (a machine on two hosts once);
  * NULL on out of memory. */
 Json *rf_systems_links(Ctx *c);

@@ -4,8 +4,10 @@
 # Manager's VirtualMedia (the caller's one system, else empty), InsertMedia,
 # EjectMedia and the PATCH of Image/Inserted with ETag and If-Match, every
 # change backed up and every refusal changing nothing, an eject putting a
-# Cd boot override back to Hdd; then the real client, python3-sushy, the
-# way Ironic's redfish-virtual-media boot uses it (tests/e2e/sushy-media.py).
+# Cd boot override back to Hdd; sixteen PATCHes, inserts or ejects at once
+# with one ETag: one changes the drive, 15 get 412; then the real client,
+# python3-sushy, the way Ironic's redfish-virtual-media boot uses it
+# (tests/e2e/sushy-media.py).
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest jq; do
@@ -242,6 +244,105 @@ expect_jqc '[.Image, .Inserted]' '[null,false]' "PATCH Image null ejects"
 patch "$CD" "{\"Image\": \"http://images.example/a.iso\"}"
 patch "$CD" '{"Inserted": false}'
 expect_jqc '[.Image, .Inserted]' '[null,false]' "PATCH Inserted false ejects"
+check "the disks are as at the start" test "$(disks vm-off)" = "$d0"
+
+# ---- If-Match and the change are one step: concurrent requests -----------------------
+# Sixteen clients send a change with the same, current ETag at once: the
+# first to take the machine's lock changes the drive, every other one gets
+# 412 with the ETag the winner made, and the drive holds what the winner
+# sent.  (Checked only before the lock, the ETag let them all through.)
+
+# race METHOD PATH ETAG BODY...: one request per BODY, all at once (one curl,
+# every connection opened at once), each with If-Match: ETAG, as op (Basic).
+# Answer i (1..n) is in $T/race.i.body and .headers; $T/race.codes has
+# "i STATUS".
+race() {
+    local method=$1 path=$2 etag=$3 i=0 body
+    shift 3
+    : > "$T/race.cfg"
+    for body in "$@"; do
+        i=$((i + 1))
+        printf '%s' "$body" > "$T/race.$i.json"
+        [ "$i" -gt 1 ] && echo next >> "$T/race.cfg"
+        cat >> "$T/race.cfg" <<CFG
+url = "$BASE$path"
+request = "$method"
+user = "op:$PW_OP"
+header = "Content-Type: application/json"
+header = "If-Match: $(printf '%s' "$etag" | sed 's/"/\\"/g')"
+data-binary = "@$T/race.$i.json"
+output = "$T/race.$i.body"
+dump-header = "$T/race.$i.headers"
+write-out = "$i %{http_code}\\n"
+CFG
+    done
+    rm -f "$T"/race.*.body "$T"/race.*.headers
+    curl -s -g --no-progress-meter --parallel --parallel-immediate --parallel-max 64 \
+        -K "$T/race.cfg" > "$T/race.codes"
+}
+race_count() { awk -v s="$1" '$2 == s' "$T/race.codes" | wc -l; }
+race_winner() { awk -v s="$1" '$2 == s { print $1; exit }' "$T/race.codes"; }
+race_codes() { awk '{ print $2 }' "$T/race.codes" | sort | uniq -c | tr -s ' \n' ' '; }
+race_etag() { grep -i '^ETag:' "$T/race.${1:-0}.headers" 2>/dev/null | cut -d' ' -f2 | tr -d '\r'; }
+# race_412s_ok ETAG: every 412 is a Redfish PreconditionFailed carrying ETAG.
+race_412s_ok() {
+    for i in $(awk '$2 == 412 { print $1 }' "$T/race.codes"); do
+        jq -e '.error."@Message.ExtendedInfo"[0].MessageId == "Base.1.8.PreconditionFailed"' \
+            "$T/race.$i.body" >/dev/null || return 1
+        [ "$(race_etag "$i")" = "$1" ] || return 1
+    done
+}
+image_now() { curl -s -g --digest -u "op:$PW_OP" "$BASE$CD" | jq -r '.Image // "none"'; }
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+
+# PATCH, then InsertMedia: sixteen images, one ETag (the empty drive's).
+for kind in PATCH InsertMedia; do
+    u GET $CD
+    E=$(header ETag)
+    b=$(nbackups vm-off)
+    set --
+    for i in $(seq 1 16); do
+        set -- "$@" "{\"Image\": \"http://images.example/race-$i.iso\", \"Inserted\": true}"
+    done
+    if [ $kind = PATCH ]; then
+        race PATCH "$CD" "$E" "$@"
+        want=200
+    else
+        race POST "$INSERT" "$E" "$@"
+        want=204
+    fi
+    check "16 $kind requests for an image with one ETag: exactly one $want ($(race_codes))" \
+        [ "$(race_count $want)" = 1 ]
+    check "every other one 412" [ "$(race_count 412)" = 15 ]
+    win=$(race_winner $want)
+    check "the drive holds the winner's image (race-$win.iso; got $(image_now))" \
+        same "$(image_now)" "http://images.example/race-${win:-0}.iso"
+    u GET $CD
+    check "each 412 is PreconditionFailed with the ETag the winner made" \
+        race_412s_ok "$(header ETag)"
+    check "only the winner's insert was backed up" test "$(nbackups vm-off)" = $((b + 1))
+    patch "$CD" '{"Inserted": false}'
+    expect_jqc '[.Image, .Inserted]' '[null,false]' "ejected again"
+done
+
+# EjectMedia under a Cd override: one eject (and its boot change), 15 × 412.
+post "$INSERT" '{"Image": "http://images.example/a.iso"}'
+patch "$S/$OFF" '{"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}'
+u GET $CD
+E=$(header ETag)
+b=$(nbackups vm-off)
+set --
+for i in $(seq 1 16); do set -- "$@" '{}'; done
+race POST "$EJECT" "$E" "$@"
+check "16 EjectMedia with one ETag: exactly one 204 ($(race_codes))" [ "$(race_count 204)" = 1 ]
+check "every other one 412" [ "$(race_count 412)" = 15 ]
+check "the drive is empty" same "$(image_now)" none
+u GET $CD
+check "each 412 is PreconditionFailed with the empty drive's ETag" race_412s_ok "$(header ETag)"
+check "the boot override is Hdd Once (got: $(boot_of $OFF))" same "$(boot_of $OFF)" "Hdd Once"
+check "one eject and its boot change were backed up" test "$(nbackups vm-off)" = $((b + 2))
+patch "$S/$OFF" '{"Boot": {"BootSourceOverrideEnabled": "Disabled"}}'
+expect_status 200 "back to no override"
 check "the disks are as at the start" test "$(disks vm-off)" = "$d0"
 
 # ---- the real client -------------------------------------------------------------

@@ -4,8 +4,10 @@
 # ComputerSystem and its PowerState mapping, the name redirect, the machine
 # ACL, ETag and If-Match, every ResetType through the operations layer, the
 # Boot PATCH (Once really once, Continuous, Disabled, mode) with each error
-# path, EthernetInterfaces, Processors, SimpleStorage, Storage; a name or UUID on two
-# hosts; then the real client, python3-sushy (tests/e2e/sushy-client.py).
+# path, EthernetInterfaces, Processors, SimpleStorage, Storage; then the real
+# client, python3-sushy (tests/e2e/sushy-client.py); sixteen PATCHes (and
+# Resets) at once with one ETag: one changes the machine, 15 get 412; a name
+# or UUID on two hosts.
 . "$(dirname "$0")/functions.sh"
 
 for tool in htdigest jq; do
@@ -263,7 +265,7 @@ expect_status 200 "PATCH Pxe Once with the current ETag"
 expect_jq '.Boot.BootSourceOverrideTarget' Pxe "the answer: Pxe"
 expect_jq '.Boot.BootSourceOverrideEnabled' Once "the answer: Once"
 NEW=$(header ETag)
-check "the PATCH answers a new ETag" [ -n "$NEW" ] && [ "$NEW" != "$ETAG" ]
+check "the PATCH answers a new ETag" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$NEW" "$ETAG"
 u GET $S/$OFF
 check "that is GET's ETag" [ "$(header ETag)" = "$NEW" ]
 patch $S/$OFF '{"Boot": {"BootSourceOverrideTarget": "Hdd"}}' o -H "If-Match: $ETAG"
@@ -522,6 +524,139 @@ if command -v redfishtool >/dev/null 2>&1; then
 else
     echo "# redfishtool is not installed: its part is skipped"
 fi
+stop_daemon
+
+# ---- If-Match and the change are one step: concurrent requests ---------------------
+# Sixteen clients send a change with the same, current ETag at once: the
+# first to take the machine's lock changes it, every other one gets 412
+# with the ETag the winner made, and the machine ends as the winner asked.
+# (Checked only before the lock, the ETag let them all through, each
+# changing the machine in turn.)  Sixteen: one holds the lock while
+# [power] lock_queue (16) may wait for it.
+write_conf "[auth]
+anonymous_role = operator"
+start_daemon || exit 1
+
+# race METHOD PATH ETAG BODY...: one request per BODY, all at once (one curl,
+# every connection opened at once), each with If-Match: ETAG.  Answer i
+# (1..n) is in $T/race.i.body and .headers; $T/race.codes has "i STATUS".
+race() {
+    local method=$1 path=$2 etag=$3 i=0 body
+    shift 3
+    : > "$T/race.cfg"
+    for body in "$@"; do
+        i=$((i + 1))
+        printf '%s' "$body" > "$T/race.$i.json"
+        [ "$i" -gt 1 ] && echo next >> "$T/race.cfg"
+        cat >> "$T/race.cfg" <<CFG
+url = "$BASE$path"
+request = "$method"
+header = "Content-Type: application/json"
+header = "If-Match: $(printf '%s' "$etag" | sed 's/"/\\"/g')"
+data-binary = "@$T/race.$i.json"
+output = "$T/race.$i.body"
+dump-header = "$T/race.$i.headers"
+write-out = "$i %{http_code}\\n"
+CFG
+    done
+    rm -f "$T"/race.*.body "$T"/race.*.headers
+    curl -s -g --no-progress-meter --parallel --parallel-immediate --parallel-max 64 \
+        -K "$T/race.cfg" > "$T/race.codes"
+}
+# race_count STATUS: how many answers of the last race had STATUS.
+race_count() { awk -v s="$1" '$2 == s' "$T/race.codes" | wc -l; }
+# race_winner STATUS: the index of the (first) answer with STATUS.
+race_winner() { awk -v s="$1" '$2 == s { print $1; exit }' "$T/race.codes"; }
+# race_codes: "N STATUS ..." for the descriptions.
+race_codes() { awk '{ print $2 }' "$T/race.codes" | sort | uniq -c | tr -s ' \n' ' '; }
+# race_etag I: the ETag of answer I.
+race_etag() { grep -i '^ETag:' "$T/race.${1:-0}.headers" 2>/dev/null | cut -d' ' -f2 | tr -d '\r'; }
+# race_412s_ok ETAG: every 412 is a Redfish PreconditionFailed carrying ETAG;
+# race_412s_ok -not SENT: carrying a strong ETag other than SENT.
+race_412s_ok() {
+    for i in $(awk '$2 == 412 { print $1 }' "$T/race.codes"); do
+        jq -e '.error."@Message.ExtendedInfo"[0].MessageId == "Base.1.8.PreconditionFailed"' \
+            "$T/race.$i.body" >/dev/null || return 1
+        if [ "$1" = -not ]; then
+            race_etag "$i" | grep -Eqx '"[0-9a-f]{16}"' && [ "$(race_etag "$i")" != "$2" ] ||
+                return 1
+        else
+            [ "$(race_etag "$i")" = "$1" ] || return 1
+        fi
+    done
+}
+# same A B: A is not empty and equals B.
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+
+# Mode:Target:Enabled; Legacy leaves the mode out of the body (it is the
+# machine's); a UEFI one switches the firmware and the order in one PATCH.
+# No body asks for the state between rounds (Legacy Hdd Disabled).  The
+# earliest requests tend to win: the firmware switches lead in round 2.
+LEGACY="Legacy:Pxe:Once Legacy:Pxe:Continuous Legacy:Cd:Once Legacy:Cd:Continuous"
+UEFI="UEFI:Pxe:Continuous UEFI:Cd:Once UEFI:Hdd:Once UEFI:Pxe:Once"
+spec_body() {
+    local mode=${1%%:*} rest=${1#*:}
+    printf '{"Boot": {%s"BootSourceOverrideTarget": "%s", "BootSourceOverrideEnabled": "%s"}}' \
+        "$([ "$mode" = UEFI ] && echo '"BootSourceOverrideMode": "UEFI", ')" \
+        "${rest%%:*}" "${rest#*:}"
+}
+boot_now() {
+    curl -s "$BASE$S/$RUN" | jq -r '.Boot | [.BootSourceOverrideMode,
+        .BootSourceOverrideTarget, .BootSourceOverrideEnabled] | join(":")'
+}
+nbackups_run() { ls "$T/backups/$RUN" 2>/dev/null | wc -l; }
+
+for round in 1 2 3; do
+    req PATCH $S/$RUN -H 'Content-Type: application/json' --data-binary \
+        '{"Boot": {"BootSourceOverrideMode": "Legacy", "BootSourceOverrideEnabled": "Disabled"}}'
+    req GET $S/$RUN
+    ETAG=$(header ETag)
+    before=$(nbackups_run)
+    check "round $round starts from Legacy Hdd Disabled" [ "$(boot_now)" = Legacy:Hdd:Disabled ]
+    if [ "$round" = 2 ]; then
+        specs="$UEFI $LEGACY $UEFI $LEGACY"
+    else
+        specs="$LEGACY $UEFI $LEGACY $UEFI"
+    fi
+    set --
+    for spec in $specs; do set -- "$@" "$(spec_body "$spec")"; done
+    race PATCH $S/$RUN "$ETAG" "$@"
+    check "round $round: 16 PATCHes with one ETag, exactly one 200 ($(race_codes))" \
+        [ "$(race_count 200)" = 1 ]
+    check "round $round: every other one 412" [ "$(race_count 412)" = 15 ]
+    win=$(race_winner 200)
+    spec=$(echo $specs | tr ' ' '\n' | sed -n "${win:-0}p")
+    check "round $round: the system is as the winner ($spec) asked (got $(boot_now))" \
+        same "$(boot_now)" "$spec"
+    req GET $S/$RUN
+    check "round $round: the winner answered the ETag GET answers now" \
+        same "$(race_etag "$win")" "$(header ETag)"
+    want=1
+    if [ "${spec%%:*}" = UEFI ]; then
+        # Readers (GET, and If-Match checked before the lock) see the system
+        # between the winner's two changes: a 412 may carry that ETag.
+        want=2
+        check "round $round: each 412 is PreconditionFailed with a new ETag" \
+            race_412s_ok -not "$ETAG"
+    else
+        check "round $round: each 412 is PreconditionFailed with that ETag" \
+            race_412s_ok "$(header ETag)"
+    fi
+    check "round $round: only the winner's change was backed up ($want)" \
+        [ "$(($(nbackups_run) - before))" = "$want" ]
+done
+
+# The Reset action the same way: one start, fifteen 412.
+req GET $S/$OFF
+ETAG=$(header ETag)
+set --
+for i in $(seq 1 16); do set -- "$@" '{"ResetType": "On"}'; done
+race POST $S/$OFF/Actions/ComputerSystem.Reset "$ETAG" "$@"
+check "16 Resets On with one ETag: exactly one 204 ($(race_codes))" [ "$(race_count 204)" = 1 ]
+check "and fifteen 412" [ "$(race_count 412)" = 15 ]
+req GET $S/$OFF
+expect_jq .PowerState On "the machine is on"
+check "each 412 is PreconditionFailed with the ETag of the machine on" race_412s_ok "$(header ETag)"
 stop_daemon
 
 # ---- one name, one UUID on two hosts -----------------------------------------------
