@@ -60,7 +60,9 @@ int ops_firmware_change(const OpsCaller *who, const Machine *m, const OpsFirmwar
     Machine now;
     int r;
 
-    r = ops_require(who, ROLE_OPERATOR, what);
+    /* A machine checked out by someone else is read-only for the others,
+     * its firmware too (as its boot order, power and media). */
+    r = ops_require_machine(who, m, ROLE_OPERATOR, what);
     if (r == 0 && req->order)
         r = ops_boot_set_prepare(who, m, req->order);
     if (r < 0)

@@ -146,6 +146,9 @@ expect_status 200 "... but may see it"
 c POST /redfish/v1/Systems/a0000000-0000-4000-8000-00000000c102/Actions/ComputerSystem.Reset \
     -H "$J" -d '{"ResetType": "ForceOn"}'
 check "... nor through Redfish (the operations layer refuses it)" [ "$STATUS" = 403 ]
+c PATCH /redfish/v1/Systems/a0000000-0000-4000-8000-00000000c102 \
+    -H "$J" -d '{"Boot": {"BootSourceOverrideMode": "UEFI"}}'
+check "... nor switch its firmware (403)" [ "$STATUS" = 403 ]
 r DELETE /service/ci-small-lease01/lease
 expect_error 403 "a reader may not return it"
 b GET /service/ci-small-keep01
