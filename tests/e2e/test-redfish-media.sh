@@ -15,6 +15,7 @@ for tool in htdigest jq; do
 done
 
 PW_OP='Pw-rfm-op-3x'
+RACE_USER="op:$PW_OP"
 PW_USER='Pw-rfm-user-7y'
 PW_WEB='Pw-rfm-web-5v'
 USERS="$T/users.digest"
@@ -252,38 +253,6 @@ check "the disks are as at the start" test "$(disks vm-off)" = "$d0"
 # 412 with the ETag the winner made, and the drive holds what the winner
 # sent.  (Checked only before the lock, the ETag let them all through.)
 
-# race METHOD PATH ETAG BODY...: one request per BODY, all at once (one curl,
-# every connection opened at once), each with If-Match: ETAG, as op (Basic).
-# Answer i (1..n) is in $T/race.i.body and .headers; $T/race.codes has
-# "i STATUS".
-race() {
-    local method=$1 path=$2 etag=$3 i=0 body
-    shift 3
-    : > "$T/race.cfg"
-    for body in "$@"; do
-        i=$((i + 1))
-        printf '%s' "$body" > "$T/race.$i.json"
-        [ "$i" -gt 1 ] && echo next >> "$T/race.cfg"
-        cat >> "$T/race.cfg" <<CFG
-url = "$BASE$path"
-request = "$method"
-user = "op:$PW_OP"
-header = "Content-Type: application/json"
-header = "If-Match: $(printf '%s' "$etag" | sed 's/"/\\"/g')"
-data-binary = "@$T/race.$i.json"
-output = "$T/race.$i.body"
-dump-header = "$T/race.$i.headers"
-write-out = "$i %{http_code}\\n"
-CFG
-    done
-    rm -f "$T"/race.*.body "$T"/race.*.headers
-    curl -s -g --no-progress-meter --parallel --parallel-immediate --parallel-max 64 \
-        -K "$T/race.cfg" > "$T/race.codes"
-}
-race_count() { awk -v s="$1" '$2 == s' "$T/race.codes" | wc -l; }
-race_winner() { awk -v s="$1" '$2 == s { print $1; exit }' "$T/race.codes"; }
-race_codes() { awk '{ print $2 }' "$T/race.codes" | sort | uniq -c | tr -s ' \n' ' '; }
-race_etag() { grep -i '^ETag:' "$T/race.${1:-0}.headers" 2>/dev/null | cut -d' ' -f2 | tr -d '\r'; }
 # race_412s_ok ETAG: every 412 is a Redfish PreconditionFailed carrying ETAG.
 race_412s_ok() {
     for i in $(awk '$2 == 412 { print $1 }' "$T/race.codes"); do

@@ -537,40 +537,6 @@ write_conf "[auth]
 anonymous_role = operator"
 start_daemon || exit 1
 
-# race METHOD PATH ETAG BODY...: one request per BODY, all at once (one curl,
-# every connection opened at once), each with If-Match: ETAG.  Answer i
-# (1..n) is in $T/race.i.body and .headers; $T/race.codes has "i STATUS".
-race() {
-    local method=$1 path=$2 etag=$3 i=0 body
-    shift 3
-    : > "$T/race.cfg"
-    for body in "$@"; do
-        i=$((i + 1))
-        printf '%s' "$body" > "$T/race.$i.json"
-        [ "$i" -gt 1 ] && echo next >> "$T/race.cfg"
-        cat >> "$T/race.cfg" <<CFG
-url = "$BASE$path"
-request = "$method"
-header = "Content-Type: application/json"
-header = "If-Match: $(printf '%s' "$etag" | sed 's/"/\\"/g')"
-data-binary = "@$T/race.$i.json"
-output = "$T/race.$i.body"
-dump-header = "$T/race.$i.headers"
-write-out = "$i %{http_code}\\n"
-CFG
-    done
-    rm -f "$T"/race.*.body "$T"/race.*.headers
-    curl -s -g --no-progress-meter --parallel --parallel-immediate --parallel-max 64 \
-        -K "$T/race.cfg" > "$T/race.codes"
-}
-# race_count STATUS: how many answers of the last race had STATUS.
-race_count() { awk -v s="$1" '$2 == s' "$T/race.codes" | wc -l; }
-# race_winner STATUS: the index of the (first) answer with STATUS.
-race_winner() { awk -v s="$1" '$2 == s { print $1; exit }' "$T/race.codes"; }
-# race_codes: "N STATUS ..." for the descriptions.
-race_codes() { awk '{ print $2 }' "$T/race.codes" | sort | uniq -c | tr -s ' \n' ' '; }
-# race_etag I: the ETag of answer I.
-race_etag() { grep -i '^ETag:' "$T/race.${1:-0}.headers" 2>/dev/null | cut -d' ' -f2 | tr -d '\r'; }
 # race_412s_ok ETAG: every 412 is a Redfish PreconditionFailed carrying ETAG;
 # race_412s_ok -not SENT: carrying a strong ETag other than SENT.
 race_412s_ok() {
