@@ -412,13 +412,10 @@ int ops_boot_set(const OpsCaller *who, const Machine *m, const OpsBootRequest *r
     r = ops_boot_set_prepare(who, m, req);
     if (r < 0)
         return r;
-    r = ops_lock(who->conf, m, boot_target_action_to_string(req->target), &lock);
-    if (r < 0)
+    r = ops_lock_fresh(who->conf, m, boot_target_action_to_string(req->target), req->pre, &lock,
+                       &now);
+    if (!lock)
         return r;
-    r = ops_precondition(req->pre, m);
-    /* Under the lock and from libvirt: the state the change really meets. */
-    if (r == 0)
-        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
         r = ops_boot_set_locked(who, m, req, &now, &res);
     virt_machine_unlock(lock);

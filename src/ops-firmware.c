@@ -67,12 +67,9 @@ int ops_firmware_change(const OpsCaller *who, const Machine *m, const OpsFirmwar
         r = ops_boot_set_prepare(who, m, req->order);
     if (r < 0)
         return r;
-    r = ops_lock(who->conf, m, what, &lock);
-    if (r < 0)
+    r = ops_lock_fresh(who->conf, m, what, req->pre, &lock, &now);
+    if (!lock)
         return r;
-    r = ops_precondition(req->pre, m);
-    if (r == 0)
-        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0)
         r = firmware_change(who, m, &now, req->uefi, &res);
     if (r == 0 && req->order)

@@ -106,12 +106,9 @@ int ops_media_set_if(const OpsCaller *who, const Machine *m, const char *url,
         return r;
     if (url && (r = mediaxml_check_url(url)) < 0)
         return r;
-    r = ops_lock(who->conf, m, url ? "insert media" : "eject media", &lock);
-    if (r < 0)
+    r = ops_lock_fresh(who->conf, m, url ? "insert media" : "eject media", pre, &lock, &now);
+    if (!lock)
         return r;
-    r = ops_precondition(pre, m);
-    if (r == 0)
-        r = virt_machine_refresh((Host *)m->host, m->name, &now);
     if (r == 0 && !now.persistent) {
         error_setf("'%s' is transient: define it before changing its media", m->name);
         r = -EBUSY;

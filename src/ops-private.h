@@ -12,6 +12,13 @@ int ops_lock(const Conf *conf, const Machine *m, const char *op, MachineLock **r
  * check's -errno (-ESTALE: it does not hold) with error_get() saying why. */
 int ops_precondition(const OpsPrecondition *pre, const Machine *m);
 
+/* A change's start: take m's lock for op (ops_lock), check pre under it,
+ * and read m afresh from libvirt into *now, the state the change really
+ * meets.  *ret is NULL when the lock was not taken (the -errno of
+ * ops_lock); else the caller holds it whatever is returned. */
+int ops_lock_fresh(const Conf *conf, const Machine *m, const char *op,
+                   const OpsPrecondition *pre, MachineLock **ret, Machine *now);
+
 /* Refuse with -EACCES (403) unless the caller has at least `needed`. */
 int ops_require(const OpsCaller *who, Role needed, const char *what);
 

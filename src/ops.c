@@ -413,6 +413,21 @@ int ops_precondition(const OpsPrecondition *pre, const Machine *m)
     return r;
 }
 
+int ops_lock_fresh(const Conf *conf, const Machine *m, const char *op,
+                   const OpsPrecondition *pre, MachineLock **ret, Machine *now)
+{
+    int r;
+
+    *ret = NULL;
+    r = ops_lock(conf, m, op, ret);
+    if (r < 0)
+        return r;
+    r = ops_precondition(pre, m);
+    if (r == 0)
+        r = virt_machine_refresh((Host *)m->host, m->name, now);
+    return r;
+}
+
 const char *ops_who(const OpsCaller *who)
 {
     return who->user && *who->user ? who->user : "anonymous";

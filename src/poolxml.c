@@ -388,21 +388,32 @@ int poolxml_clone(const char *template_xml, const PoolCloneSpec *spec, char **re
     return *ret_xml ? 0 : -ENOMEM;
 }
 
-char *poolxml_volume_format(const char *volume_xml)
+/* A storage volume's XML, parsed: the document and its <volume> root, or
+ * NULL. */
+static xmlDocPtr volume_doc(const char *volume_xml, const xmlNode **ret_root)
 {
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    const xmlNode *root, *fmt;
-    const char *v;
+    xmlDocPtr doc;
     XMLUTIL_SILENCE_ERRORS;
 
     if (!volume_xml || strlen(volume_xml) > INT_MAX)
         return NULL;
     doc = xmlReadMemory(volume_xml, (int)strlen(volume_xml), NULL, NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc || doc->intSubset)
-        return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!xmlutil_is_elem(root, "volume"))
+    if (doc && !doc->intSubset && xmlutil_is_elem(xmlDocGetRootElement(doc), "volume")) {
+        *ret_root = xmlDocGetRootElement(doc);
+        return doc;
+    }
+    xmlFreeDoc(doc);
+    return NULL;
+}
+
+char *poolxml_volume_format(const char *volume_xml)
+{
+    const xmlNode *root = NULL, *fmt;
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = volume_doc(volume_xml, &root);
+    const char *v;
+
+    if (!doc)
         return NULL;
     fmt = xmlutil_child_elem(xmlutil_child_elem(root, "target"), "format");
     v = fmt ? xmlutil_attr(fmt, "type") : NULL;
@@ -411,20 +422,12 @@ char *poolxml_volume_format(const char *volume_xml)
 
 char *poolxml_volume_backing(const char *volume_xml)
 {
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    const xmlNode *root, *path;
+    const xmlNode *root = NULL, *path;
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = volume_doc(volume_xml, &root);
     xmlChar *v;
     char *ret;
-    XMLUTIL_SILENCE_ERRORS;
 
-    if (!volume_xml || strlen(volume_xml) > INT_MAX)
-        return NULL;
-    doc = xmlReadMemory(volume_xml, (int)strlen(volume_xml), NULL, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc || doc->intSubset)
-        return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!xmlutil_is_elem(root, "volume"))
+    if (!doc)
         return NULL;
     path = xmlutil_child_elem(xmlutil_child_elem(root, "backingStore"), "path");
     v = path ? xmlNodeGetContent(path) : NULL;
