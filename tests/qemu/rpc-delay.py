@@ -33,6 +33,14 @@ def recv_exact(s, n):
     return buf
 
 
+def shut_both(a, b):
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def pipe_raw(src, dst):
     try:
         while True:
@@ -42,11 +50,7 @@ def pipe_raw(src, dst):
             dst.sendall(data)
     except OSError:
         pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut_both(src, dst)
 
 
 def pipe_replies(src, dst, delay):
@@ -66,11 +70,7 @@ def pipe_replies(src, dst, delay):
             dst.sendall(head + rest)
     except OSError:
         pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut_both(src, dst)
 
 
 def main():
