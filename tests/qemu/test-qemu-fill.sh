@@ -3,7 +3,7 @@
 # once and reads the definitions behind it (issue 15's start-up), and what
 # needs a definition waits for it instead of answering from a half-read
 # table.  libvirtd hosts the test driver (test+unix://, a real RPC
-# connection) behind tests/qemu/rpc-delay.py, which holds each reply to
+# connection) behind tests/qemu/rpc-proxy.py, which holds each reply to
 # virDomainGetXMLDesc for 20 ms: 301 definitions take at least 6 s to read,
 # a window long enough to test in, whatever the machine's load.
 #
@@ -46,7 +46,7 @@ open(sys.argv[1], "w").write("".join(out))
 PY
 
 PROXY="$T/proxy.sock"
-/usr/bin/python3 "$abs_srcdir/tests/qemu/rpc-delay.py" "$PROXY" "$SOCK" 20 > "$T/proxy.out" 2>&1 &
+/usr/bin/python3 "$abs_srcdir/tests/qemu/rpc-proxy.py" "$PROXY" "$SOCK" 20 > "$T/proxy.out" 2>&1 &
 BG_PIDS="$BG_PIDS $!"
 wait_for 10 grep -qx ready "$T/proxy.out" || { echo "# the proxy did not start"; cat "$T/proxy.out"; exit 1; }
 

@@ -181,45 +181,9 @@ M=$GUEST
 # known web1.
 make_guest uuid09 os "" "<uuid>a0000000-0000-4000-8000-000000000901</uuid>" || exit 1
 U=$GUEST
-cat > "$T/proxy.py" <<'EOF'
-import os, signal, socket, sys, threading, time
-path, target = sys.argv[1], sys.argv[2]
-frozen = threading.Event()
-signal.signal(signal.SIGUSR1, lambda *_: frozen.set())
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            while frozen.is_set():
-                time.sleep(0.05)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    finally:
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-try:
-    os.unlink(path)
-except FileNotFoundError:
-    pass
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    u = socket.socket(socket.AF_UNIX)
-    u.connect(target)
-    for x, y in ((c, u), (u, c)):
-        threading.Thread(target=pipe, args=(x, y), daemon=True).start()
-EOF
 proxy_start() {
     rm -f "$T/px.sock"
-    python3 "$T/proxy.py" "$T/px.sock" "$LVSOCK" 8>&- &
+    /usr/bin/python3 "$abs_srcdir/tests/qemu/rpc-proxy.py" "$T/px.sock" "$LVSOCK" > /dev/null 8>&- &
     PROXY=$!
     BG_PIDS="$BG_PIDS $PROXY"
     wait_for 10 test -S "$T/px.sock"
