@@ -1391,7 +1391,9 @@ int ops_pool_checkout(const OpsCaller *who, const OpsPoolRequest *req, size_t n,
                 dom_pool_clear(&cl[j].pool);
                 free(cl[j].owner);
             }
-        qsort(cl, k, sizeof(*cl), since_cmp);
+        /* cl is NULL for a pool whose host is down: qsort takes no NULL. */
+        if (k > 1)
+            qsort(cl, k, sizeof(*cl), since_cmp);
         picked[i] = cl;
         n_picked[i] = k;
         if (k < sorted[i].count) {
