@@ -237,6 +237,17 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(((const BackupEntry *)b)->id, ((const BackupEntry *)a)->id);
 }
 
+/* The next entry of d: 1 with *ret set, 0 at the end, -errno when reading
+ * failed (readdir tells the end from a failure only through errno). */
+static int dir_next(DIR *d, struct dirent **ret)
+{
+    errno = 0;
+    *ret = readdir(d);
+    if (*ret)
+        return 1;
+    return errno ? -errno : 0;
+}
+
 /* Every backup in the folder, newest first; details = reason and size too.  The
  * array is never NULL on success, even when empty. */
 static int scan(int mfd, bool details, BackupEntry **ret, size_t *ret_n)
@@ -256,13 +267,11 @@ static int scan(int mfd, bool details, BackupEntry **ret, size_t *ret_n)
         struct stat st;
         struct dirent *de;
 
-        errno = 0;
-        de = readdir(d);
-        if (!de) {
-            if (errno)
-                return -errno;
+        r = dir_next(d, &de);
+        if (r < 0)
+            return r;
+        if (r == 0)
             break;
-        }
         if (!parse_file_name(de->d_name, e.id) || strlen(de->d_name) >= sizeof(e.file))
             continue;
         strcpy(e.file, de->d_name);
@@ -712,13 +721,11 @@ int backup_remove(const char *dir, const char *key)
     for (;;) {
         bool is_backup = false;
 
-        errno = 0;
-        de = readdir(d);
-        if (!de) {
-            if (errno)
-                return -errno;
+        r = dir_next(d, &de);
+        if (r < 0)
+            return r;
+        if (r == 0)
             break;
-        }
         if (streq(de->d_name, ".") || streq(de->d_name, ".."))
             continue;
         if (!removable(mfd, de->d_name, &is_backup))
