@@ -81,7 +81,7 @@ static int merged(const Machine *m, bool live, const MetaPatch *p, char **ret_be
 int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
                      OpsMetaResult *ret)
 {
-    _cleanup_free_ char *before = NULL, *after = NULL, *def = NULL;
+    _cleanup_free_ char *before = NULL, *after = NULL;
     _cleanup_free_ char *live_before = NULL, *live_after = NULL;
     _cleanup_(meta_info_clear) MetaInfo live_info = { 0 };
     _cleanup_(ops_meta_result_clear) OpsMetaResult res = { 0 };
@@ -128,9 +128,7 @@ int ops_metadata_set(const OpsCaller *who, const Machine *m, const MetaPatch *p,
     if (!persistent_changes && !live_changes)
         goto answer;
     /* No backup, no change. */
-    r = virt_machine_xml((Host *)m->host, m->name, true, &def);
-    if (r == 0)
-        r = ops_save_backup(who->conf, m, "metadata", def, &res.backup_id);
+    r = ops_backup_current(who->conf, m, "metadata", &res.backup_id);
     if (r == 0 && persistent_changes)
         r = virt_machine_set_metadata((Host *)m->host, m->name, false, after);
     if (r < 0)

@@ -287,7 +287,7 @@ static int meta_write_one(const Conf *conf, const Machine *m, const char *reason
                           const DomPool *p, bool keep_owner, const char *owner,
                           const MetaPatch *tags)
 {
-    _cleanup_free_ char *cur = NULL, *mid = NULL, *out = NULL, *def = NULL, *id = NULL;
+    _cleanup_free_ char *cur = NULL, *mid = NULL, *out = NULL, *id = NULL;
     MetaPatch patch = { 0 };
     int r;
 
@@ -309,9 +309,7 @@ static int meta_write_one(const Conf *conf, const Machine *m, const char *reason
     if (live)
         return virt_machine_set_metadata((Host *)m->host, m->name, true, out);
     /* The persistent definition changes: no backup, no change. */
-    r = virt_machine_xml((Host *)m->host, m->name, true, &def);
-    if (r == 0)
-        r = ops_save_backup(conf, m, reason, def, &id);
+    r = ops_backup_current(conf, m, reason, &id);
     if (r == 0)
         r = virt_machine_set_metadata((Host *)m->host, m->name, false, out);
     if (r == 0)

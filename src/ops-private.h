@@ -33,6 +33,11 @@ const char *ops_who(const OpsCaller *who);
  * (-EIO with the reason in error_get()). */
 int ops_save_backup(const Conf *conf, const Machine *m, const char *reason, const char *old_xml,
                     char **ret_id);
+
+/* The same for m's persistent definition as libvirt has it now (read with
+ * the secure flag): the backup before a change that is not a define (a
+ * metadata write). */
+int ops_backup_current(const Conf *conf, const Machine *m, const char *reason, char **ret_id);
 /* Define new_xml now that backup `id` holds what it replaces. */
 int ops_define_backed_up(const Machine *m, const char *reason, const char *id,
                          const char *new_xml, Machine *ret);

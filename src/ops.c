@@ -471,6 +471,14 @@ int ops_save_backup(const Conf *conf, const Machine *m, const char *reason, cons
     return 0;
 }
 
+int ops_backup_current(const Conf *conf, const Machine *m, const char *reason, char **ret_id)
+{
+    _cleanup_free_ char *xml = NULL;
+    int r = virt_machine_xml((Host *)m->host, m->name, true, &xml);
+
+    return r < 0 ? r : ops_save_backup(conf, m, reason, xml, ret_id);
+}
+
 int ops_define_backed_up(const Machine *m, const char *reason, const char *id,
                          const char *new_xml, Machine *ret)
 {
